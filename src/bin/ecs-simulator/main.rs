@@ -1,1 +1,196 @@
-fn main() {}
+//! `ecs-simulator`: a local stand-in for the Alibaba Cloud RPC API (ECS 2014-05-26,
+//! STS 2015-04-01) and the ECS metadata service, all on one loopback port, with switchable
+//! faults. It serves the project's tests, benchmarks and demo; it is never part of the
+//! inventory binary.
+
+mod fleet;
+mod generate;
+mod server;
+mod sts;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::server::Fault;
+
+#[derive(Parser)]
+#[command(
+    name = "ecs-simulator",
+    version,
+    about = "Alibaba Cloud ECS/STS API simulator for tests"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve a fleet over HTTP until SIGTERM/SIGINT.
+    Serve(ServeArgs),
+    /// Write a generated fleet JSON to stdout (deterministic for the same arguments).
+    Generate(GenerateArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Fleet file: {"regions": [...], "instances": [...]}.
+    #[arg(long)]
+    fleet: PathBuf,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// An accepted permanent key (repeatable). Default: testid:testsecret.
+    #[arg(long = "access-key", value_name = "ID:SECRET", value_parser = parse_key)]
+    access_keys: Vec<(String, String)>,
+    /// Delay of every API request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// The first K API requests answer Throttling.User.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    throttle_first: u64,
+    /// A request arriving while N are in flight answers Throttling.User at once.
+    #[arg(long, value_name = "N")]
+    throttle_above_inflight: Option<usize>,
+    /// REGION:KIND (REGION may be `*`); KIND: forbidden, unavailable, internal, throttle, hang,
+    /// truncated, wrong-shape, error-200, shifting, flaky. Repeatable.
+    #[arg(long = "fault", value_name = "REGION:KIND", value_parser = parse_fault)]
+    faults: Vec<(String, Fault)>,
+    /// The simulator clock is now + N seconds for timestamp and expiry checks.
+    #[arg(
+        long,
+        default_value_t = 0,
+        allow_negative_numbers = true,
+        value_name = "N"
+    )]
+    clock_skew_secs: i64,
+    /// A role AssumeRole may assume (repeatable).
+    #[arg(long = "role-arn", value_name = "ARN")]
+    role_arns: Vec<String>,
+    /// The RAM role name the metadata service hands out credentials for.
+    #[arg(long, value_name = "NAME")]
+    ecs_role: Option<String>,
+    /// Also write the URL to this file (atomically) once listening.
+    #[arg(long, value_name = "PATH")]
+    port_file: Option<PathBuf>,
+    /// Log every API request on stderr.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(Args)]
+struct GenerateArgs {
+    /// Number of regions (real ids first, then xx-region-N).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    regions: u32,
+    /// Number of instances.
+    #[arg(long, default_value_t = 100)]
+    instances: usize,
+    /// Fraction of the instances in the first region (0..=1); default: spread evenly.
+    #[arg(long, value_parser = parse_fraction)]
+    skew: Option<f64>,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Every address is a distinct 127.x.y.z and every instance has a public or EIP address.
+    #[arg(long)]
+    loopback: bool,
+    /// Fraction of Stopped instances.
+    #[arg(long, default_value_t = 0.1, value_parser = parse_fraction)]
+    stopped_fraction: f64,
+}
+
+fn parse_key(s: &str) -> Result<(String, String), String> {
+    match s.split_once(':') {
+        Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
+            Ok((id.to_owned(), secret.to_owned()))
+        }
+        _ => Err("expected ID:SECRET".into()),
+    }
+}
+
+fn parse_fault(s: &str) -> Result<(String, Fault), String> {
+    let (region, kind) = s.split_once(':').ok_or("expected REGION:KIND")?;
+    if region.is_empty() {
+        return Err("the region is empty (use * for every region)".into());
+    }
+    Fault::NAMES
+        .iter()
+        .find(|(name, _)| *name == kind)
+        .map(|(_, f)| (region.to_owned(), *f))
+        .ok_or_else(|| {
+            let names: Vec<&str> = Fault::NAMES.iter().map(|(n, _)| *n).collect();
+            format!("unknown fault {kind:?}; one of: {}", names.join(", "))
+        })
+}
+
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err("expected a number from 0 to 1".into()),
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    let fleet = fleet::Fleet::load(&args.fleet)?;
+    let mut keys: HashMap<String, String> = args.access_keys.into_iter().collect();
+    if keys.is_empty() {
+        keys.insert("testid".into(), "testsecret".into());
+    }
+    let cfg = server::Config {
+        listen: args.listen,
+        keys,
+        latency: Duration::from_millis(args.latency_ms),
+        throttle_first: args.throttle_first,
+        throttle_above_inflight: args.throttle_above_inflight,
+        faults: args.faults,
+        clock_skew: args.clock_skew_secs,
+        role_arns: args.role_arns,
+        ecs_role: args.ecs_role,
+        port_file: args.port_file,
+        verbose: args.verbose,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let result = rt.block_on(server::run(cfg, fleet));
+    // Hung requests are abandoned, not awaited.
+    rt.shutdown_background();
+    result
+}
+
+fn generate(args: GenerateArgs) -> Result<(), String> {
+    let opts = generate::Options {
+        regions: args.regions as usize,
+        instances: args.instances,
+        skew: args.skew,
+        seed: args.seed,
+        loopback: args.loopback,
+        stopped_fraction: args.stopped_fraction,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    generate::write_fleet(&opts, &mut out).map_err(|e| format!("cannot write the fleet: {e}"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(a) => serve(a),
+        Command::Generate(a) => generate(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ecs-simulator: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -63,7 +63,11 @@ pub fn sign<K: AsRef<str>, V: AsRef<str>>(method: &str, secret: &str, params: &[
 
 /// Constant-time comparison, so the simulator does not leak how much of a signature matched.
 pub fn signatures_match(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]
@@ -83,7 +87,10 @@ mod tests {
             ("Timestamp", "2016-02-23T12:46:24Z"),
             ("Version", "2014-05-26"),
         ];
-        assert_eq!(sign("GET", "testsecret", &params), "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
+        assert_eq!(
+            sign("GET", "testsecret", &params),
+            "OLeaidS1JvxuMvnyHOwuJ+uX5qY="
+        );
     }
 
     #[test]

@@ -1,0 +1,355 @@
+//! The inventory cache (SPEC §7): one file per settings fingerprint, holding the `--list` output,
+//! an index of each host's hostvars, and a checksum.
+//!
+//! Layout: a fixed-width header line, the JSON exactly as printed, then the index: host names in
+//! byte order each followed by the offset and length (u64 LE) of its hostvars in the JSON, a
+//! table of the records' offsets (u64 LE) and the record count. `--host` binary-searches that
+//! table with a handful of positioned reads, so it costs the same on 100 hosts as on 100,000.
+//! Files are written to a temp file beside the cache and renamed over it, so a reader sees the
+//! old file or the new one, never half of one.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sha1::{Digest, Sha1};
+
+use crate::inventory::Inventory;
+use crate::output;
+
+const MAGIC: &str = "ALICLOUD_INVENTORY_CACHE";
+/// Bumped whenever the layout changes; caches of another format or program version are ignored.
+const FORMAT: &str = "1";
+/// Magic, format, program version (16), created (20), json length (20), index length (20),
+/// crc32 (8), separated by spaces, then a newline.
+const HEADER_LEN: usize =
+    MAGIC.len() + 1 + FORMAT.len() + 1 + 16 + 1 + 20 + 1 + 20 + 1 + 20 + 1 + 8 + 1;
+
+#[derive(Debug, Clone)]
+pub struct Cache {
+    pub path: PathBuf,
+    pub max_age: u64,
+}
+
+/// A header that parsed and belongs to this program version.
+#[derive(Debug, Clone, Copy)]
+struct Header {
+    json_len: u64,
+    index_len: u64,
+    crc: u32,
+}
+
+/// What reading the cache found.
+#[derive(Debug)]
+pub enum Lookup<T> {
+    Hit(T),
+    /// Missing, stale, or from another version: refresh quietly.
+    Miss(&'static str),
+    /// Damaged: refresh, and tell the operator.
+    Corrupt(String),
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Cache {
+    /// The cache file for these settings: the directory plus a digest of everything that
+    /// changes the answer (the caller passes settings fingerprint, endpoint and key id).
+    pub fn new(dir: &Path, identity: &str, max_age: u64) -> Cache {
+        let digest = Sha1::digest(identity.as_bytes());
+        let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        Cache {
+            path: dir.join(format!("alicloud_inventory-{hex}.cache")),
+            max_age,
+        }
+    }
+
+    fn open(&self) -> io::Result<File> {
+        // A symlink planted at the cache path is not followed.
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&self.path)
+    }
+
+    fn header(&self, file: &File) -> Result<Lookup<Header>, io::Error> {
+        let size = file.metadata()?.len();
+        let mut buf = [0u8; HEADER_LEN];
+        if size < HEADER_LEN as u64 {
+            return Ok(Lookup::Corrupt(format!(
+                "{} is truncated",
+                self.path.display()
+            )));
+        }
+        file.read_exact_at(&mut buf, 0)?;
+        let Ok(text) = std::str::from_utf8(&buf) else {
+            return Ok(Lookup::Corrupt(format!(
+                "{} has a damaged header",
+                self.path.display()
+            )));
+        };
+        let fields: Vec<&str> = text
+            .trim_end_matches('\n')
+            .split(' ')
+            .filter(|f| !f.is_empty())
+            .collect();
+        if fields.len() != 7 || fields[0] != MAGIC || !text.ends_with('\n') {
+            return Ok(Lookup::Corrupt(format!(
+                "{} is not a cache file of this program",
+                self.path.display()
+            )));
+        }
+        if fields[1] != FORMAT || fields[2] != env!("CARGO_PKG_VERSION") {
+            return Ok(Lookup::Miss("written by another version"));
+        }
+        let num = |s: &str| s.parse::<u64>().ok();
+        let (Some(created), Some(json_len), Some(index_len), Ok(crc)) = (
+            num(fields[3]),
+            num(fields[4]),
+            num(fields[5]),
+            u32::from_str_radix(fields[6], 16),
+        ) else {
+            return Ok(Lookup::Corrupt(format!(
+                "{} has a damaged header",
+                self.path.display()
+            )));
+        };
+        if HEADER_LEN as u64 + json_len + index_len != size {
+            return Ok(Lookup::Corrupt(format!(
+                "{} is truncated",
+                self.path.display()
+            )));
+        }
+        if self.max_age == 0 || now().saturating_sub(created) >= self.max_age {
+            return Ok(Lookup::Miss("stale"));
+        }
+        Ok(Lookup::Hit(Header {
+            json_len,
+            index_len,
+            crc,
+        }))
+    }
+
+    fn read_header(&self) -> Lookup<(File, Header)> {
+        let file = match self.open() {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Lookup::Miss("no cache yet"),
+            Err(e) => return Lookup::Corrupt(format!("cannot read {}: {e}", self.path.display())),
+        };
+        match self.header(&file) {
+            Ok(Lookup::Hit(h)) => Lookup::Hit((file, h)),
+            Ok(Lookup::Miss(m)) => Lookup::Miss(m),
+            Ok(Lookup::Corrupt(m)) => Lookup::Corrupt(m),
+            Err(e) => Lookup::Corrupt(format!("cannot read {}: {e}", self.path.display())),
+        }
+    }
+
+    /// The `--list` output from a fresh cache, checksum verified.
+    pub fn read_list(&self) -> Lookup<Vec<u8>> {
+        let (mut file, h) = match self.read_header() {
+            Lookup::Hit(x) => x,
+            Lookup::Miss(m) => return Lookup::Miss(m),
+            Lookup::Corrupt(m) => return Lookup::Corrupt(m),
+        };
+        let mut body = Vec::with_capacity((h.json_len + h.index_len) as usize);
+        let read = file.seek(SeekFrom::Start(HEADER_LEN as u64)).and_then(|_| {
+            (&mut file)
+                .take(h.json_len + h.index_len)
+                .read_to_end(&mut body)
+        });
+        if read.is_err()
+            || body.len() as u64 != h.json_len + h.index_len
+            || crc32fast::hash(&body) != h.crc
+        {
+            return Lookup::Corrupt(format!("{} failed its checksum", self.path.display()));
+        }
+        body.truncate(h.json_len as usize);
+        Lookup::Hit(body)
+    }
+
+    /// One host's hostvars from a fresh cache; `Hit(None)` = the cache has no such host.
+    pub fn read_host(&self, name: &str) -> Lookup<Option<Vec<u8>>> {
+        let (file, h) = match self.read_header() {
+            Lookup::Hit(x) => x,
+            Lookup::Miss(m) => return Lookup::Miss(m),
+            Lookup::Corrupt(m) => return Lookup::Corrupt(m),
+        };
+        match find_host(&file, &h, name) {
+            Ok(found) => Lookup::Hit(found),
+            Err(e) => Lookup::Corrupt(format!("{}: {e}", self.path.display())),
+        }
+    }
+
+    /// Writes the inventory to a temp file and renames it over the cache.
+    pub fn write(&self, inv: &Inventory) -> io::Result<()> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        if !dir.is_dir() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        let file_name = self
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("cache");
+        let tmp = dir.join(format!(
+            ".{file_name}.{}.{:08x}.tmp",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
+        let result = self.write_to(&tmp, inv);
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    fn write_to(&self, tmp: &Path, inv: &Inventory) -> io::Result<()> {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(tmp)?;
+        file.write_all(&[b' '; HEADER_LEN])?;
+        let mut crc = crc32fast::Hasher::new();
+        let mut w = BufWriter::with_capacity(
+            1 << 16,
+            Crc {
+                inner: &mut file,
+                crc: &mut crc,
+                written: 0,
+            },
+        );
+        let spans = output::write_list(inv, &mut w)?;
+        let json_len = spans_end(&mut w)?;
+        // The index: records, then their offsets, then the count.
+        let mut offsets = Vec::with_capacity(inv.hosts.len());
+        let mut at = 0u64;
+        for (host, (off, len)) in inv.hosts.iter().zip(&spans) {
+            offsets.push(at);
+            w.write_all(host.name.as_bytes())?;
+            w.write_all(&off.to_le_bytes())?;
+            w.write_all(&len.to_le_bytes())?;
+            at += host.name.len() as u64 + 16;
+        }
+        for o in &offsets {
+            w.write_all(&o.to_le_bytes())?;
+        }
+        w.write_all(&(offsets.len() as u64).to_le_bytes())?;
+        w.flush()?;
+        drop(w);
+        let index_len = at + 8 * offsets.len() as u64 + 8;
+        let header = format!(
+            "{MAGIC} {FORMAT} {:<16} {:020} {:020} {:020} {:08x}\n",
+            env!("CARGO_PKG_VERSION"),
+            now(),
+            json_len,
+            index_len,
+            crc.finalize()
+        );
+        debug_assert_eq!(header.len(), HEADER_LEN);
+        file.write_all_at(header.as_bytes(), 0)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(tmp, &self.path)
+    }
+}
+
+/// Bytes written so far through the BufWriter: the JSON length, before the index starts.
+fn spans_end<W: Write>(w: &mut BufWriter<Crc<'_, W>>) -> io::Result<u64> {
+    w.flush()?;
+    Ok(w.get_ref().written())
+}
+
+/// A writer that checksums and counts what goes through it.
+struct Crc<'a, W> {
+    inner: W,
+    crc: &'a mut crc32fast::Hasher,
+    written: u64,
+}
+
+impl<W: Write> Crc<'_, W> {
+    fn written(&self) -> u64 {
+        self.written
+    }
+}
+
+impl<W: Write> Write for Crc<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.crc.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn find_host(file: &File, h: &Header, name: &str) -> io::Result<Option<Vec<u8>>> {
+    let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_string());
+    let index_start = HEADER_LEN as u64 + h.json_len;
+    let index_end = index_start + h.index_len;
+    let u64_at = |pos: u64| -> io::Result<u64> {
+        let mut b = [0u8; 8];
+        file.read_exact_at(&mut b, pos)?;
+        Ok(u64::from_le_bytes(b))
+    };
+    if h.index_len < 8 {
+        return Err(bad("index truncated"));
+    }
+    let count = u64_at(index_end - 8)?;
+    let table = index_end
+        .checked_sub(8 + count.checked_mul(8).ok_or_else(|| bad("index count"))?)
+        .filter(|t| *t >= index_start)
+        .ok_or_else(|| bad("index count out of range"))?;
+    let record = |i: u64| -> io::Result<(Vec<u8>, u64, u64)> {
+        let start = index_start + u64_at(table + 8 * i)?;
+        let end = if i + 1 < count {
+            index_start + u64_at(table + 8 * (i + 1))?
+        } else {
+            table
+        };
+        if end < start + 16 || end > table {
+            return Err(bad("index record out of range"));
+        }
+        let mut buf = vec![0u8; (end - start) as usize];
+        file.read_exact_at(&mut buf, start)?;
+        let tail = buf.split_off(buf.len() - 16);
+        let off = u64::from_le_bytes(tail[..8].try_into().expect("8 bytes"));
+        let len = u64::from_le_bytes(tail[8..].try_into().expect("8 bytes"));
+        Ok((buf, off, len))
+    };
+    let (mut lo, mut hi) = (0u64, count);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let (key, off, len) = record(mid)?;
+        match key.as_slice().cmp(name.as_bytes()) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => {
+                if off.checked_add(len).is_none_or(|e| e > h.json_len) {
+                    return Err(bad("hostvars out of range"));
+                }
+                let mut vars = vec![0u8; len as usize];
+                file.read_exact_at(&mut vars, HEADER_LEN as u64 + off)?;
+                // Only this host's bytes are read, so only they can be checked: parse them.
+                match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&vars) {
+                    Ok(_) => return Ok(Some(vars)),
+                    Err(_) => return Err(bad("damaged hostvars")),
+                }
+            }
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,368 @@
+//! The signed RPC client (SPEC §4) with the retry policy of SPEC §5.
+//!
+//! Requests are POSTed as forms, so neither the signature nor a security token ever appears in a
+//! URL, where proxies and error messages would show it.
+
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::credentials::Credentials;
+use crate::info;
+use crate::limiter::{Limiter, Outcome};
+use crate::sign;
+
+pub const ECS_VERSION: &str = "2014-05-26";
+pub const STS_VERSION: &str = "2015-04-01";
+
+/// Why a call failed.
+#[derive(Debug, Clone)]
+pub enum CallError {
+    /// The service answered with an error body.
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// No usable answer: connection refused, timeout, body cut off.
+    Transport(String),
+    /// A 200 whose body is not what the action returns.
+    Malformed(String),
+}
+
+impl CallError {
+    pub fn is_throttle(&self) -> bool {
+        matches!(self, CallError::Api { code, .. } if code.starts_with("Throttling"))
+    }
+
+    /// SPEC §5: throttling, ServiceUnavailable, InternalError, 5xx, timeouts, connection errors.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            CallError::Api { status, code, .. } => {
+                code.starts_with("Throttling")
+                    || code == "ServiceUnavailable"
+                    || code == "InternalError"
+                    || *status >= 500
+            }
+            CallError::Transport(_) => true,
+            CallError::Malformed(_) => false,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(rename = "Code")]
+    code: String,
+    #[serde(rename = "Message", default)]
+    message: String,
+}
+
+/// Counters for `-v` and the benchmark.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    pub requests: u64,
+    pub retries: u64,
+    pub throttled: u64,
+}
+
+pub struct Client {
+    http: reqwest::Client,
+    creds: Credentials,
+    limiter: Limiter,
+    max_retries: u32,
+    stats: std::sync::Mutex<Stats>,
+}
+
+impl Client {
+    pub fn new(
+        creds: Credentials,
+        timeout: Duration,
+        max_concurrency: usize,
+        max_retries: u32,
+    ) -> Result<Client, String> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .pool_max_idle_per_host(max_concurrency)
+            .user_agent(concat!("alicloud_inventory/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot start the HTTPS client: {e}"))?;
+        Ok(Client {
+            http,
+            creds,
+            limiter: Limiter::new(max_concurrency),
+            max_retries,
+            stats: Default::default(),
+        })
+    }
+
+    pub fn stats(&self) -> Stats {
+        *self.stats.lock().expect("stats lock")
+    }
+
+    pub fn max_in_flight(&self) -> usize {
+        self.limiter.max_in_flight()
+    }
+
+    /// Calls `action` at `endpoint` with retries, and decodes the answer as `T`.
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        version: &str,
+        action: &str,
+        params: &[(String, String)],
+        what: &str,
+    ) -> Result<T, CallError> {
+        let mut attempt = 0u32;
+        loop {
+            let slot = self.limiter.acquire().await;
+            let started = Instant::now();
+            let result = self.call_once::<T>(endpoint, version, action, params).await;
+            let outcome = match &result {
+                Ok(_) => Outcome::Success,
+                Err(e) if e.is_throttle() => Outcome::Throttled,
+                Err(_) => Outcome::Other,
+            };
+            self.limiter.done(slot, outcome);
+            {
+                let mut s = self.stats.lock().expect("stats lock");
+                s.requests += 1;
+                s.throttled += (outcome == Outcome::Throttled) as u64;
+            }
+            let err = match result {
+                Ok(v) => {
+                    info!(2, "{what}: ok in {} ms", started.elapsed().as_millis());
+                    return Ok(v);
+                }
+                Err(e) => e,
+            };
+            if !err.is_retryable() || attempt >= self.max_retries {
+                return Err(err);
+            }
+            attempt += 1;
+            self.stats.lock().expect("stats lock").retries += 1;
+            let delay = backoff(attempt, err.is_throttle());
+            info!(
+                1,
+                "{what}: {} (retry {attempt}/{} in {} ms)",
+                describe(&err),
+                self.max_retries,
+                delay.as_millis()
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn call_once<T: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        version: &str,
+        action: &str,
+        params: &[(String, String)],
+    ) -> Result<T, CallError> {
+        let form = signed_form(&self.creds, version, action, params);
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", sign::encode(k), sign::encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let response = self
+            .http
+            .post(format!("{endpoint}/"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| CallError::Transport(transport_message(e)))?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| CallError::Transport(transport_message(e)))?;
+        decode(status, &bytes)
+    }
+}
+
+/// The common parameters, the action's own, and the signature over all of them.
+pub fn signed_form(
+    creds: &Credentials,
+    version: &str,
+    action: &str,
+    params: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut form: Vec<(String, String)> = vec![
+        ("Action".into(), action.into()),
+        ("Version".into(), version.into()),
+        ("Format".into(), "JSON".into()),
+        ("AccessKeyId".into(), creds.access_key_id.clone()),
+        ("SignatureMethod".into(), "HMAC-SHA1".into()),
+        ("SignatureVersion".into(), "1.0".into()),
+        ("SignatureNonce".into(), uuid::Uuid::new_v4().to_string()),
+        (
+            "Timestamp".into(),
+            chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        ),
+    ];
+    if let Some(token) = &creds.security_token {
+        form.push(("SecurityToken".into(), token.expose().to_string()));
+    }
+    form.extend(params.iter().cloned());
+    let signature = sign::sign("POST", creds.secret.expose(), &form);
+    form.push(("Signature".into(), signature));
+    form
+}
+
+/// Turns a response into `T` or the service's error.
+pub fn decode<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<T, CallError> {
+    if status == 200 {
+        match serde_json::from_slice::<T>(bytes) {
+            Ok(v) => return Ok(v),
+            Err(e) => {
+                // A 200 carrying an error body is still an error from the service.
+                if let Ok(err) = serde_json::from_slice::<ErrorBody>(bytes) {
+                    return Err(CallError::Api {
+                        status,
+                        code: err.code,
+                        message: err.message,
+                    });
+                }
+                return Err(CallError::Malformed(format!(
+                    "the service returned a body that is not the expected JSON ({e}, {} bytes)",
+                    bytes.len()
+                )));
+            }
+        }
+    }
+    match serde_json::from_slice::<ErrorBody>(bytes) {
+        Ok(err) => Err(CallError::Api {
+            status,
+            code: err.code,
+            message: err.message,
+        }),
+        Err(_) => Err(CallError::Api {
+            status,
+            code: format!("HTTP{status}"),
+            message: format!("HTTP status {status} without an error body"),
+        }),
+    }
+}
+
+/// Exponential backoff with jitter: 200 ms, 400 ms, 800 ms ... capped at 5 s, each scaled by a
+/// random factor in [0.5, 1) so that concurrent requests do not retry in lockstep.
+fn backoff(attempt: u32, throttled: bool) -> Duration {
+    let base_ms = if throttled { 300 } else { 200 };
+    let ms = (base_ms * 2u64.pow(attempt.saturating_sub(1).min(10))).min(5_000);
+    Duration::from_millis(((ms as f64) * (0.5 + fastrand::f64() / 2.0)) as u64)
+}
+
+/// reqwest's messages name the URL; ours must not carry a URL with parameters, so they are
+/// built from the error's kind instead.
+fn transport_message(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the connection broke while reading the answer"
+    } else {
+        "request failed"
+    };
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    if cause.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind} ({cause})")
+    }
+}
+
+pub fn describe(e: &CallError) -> String {
+    match e {
+        CallError::Api { code, message, .. } => format!("{code}: {message}"),
+        CallError::Transport(m) | CallError::Malformed(m) => m.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::Secret;
+
+    #[test]
+    fn form_is_signed_over_every_parameter() {
+        let creds = Credentials {
+            access_key_id: "testid".into(),
+            secret: Secret::new("testsecret"),
+            security_token: Some(Secret::new("tok")),
+            source: "test".into(),
+        };
+        let form = signed_form(
+            &creds,
+            ECS_VERSION,
+            "DescribeInstances",
+            &[("RegionId".into(), "cn-hangzhou".into())],
+        );
+        let sig = form
+            .iter()
+            .find(|(k, _)| k == "Signature")
+            .unwrap()
+            .1
+            .clone();
+        assert_eq!(sig, sign::sign("POST", "testsecret", &form));
+        let nonce = |f: &Vec<(String, String)>| {
+            f.iter()
+                .find(|(k, _)| k == "SignatureNonce")
+                .unwrap()
+                .1
+                .clone()
+        };
+        let again = signed_form(&creds, ECS_VERSION, "DescribeInstances", &[]);
+        assert_ne!(nonce(&form), nonce(&again), "a fresh nonce per request");
+        let ts = &form.iter().find(|(k, _)| k == "Timestamp").unwrap().1;
+        assert!(
+            chrono::NaiveDateTime::parse_from_str(ts, "%Y-%m-%dT%H:%M:%SZ").is_ok(),
+            "{ts}"
+        );
+        assert!(form.iter().any(|(k, v)| k == "SecurityToken" && v == "tok"));
+    }
+
+    #[test]
+    fn decode_classifies_answers() {
+        #[derive(Deserialize, Debug)]
+        struct Ok1 {
+            #[serde(rename = "TotalCount")]
+            _t: u64,
+        }
+        assert!(decode::<Ok1>(200, br#"{"TotalCount": 3}"#).is_ok());
+        let e =
+            decode::<Ok1>(400, br#"{"Code":"Throttling.User","Message":"slow down"}"#).unwrap_err();
+        assert!(e.is_throttle() && e.is_retryable());
+        let e = decode::<Ok1>(200, br#"{"Code":"InternalError","Message":"x"}"#).unwrap_err();
+        assert!(
+            matches!(e, CallError::Api { ref code, .. } if code == "InternalError")
+                && e.is_retryable()
+        );
+        let e = decode::<Ok1>(200, br#"{"TotalCount": 3"#).unwrap_err();
+        assert!(matches!(e, CallError::Malformed(_)) && !e.is_retryable());
+        let e = decode::<Ok1>(
+            404,
+            br#"{"Code":"InvalidAccessKeyId.NotFound","Message":"x"}"#,
+        )
+        .unwrap_err();
+        assert!(!e.is_retryable());
+        assert!(decode::<Ok1>(502, b"<html>").unwrap_err().is_retryable());
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert!(backoff(1, false) < Duration::from_millis(200));
+        assert!(backoff(3, false) >= Duration::from_millis(400));
+        assert!(backoff(20, true) <= Duration::from_secs(5));
+    }
+}

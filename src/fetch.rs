@@ -1,0 +1,339 @@
+//! Lists every instance of every region concurrently (SPEC §5).
+//!
+//! Page 1 of every region goes out at once; as soon as a region's page 1 answers, its remaining
+//! pages follow (known from `TotalCount`), so a region with 50 pages does not wait for the slowest
+//! region's first page. One limiter in the client bounds all of it together. The first failure
+//! cancels everything: a half-fetched inventory is never returned.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use crate::client::{CallError, Client, ECS_VERSION};
+use crate::error::{Error, Result};
+use crate::info;
+use crate::instance::{HostvarOptions, Instance};
+use crate::settings::{Regions, Settings};
+
+pub const PAGE_SIZE: u64 = 100;
+/// How often a region is listed again when its TotalCount moved while it was being paged.
+const MAX_PASSES: u32 = 3;
+
+#[derive(Deserialize)]
+struct RegionsAnswer {
+    #[serde(rename = "Regions")]
+    regions: RegionList,
+}
+
+#[derive(Deserialize)]
+struct RegionList {
+    #[serde(rename = "Region", default)]
+    region: Vec<RegionInfo>,
+}
+
+#[derive(Deserialize)]
+struct RegionInfo {
+    #[serde(rename = "RegionId")]
+    region_id: String,
+    #[serde(rename = "RegionEndpoint", default)]
+    region_endpoint: String,
+}
+
+#[derive(Deserialize)]
+struct PageAnswer {
+    #[serde(rename = "TotalCount")]
+    total_count: u64,
+    #[serde(rename = "Instances")]
+    instances: InstanceList,
+}
+
+#[derive(Deserialize)]
+struct InstanceList {
+    #[serde(rename = "Instance", default)]
+    instance: Vec<Value>,
+}
+
+/// A region to list and the base URL to list it at.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub region: String,
+    pub endpoint: String,
+}
+
+/// The base URL for `region`: the configured template, the region's own endpoint, or the default.
+pub fn endpoint_for(settings: &Settings, region: &str, region_endpoint: Option<&str>) -> String {
+    match (
+        &settings.ecs_endpoint,
+        region_endpoint.filter(|e| !e.is_empty()),
+    ) {
+        (Some(template), _) => template.replace("{region}", region),
+        (None, Some(host)) if host.starts_with("http") => host.trim_end_matches('/').to_string(),
+        (None, Some(host)) => format!("https://{host}"),
+        (None, None) => format!("https://ecs.{region}.aliyuncs.com"),
+    }
+}
+
+/// `regions = all` asks DescribeRegions; a list is taken as written. `regions_exclude` applies.
+pub async fn targets(
+    client: &Client,
+    settings: &Settings,
+    home_region: &str,
+) -> Result<Vec<Target>> {
+    let excluded = |r: &str| settings.regions_exclude.iter().any(|x| x == r);
+    let list: Vec<Target> = match &settings.regions {
+        Regions::List(regions) => regions
+            .iter()
+            .map(|r| Target {
+                region: r.clone(),
+                endpoint: endpoint_for(settings, r, None),
+            })
+            .collect(),
+        Regions::All => {
+            let endpoint = endpoint_for(settings, home_region, None);
+            let params = [("RegionId".to_string(), home_region.to_string())];
+            let answer: RegionsAnswer = client
+                .call(
+                    &endpoint,
+                    ECS_VERSION,
+                    "DescribeRegions",
+                    &params,
+                    "DescribeRegions",
+                )
+                .await
+                .map_err(|e| api_error("DescribeRegions".into(), &e, settings.max_retries))?;
+            answer
+                .regions
+                .region
+                .into_iter()
+                .map(|r| Target {
+                    endpoint: endpoint_for(settings, &r.region_id, Some(&r.region_endpoint)),
+                    region: r.region_id,
+                })
+                .collect()
+        }
+    };
+    let mut seen = HashSet::new();
+    Ok(list
+        .into_iter()
+        .filter(|t| !excluded(&t.region) && seen.insert(t.region.clone()))
+        .collect())
+}
+
+/// What one finished page request brings back.
+struct PageResult {
+    region: usize,
+    pass: u32,
+    page: u64,
+    total_count: u64,
+    instances: Vec<Instance>,
+}
+
+struct Shared {
+    client: Client,
+    targets: Vec<Target>,
+    filters: Vec<(String, String)>,
+    opts: HostvarOptions,
+    states: Option<Vec<String>>,
+    max_retries: u32,
+}
+
+/// Lists every instance in `targets` that passes the state filter, de-duplicated by id.
+pub async fn instances(
+    client: Client,
+    settings: &Settings,
+    targets: Vec<Target>,
+    opts: HostvarOptions,
+) -> Result<(Vec<Instance>, Client)> {
+    let started = Instant::now();
+    let mut filters = settings.instance_filters.clone();
+    // One wanted state and no status filter of the operator's: let the service filter, which
+    // saves pages on accounts with many stopped instances.
+    if let Some([state]) = settings.instance_states.as_deref() {
+        if !filters.iter().any(|(k, _)| k == "Status") {
+            let mut s = state.clone();
+            s[..1].make_ascii_uppercase();
+            filters.push(("Status".into(), s));
+        }
+    }
+    let shared = Arc::new(Shared {
+        client,
+        targets,
+        filters,
+        opts,
+        states: settings.instance_states.clone(),
+        max_retries: settings.max_retries,
+    });
+    let mut tasks = JoinSet::new();
+    // Per region: current pass, the TotalCounts its pages reported, pages still out.
+    let mut passes: Vec<(u32, HashSet<u64>, u64)> =
+        vec![(1, HashSet::new(), 1); shared.targets.len()];
+    for region in 0..shared.targets.len() {
+        tasks.spawn(fetch_page(shared.clone(), region, 1, 1));
+    }
+    let mut by_id: HashMap<String, Instance> = HashMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        let result =
+            joined.map_err(|e| Error::Io(format!("internal error: a fetch task failed: {e}")))?;
+        let page = match result {
+            Ok(p) => p,
+            Err(e) => {
+                tasks.abort_all();
+                return Err(e);
+            }
+        };
+        let (pass, totals, outstanding) = &mut passes[page.region];
+        if page.pass != *pass {
+            continue;
+        }
+        totals.insert(page.total_count);
+        *outstanding -= 1;
+        if page.page == 1 {
+            let pages = page.total_count.div_ceil(PAGE_SIZE);
+            for n in 2..=pages {
+                tasks.spawn(fetch_page(shared.clone(), page.region, *pass, n));
+            }
+            *outstanding += pages.saturating_sub(1);
+        }
+        for inst in page.instances {
+            by_id.insert(inst.id.clone(), inst);
+        }
+        if *outstanding == 0 && totals.len() > 1 {
+            // Instances were created or deleted while paging: offsets shifted, so an instance
+            // may have slipped between two pages. List the region again; ids de-duplicate.
+            let target = &shared.targets[page.region];
+            if *pass >= MAX_PASSES {
+                return Err(Error::Api {
+                    scope: format!("region {}", target.region),
+                    code: "InconsistentPaging".into(),
+                    message: format!("TotalCount kept changing over {MAX_PASSES} listings"),
+                    hint: " (instances are being created or deleted right now; run again)".into(),
+                });
+            }
+            info!(
+                1,
+                "region {}: TotalCount changed while paging; listing it again", target.region
+            );
+            *pass += 1;
+            totals.clear();
+            *outstanding = 1;
+            tasks.spawn(fetch_page(shared.clone(), page.region, *pass, 1));
+        }
+    }
+    let shared = Arc::into_inner(shared).expect("every task has finished");
+    let stats = shared.client.stats();
+    info!(
+        1,
+        "listed {} instances in {} regions: {} requests ({} retries, {} throttled, at most {} in flight) in {} ms",
+        by_id.len(),
+        shared.targets.len(),
+        stats.requests,
+        stats.retries,
+        stats.throttled,
+        shared.client.max_in_flight(),
+        started.elapsed().as_millis()
+    );
+    Ok((by_id.into_values().collect(), shared.client))
+}
+
+async fn fetch_page(
+    shared: Arc<Shared>,
+    region: usize,
+    pass: u32,
+    page: u64,
+) -> Result<PageResult> {
+    let target = &shared.targets[region];
+    let mut params = vec![
+        ("RegionId".to_string(), target.region.clone()),
+        ("PageNumber".to_string(), page.to_string()),
+        ("PageSize".to_string(), PAGE_SIZE.to_string()),
+    ];
+    params.extend(shared.filters.iter().cloned());
+    let what = format!("region {} page {page}", target.region);
+    let answer: PageAnswer = shared
+        .client
+        .call(
+            &target.endpoint,
+            ECS_VERSION,
+            "DescribeInstances",
+            &params,
+            &what,
+        )
+        .await
+        .map_err(|e| api_error(format!("region {}", target.region), &e, shared.max_retries))?;
+    let mut instances = Vec::with_capacity(answer.instances.instance.len());
+    for raw in answer.instances.instance {
+        let inst = Instance::from_api(raw, &shared.opts).map_err(|m| Error::Api {
+            scope: format!("region {}", target.region),
+            code: "MalformedResponse".into(),
+            message: m,
+            hint: String::new(),
+        })?;
+        if shared
+            .states
+            .as_ref()
+            .is_none_or(|s| s.contains(&inst.state))
+        {
+            instances.push(inst);
+        }
+    }
+    Ok(PageResult {
+        region,
+        pass,
+        page,
+        total_count: answer.total_count,
+        instances,
+    })
+}
+
+/// The one line an operator reads: scope, the service's code and message, and what to do.
+pub fn api_error(scope: String, e: &CallError, max_retries: u32) -> Error {
+    match e {
+        CallError::Api { code, message, .. } => {
+            let hint = hint_for(code, max_retries);
+            Error::Api {
+                scope,
+                code: code.clone(),
+                message: message.clone(),
+                hint,
+            }
+        }
+        CallError::Transport(m) => {
+            let retried = if max_retries > 0 {
+                format!(" after {max_retries} retries")
+            } else {
+                String::new()
+            };
+            Error::Transport { scope, message: format!("{m}{retried} (check the endpoint and the network, or raise timeout/max_retries in alicloud.ini)") }
+        }
+        CallError::Malformed(m) => Error::Api {
+            scope,
+            code: "MalformedResponse".into(),
+            message: m.clone(),
+            hint: " (the endpoint is not speaking the ECS API; check ecs_endpoint)".into(),
+        },
+    }
+}
+
+fn hint_for(code: &str, max_retries: u32) -> String {
+    let h = match code {
+        c if c.starts_with("Forbidden") || c == "NoPermission" => {
+            "add it to regions_exclude or grant ecs:DescribeInstances"
+        }
+        c if c.starts_with("InvalidAccessKeyId") => "check the access key id",
+        "SignatureDoesNotMatch" => "check the access key secret",
+        c if c.starts_with("InvalidTimeStamp") => "check this machine's clock: is NTP running?",
+        c if c.starts_with("InvalidSecurityToken") => "the security token is invalid or expired; get fresh credentials",
+        c if c.starts_with("Throttling") => {
+            return format!(
+                " (still throttled after {max_retries} retries; lower max_concurrency or run again later)"
+            )
+        }
+        c if c.starts_with("InvalidRegionId") => "check regions in alicloud.ini",
+        _ => return String::new(),
+    };
+    format!(" ({h})")
+}

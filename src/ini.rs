@@ -1,0 +1,202 @@
+//! A small ini reader with line numbers, following Python's ConfigParser as `alicloud.py` used it.
+//!
+//! rust-ini would parse the files but cannot say on which line an option stands, and the SPEC
+//! requires every bad value to be reported as `file:line`. The format is small enough that
+//! owning the reader is cheaper than working around that.
+//!
+//! ConfigParser rules kept: `key = value` or `key: value`, names lower-cased, values trimmed,
+//! full-line comments with `#` or `;`, indented lines continue the previous value, an option
+//! outside a section or a line without a separator is an error, a duplicate option is an error.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub key: String,
+    pub value: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub name: String,
+    pub line: usize,
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Ini {
+    pub path: PathBuf,
+    pub sections: Vec<Section>,
+}
+
+impl Ini {
+    pub fn read(path: &Path) -> Result<Ini> {
+        let bytes = std::fs::read(path).map_err(|e| {
+            Error::Config(format!("cannot read config file {}: {e}", path.display()))
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            Error::Config(format!(
+                "{}: not UTF-8 text (byte {}); save the file as UTF-8",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        Ini::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Ini> {
+        let err = |line: usize, message: String| {
+            Error::Config(format!("{}:{line}: {message}", path.display()))
+        };
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut sections: Vec<Section> = Vec::new();
+        // Whether the previous non-blank line was an option, so an indented line continues it.
+        let mut in_value = false;
+        for (idx, raw) in text.lines().enumerate() {
+            let line = idx + 1;
+            let trimmed = raw.trim();
+            if trimmed.is_empty() {
+                in_value = false;
+                continue;
+            }
+            if trimmed.starts_with('#') || trimmed.starts_with(';') {
+                continue;
+            }
+            let indented = raw.starts_with([' ', '\t']);
+            if indented && in_value {
+                if let Some(entry) = sections.last_mut().and_then(|s| s.entries.last_mut()) {
+                    if !entry.value.is_empty() {
+                        entry.value.push('\n');
+                    }
+                    entry.value.push_str(trimmed);
+                    continue;
+                }
+            }
+            if let Some(rest) = trimmed.strip_prefix('[') {
+                let Some(name) = rest.strip_suffix(']') else {
+                    return Err(err(line, format!("section header without ']': {trimmed}")));
+                };
+                let name = name.trim().to_string();
+                if let Some(prev) = sections.iter().find(|s| s.name == name) {
+                    return Err(err(
+                        line,
+                        format!("section [{name}] already started on line {}", prev.line),
+                    ));
+                }
+                sections.push(Section {
+                    name,
+                    line,
+                    entries: Vec::new(),
+                });
+                in_value = false;
+                continue;
+            }
+            let Some(section) = sections.last_mut() else {
+                return Err(err(
+                    line,
+                    "option before any [section] header (start with [ecs])".into(),
+                ));
+            };
+            let Some(sep) = trimmed.find(['=', ':']) else {
+                return Err(err(
+                    line,
+                    format!("expected 'option = value', found: {}", clip(trimmed)),
+                ));
+            };
+            let key = trimmed[..sep].trim().to_lowercase();
+            if key.is_empty() {
+                return Err(err(line, "option name missing before '='".into()));
+            }
+            let value = trimmed[sep + 1..].trim().to_string();
+            if let Some(prev) = section.entries.iter().find(|e| e.key == key) {
+                return Err(err(
+                    line,
+                    format!(
+                        "option '{key}' in [{}] already set on line {}; keep one",
+                        section.name, prev.line
+                    ),
+                ));
+            }
+            section.entries.push(Entry { key, value, line });
+            in_value = true;
+        }
+        Ok(Ini {
+            path: path.to_path_buf(),
+            sections,
+        })
+    }
+
+    pub fn section(&self, name: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.name == name)
+    }
+}
+
+/// Error messages quote the offending line, but never all of a long one (it may hold a secret).
+fn clip(s: &str) -> String {
+    let mut out: String = s.chars().take(40).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Ini> {
+        Ini::parse(Path::new("t.ini"), text)
+    }
+
+    #[test]
+    fn reads_sections_options_and_lines() {
+        let ini =
+            parse("# c\n[ecs]\nRegions = all\n; c\nfoo: bar baz \n\n[credentials]\nx=\n").unwrap();
+        let ecs = ini.section("ecs").unwrap();
+        assert_eq!(
+            ecs.entries[0],
+            Entry {
+                key: "regions".into(),
+                value: "all".into(),
+                line: 3
+            }
+        );
+        assert_eq!(
+            ecs.entries[1],
+            Entry {
+                key: "foo".into(),
+                value: "bar baz".into(),
+                line: 5
+            }
+        );
+        assert_eq!(ini.section("credentials").unwrap().entries[0].value, "");
+    }
+
+    #[test]
+    fn continuation_lines_join_with_newline() {
+        let ini = parse("[ecs]\ninstance_filters = a=1,\n    b=2\nx = 1\n").unwrap();
+        assert_eq!(ini.section("ecs").unwrap().entries[0].value, "a=1,\nb=2");
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = parse("regions = all\n").unwrap_err().to_string();
+        assert!(e.starts_with("t.ini:1: option before any"), "{e}");
+        let e = parse("[ecs]\n\njust words\n").unwrap_err().to_string();
+        assert!(e.starts_with("t.ini:3: expected"), "{e}");
+        let e = parse("[ecs]\na=1\nA=2\n").unwrap_err().to_string();
+        assert!(e.contains("t.ini:3:") && e.contains("line 2"), "{e}");
+        assert!(parse("[ecs\n").is_err());
+    }
+
+    #[test]
+    fn bom_is_ignored() {
+        assert!(parse("\u{feff}[ecs]\na=1\n")
+            .unwrap()
+            .section("ecs")
+            .is_some());
+    }
+}

@@ -1,0 +1,552 @@
+//! From instances to Ansible's inventory (SPEC §6.2–6.3): hostnames, groups and nesting.
+//!
+//! Hosts are sorted by name and groups refer to them by index, so a 100,000-host inventory does
+//! not copy every name into every group it belongs to.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::instance::Instance;
+use crate::settings::Settings;
+
+#[derive(Debug)]
+pub struct Host {
+    pub name: String,
+    pub hostvars: Box<str>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// Indices into `Inventory::hosts`, ascending (so sorted by name).
+    pub hosts: Vec<u32>,
+    pub children: BTreeSet<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Inventory {
+    /// Sorted by name; names are unique.
+    pub hosts: Vec<Host>,
+    /// Every group but `alicloud`, which is all hosts and is written from `hosts` directly.
+    pub groups: BTreeMap<String, Group>,
+    /// Lines the operator must see on stderr.
+    pub warnings: Vec<String>,
+    /// Instances left out because they have no address.
+    pub without_address: usize,
+    /// Instances left out by pattern_include / pattern_exclude.
+    pub filtered_out: usize,
+}
+
+/// The sanitizing rules of SPEC §6.2.
+#[derive(Debug, Clone, Copy)]
+pub struct Namer {
+    pub replace_dash: bool,
+    pub ascii_only: bool,
+}
+
+fn letter_or_decimal() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"^[\p{L}\p{Nd}]$").expect("static regex"))
+}
+
+fn is_decimal(c: char) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    c.is_ascii_digit()
+        || (!c.is_ascii()
+            && RE
+                .get_or_init(|| Regex::new(r"^\p{Nd}$").expect("static regex"))
+                .is_match(c.encode_utf8(&mut [0; 4])))
+}
+
+impl Namer {
+    pub fn from_settings(s: &Settings) -> Namer {
+        Namer {
+            replace_dash: s.replace_dash_in_groups,
+            ascii_only: s.ascii_group_names,
+        }
+    }
+
+    /// Keeps `_`, ASCII letters and digits, and (unless ascii_only) non-ASCII letters and decimal
+    /// digits, which is what Ansible's Unicode-aware check accepts; every other character is `_`.
+    pub fn sanitize(&self, s: &str) -> String {
+        s.chars()
+            .map(|c| {
+                let keep = c == '_'
+                    || c.is_ascii_alphanumeric()
+                    || (c == '-' && !self.replace_dash)
+                    || (!c.is_ascii()
+                        && !self.ascii_only
+                        && letter_or_decimal().is_match(c.encode_utf8(&mut [0; 4])));
+                if keep {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    }
+
+    /// A group name: sanitized, with a leading `_` when it would start with a digit.
+    pub fn group(&self, s: &str) -> String {
+        let g = self.sanitize(s);
+        if g.chars().next().is_some_and(is_decimal) {
+            format!("_{g}")
+        } else {
+            g
+        }
+    }
+}
+
+/// One group an instance belongs to.
+struct Membership {
+    group: String,
+    /// The parent under nested_groups (SPEC §6.3).
+    parent: Option<String>,
+    /// False for a tag key group that only exists as the parent of its value groups.
+    holds_host: bool,
+}
+
+/// The groups one instance belongs to.
+fn groups_of(inst: &Instance, s: &Settings, n: &Namer, out: &mut Vec<Membership>) {
+    let g = &s.group_by;
+    fn push(
+        out: &mut Vec<Membership>,
+        cond: bool,
+        value: &str,
+        group: String,
+        parent: Option<String>,
+    ) {
+        if cond && !value.is_empty() {
+            out.push(Membership {
+                group,
+                parent,
+                holds_host: true,
+            });
+        }
+    }
+
+    let region = n.group(&inst.region);
+    push(
+        out,
+        g.instance_id,
+        &inst.id,
+        n.group(&inst.id),
+        Some("instances".into()),
+    );
+    push(
+        out,
+        g.region,
+        &inst.region,
+        region.clone(),
+        Some("regions".into()),
+    );
+    let zone = n.group(&inst.zone);
+    push(
+        out,
+        g.availability_zone,
+        &inst.zone,
+        zone.clone(),
+        Some("zones".into()),
+    );
+    if g.region && g.availability_zone && !inst.region.is_empty() {
+        push(out, true, &inst.zone, zone, Some(region));
+    }
+    push(
+        out,
+        g.image_id,
+        &inst.image_id,
+        n.group(&inst.image_id),
+        Some("images".into()),
+    );
+    push(
+        out,
+        g.instance_type,
+        &inst.instance_type,
+        n.group(&format!("type_{}", inst.instance_type)),
+        Some("types".into()),
+    );
+    push(
+        out,
+        g.vpc_id,
+        &inst.vpc_id,
+        n.group(&format!("vpc_id_{}", inst.vpc_id)),
+        Some("vpcs".into()),
+    );
+    push(
+        out,
+        g.vswitch_id,
+        &inst.vswitch_id,
+        n.group(&format!("subnet_{}", inst.vswitch_id)),
+        Some("subnets".into()),
+    );
+    for sg in &inst.security_groups {
+        push(
+            out,
+            g.security_group,
+            sg,
+            n.group(&format!("security_group_{sg}")),
+            Some("security_groups".into()),
+        );
+    }
+    if g.tag_keys {
+        for (k, v) in &inst.tags {
+            let key_group = n.group(&format!("tag_{k}"));
+            let values: Vec<&str> = if s.expand_csv_tags && v.contains(',') {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            } else {
+                vec![v.as_str()]
+            };
+            for value in values {
+                if !value.is_empty() {
+                    let group = n.group(&format!("tag_{k}_{value}"));
+                    out.push(Membership {
+                        group,
+                        parent: Some(key_group.clone()),
+                        holds_host: true,
+                    });
+                }
+                let holds_host = value.is_empty();
+                out.push(Membership {
+                    group: key_group.clone(),
+                    parent: Some("tags".into()),
+                    holds_host,
+                });
+            }
+        }
+    }
+    push(
+        out,
+        g.tag_keys && g.tag_none && inst.tags.is_empty(),
+        "none",
+        "tag_none".into(),
+        Some("tags".into()),
+    );
+    push(
+        out,
+        g.instance_state,
+        &inst.state,
+        n.group(&format!("state_{}", inst.state)),
+        None,
+    );
+    push(
+        out,
+        g.os_type,
+        &inst.os_type,
+        n.group(&format!("os_{}", inst.os_type)),
+        None,
+    );
+    push(
+        out,
+        g.key_pair,
+        &inst.key_pair,
+        n.group(&format!("key_pair_{}", inst.key_pair)),
+        None,
+    );
+    push(
+        out,
+        g.resource_group,
+        &inst.resource_group,
+        n.group(&format!("resource_group_{}", inst.resource_group)),
+        None,
+    );
+    push(
+        out,
+        g.charge_type,
+        &inst.charge_type,
+        n.group(&format!("charge_{}", inst.charge_type)),
+        None,
+    );
+}
+
+/// Builds the inventory from fetched instances (already filtered by state).
+pub fn build(mut instances: Vec<Instance>, s: &Settings) -> Inventory {
+    let namer = Namer::from_settings(s);
+    let mut inv = Inventory::default();
+    // Stable input order, so that everything below is deterministic.
+    instances.sort_by(|a, b| a.id.cmp(&b.id));
+    let before = instances.len();
+    instances.retain(|i| !i.address.is_empty());
+    inv.without_address = before - instances.len();
+
+    // Names, then the patterns (re.match: anchored at the start).
+    let mut named: Vec<(String, Instance)> = Vec::with_capacity(instances.len());
+    for inst in instances {
+        let name = if s.hostname_variable.is_empty() {
+            inst.address.clone()
+        } else if inst.hostname_source.is_empty() {
+            namer.sanitize(&inst.id).to_lowercase()
+        } else {
+            namer.sanitize(&inst.hostname_source).to_lowercase()
+        };
+        let included = s
+            .pattern_include
+            .as_ref()
+            .is_none_or(|re| re.is_match(&name));
+        let excluded = s
+            .pattern_exclude
+            .as_ref()
+            .is_some_and(|re| re.is_match(&name));
+        if included && !excluded {
+            named.push((name, inst));
+        } else {
+            inv.filtered_out += 1;
+        }
+    }
+
+    // Group memberships per instance; a host is never put in a group of its own name.
+    let mut memberships: Vec<Vec<Membership>> = Vec::with_capacity(named.len());
+    let mut group_names: BTreeSet<String> = BTreeSet::new();
+    for (name, inst) in &named {
+        let mut groups = Vec::new();
+        groups_of(inst, s, &namer, &mut groups);
+        if !s.nested_groups {
+            groups.retain(|m| m.holds_host);
+        }
+        // A host named by its instance id is simply not put in its own instance-id group.
+        let id_group = namer.group(&inst.id);
+        groups.retain(|m| !(m.group == *name && m.group == id_group));
+        for m in &groups {
+            group_names.insert(m.group.clone());
+            if let (true, Some(p)) = (s.nested_groups, &m.parent) {
+                group_names.insert(p.clone());
+            }
+        }
+        memberships.push(groups);
+    }
+    group_names.insert("alicloud".into());
+
+    // Two instances with one name, or a host named like a group: suffix the instance id.
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for (name, _) in &named {
+        *counts.entry(name.as_str()).or_default() += 1;
+    }
+    let clashing: BTreeSet<String> = named
+        .iter()
+        .filter(|(n, _)| counts[n.as_str()] > 1 || group_names.contains(n))
+        .map(|(n, _)| n.clone())
+        .collect();
+    drop(counts);
+    for name in &clashing {
+        let kind = if group_names.contains(name) {
+            "is also a group name"
+        } else {
+            "is shared by several instances"
+        };
+        let renamed: Vec<String> = named
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(n, i)| format!("{n}_{}", namer.sanitize(&i.id).to_lowercase()))
+            .collect();
+        inv.warnings.push(format!(
+            "hostname '{name}' {kind}; keeping every instance as {} (set hostname_variable to something unique)",
+            renamed.join(", ")
+        ));
+    }
+    for (name, inst) in named.iter_mut() {
+        if clashing.contains(name) {
+            *name = format!("{name}_{}", namer.sanitize(&inst.id).to_lowercase());
+        }
+    }
+
+    // Sort hosts by name; indices follow that order, so group lists come out sorted.
+    let mut order: Vec<usize> = (0..named.len()).collect();
+    order.sort_by(|&a, &b| named[a].0.cmp(&named[b].0));
+    let mut memberships: Vec<Option<Vec<Membership>>> = memberships.into_iter().map(Some).collect();
+    let mut named: Vec<Option<(String, Instance)>> = named.into_iter().map(Some).collect();
+    for (idx, &i) in order.iter().enumerate() {
+        let (name, inst) = named[i].take().expect("each host once");
+        for m in memberships[i].take().expect("each host once") {
+            if let (true, Some(p)) = (s.nested_groups, m.parent) {
+                inv.groups
+                    .entry(p)
+                    .or_default()
+                    .children
+                    .insert(m.group.clone());
+            }
+            let entry = inv.groups.entry(m.group).or_default();
+            if m.holds_host && entry.hosts.last() != Some(&(idx as u32)) {
+                entry.hosts.push(idx as u32);
+            }
+        }
+        inv.hosts.push(Host {
+            name,
+            hostvars: inst.hostvars,
+        });
+    }
+    inv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::instance::HostvarOptions;
+    use crate::settings::Env;
+    use serde_json::json;
+
+    fn settings() -> Settings {
+        Settings::from_ini(None, &Env::default()).unwrap()
+    }
+
+    fn inst(id: &str, name: &str, tags: &[(&str, &str)], s: &Settings) -> Instance {
+        let tags: Vec<_> = tags
+            .iter()
+            .map(|(k, v)| json!({"TagKey": k, "TagValue": v}))
+            .collect();
+        let raw = json!({
+            "InstanceId": id, "RegionId": "cn-hangzhou", "ZoneId": "cn-hangzhou-g", "Status": "Running",
+            "ImageId": "m-bp1", "InstanceType": "ecs.g6.large", "InstanceName": name,
+            "VpcAttributes": {"VpcId": "vpc-1", "VSwitchId": "vsw-1", "PrivateIpAddress": {"IpAddress": ["10.0.0.1"]}},
+            "PublicIpAddress": {"IpAddress": ["47.0.0.1"]},
+            "SecurityGroupIds": {"SecurityGroupId": ["sg-1"]},
+            "Tags": {"Tag": tags}
+        });
+        let opts = HostvarOptions {
+            destination_variables: s.destination_variables.clone(),
+            destination_format: String::new(),
+            destination_format_tags: vec![],
+            hostname_variable: s.hostname_variable.clone(),
+            legacy_tags_hostvar: false,
+        };
+        Instance::from_api(raw, &opts).unwrap()
+    }
+
+    fn hosts_of(inv: &Inventory, group: &str) -> Vec<String> {
+        inv.groups[group]
+            .hosts
+            .iter()
+            .map(|&i| inv.hosts[i as usize].name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn sanitizing_keeps_unicode_letters_and_maps_the_rest() {
+        let n = Namer {
+            replace_dash: true,
+            ascii_only: false,
+        };
+        assert_eq!(n.sanitize("cn-hangzhou"), "cn_hangzhou");
+        assert_eq!(n.sanitize("tag_env=prod"), "tag_env_prod");
+        assert_eq!(n.sanitize("a b:c.d"), "a_b_c_d");
+        assert_eq!(n.sanitize("tag_env_生产"), "tag_env_生产");
+        assert_eq!(n.sanitize("é½²"), "é__", "No-category digits are not kept");
+        assert_eq!(n.group("1web"), "_1web");
+        assert_eq!(n.group("٣x"), "_٣x", "a Unicode decimal digit also leads");
+        let ascii = Namer {
+            replace_dash: false,
+            ascii_only: true,
+        };
+        assert_eq!(ascii.sanitize("tag_env_生产-x"), "tag_env___-x");
+    }
+
+    #[test]
+    fn default_groups_and_no_group_named_like_its_host() {
+        let s = settings();
+        let inv = build(
+            vec![
+                inst("i-b", "b", &[("env", "prod"), ("empty", "")], &s),
+                inst("i-a", "a", &[], &s),
+            ],
+            &s,
+        );
+        let names: Vec<_> = inv.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, vec!["i_a", "i_b"]);
+        assert!(!inv.groups.contains_key("i_a") && !inv.groups.contains_key("i_b"));
+        for g in [
+            "cn_hangzhou",
+            "cn_hangzhou_g",
+            "m_bp1",
+            "type_ecs_g6_large",
+            "vpc_id_vpc_1",
+            "subnet_vsw_1",
+            "security_group_sg_1",
+        ] {
+            assert_eq!(hosts_of(&inv, g), vec!["i_a", "i_b"], "{g}");
+        }
+        assert_eq!(hosts_of(&inv, "tag_env_prod"), vec!["i_b"]);
+        assert_eq!(hosts_of(&inv, "tag_empty"), vec!["i_b"]);
+        assert_eq!(hosts_of(&inv, "tag_none"), vec!["i_a"]);
+        assert!(
+            !inv.groups.contains_key("tag_env"),
+            "no key group without nesting"
+        );
+        assert!(inv.warnings.is_empty());
+    }
+
+    #[test]
+    fn duplicate_names_both_stay_with_a_warning() {
+        let mut s = settings();
+        s.hostname_variable = "tag_Name".into();
+        let inv = build(
+            vec![
+                inst("i-1", "", &[("Name", "web")], &s),
+                inst("i-2", "", &[("Name", "web")], &s),
+                inst("i-3", "", &[], &s),
+            ],
+            &s,
+        );
+        let names: Vec<_> = inv.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vec!["i_3", "web_i_1", "web_i_2"],
+            "no Name tag falls back to the id"
+        );
+        assert_eq!(inv.warnings.len(), 1);
+        assert!(
+            inv.warnings[0].contains("'web' is shared"),
+            "{}",
+            inv.warnings[0]
+        );
+    }
+
+    #[test]
+    fn host_named_like_a_group_is_renamed() {
+        let mut s = settings();
+        s.hostname_variable = "tag_Name".into();
+        let inv = build(vec![inst("i-1", "", &[("Name", "cn-hangzhou")], &s)], &s);
+        assert_eq!(inv.hosts[0].name, "cn_hangzhou_i_1");
+        assert!(inv.warnings[0].contains("also a group name"));
+    }
+
+    #[test]
+    fn nested_groups_and_csv_tags() {
+        let mut s = settings();
+        s.nested_groups = true;
+        s.expand_csv_tags = true;
+        let inv = build(vec![inst("i-1", "", &[("svc", "a, b")], &s)], &s);
+        assert_eq!(hosts_of(&inv, "tag_svc_a"), vec!["i_1"]);
+        assert_eq!(hosts_of(&inv, "tag_svc_b"), vec!["i_1"]);
+        let children = |g: &str| inv.groups[g].children.iter().cloned().collect::<Vec<_>>();
+        assert_eq!(children("tag_svc"), vec!["tag_svc_a", "tag_svc_b"]);
+        assert!(inv.groups["tag_svc"].hosts.is_empty());
+        assert_eq!(children("tags"), vec!["tag_svc"]);
+        assert_eq!(children("regions"), vec!["cn_hangzhou"]);
+        assert_eq!(children("cn_hangzhou"), vec!["cn_hangzhou_g"]);
+        assert_eq!(children("zones"), vec!["cn_hangzhou_g"]);
+        assert!(
+            !inv.groups.contains_key("instances"),
+            "its only child is named like the host"
+        );
+    }
+
+    #[test]
+    fn patterns_match_at_the_start() {
+        let mut s = settings();
+        s.pattern_include = Some(Regex::new("^(?:i_[ab])").unwrap());
+        s.pattern_exclude = Some(Regex::new("^(?:b)").unwrap());
+        let inv = build(
+            vec![
+                inst("i-a", "", &[], &s),
+                inst("i-b", "", &[], &s),
+                inst("x-i-a", "", &[], &s),
+            ],
+            &s,
+        );
+        let names: Vec<_> = inv.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, vec!["i_a", "i_b"]);
+        assert_eq!(inv.filtered_out, 1);
+    }
+}

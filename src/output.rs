@@ -1,0 +1,148 @@
+//! Writes the inventory as Ansible's script-inventory JSON (SPEC §6.1): keys and lists sorted,
+//! compact, byte-identical for the same account. It is streamed, never built as one string, and
+//! reports where each host's hostvars landed so the cache can index them.
+
+use std::io::{self, Write};
+
+use crate::inventory::{Group, Inventory};
+
+/// A writer that counts bytes, for the offsets of the cache index.
+struct Counting<W> {
+    inner: W,
+    written: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serializes")
+}
+
+fn write_names<W: Write>(
+    w: &mut W,
+    names: impl Iterator<Item = impl AsRef<str>>,
+) -> io::Result<()> {
+    w.write_all(b"[")?;
+    for (i, n) in names.enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        w.write_all(json_str(n.as_ref()).as_bytes())?;
+    }
+    w.write_all(b"]")
+}
+
+fn write_group<W: Write>(w: &mut W, inv: &Inventory, g: &Group) -> io::Result<()> {
+    w.write_all(b"{")?;
+    if !g.children.is_empty() {
+        w.write_all(b"\"children\":")?;
+        write_names(w, g.children.iter())?;
+        w.write_all(b",")?;
+    }
+    w.write_all(b"\"hosts\":")?;
+    write_names(
+        w,
+        g.hosts.iter().map(|&i| inv.hosts[i as usize].name.as_str()),
+    )?;
+    w.write_all(b"}")
+}
+
+/// Writes `--list` output (with a trailing newline) and returns, per host in order, the byte
+/// offset and length of its hostvars object.
+pub fn write_list<W: Write>(inv: &Inventory, w: W) -> io::Result<Vec<(u64, u64)>> {
+    let mut w = Counting {
+        inner: w,
+        written: 0,
+    };
+    let mut spans = Vec::with_capacity(inv.hosts.len());
+    // `_meta` and `alicloud` take their sorted places among the groups.
+    let mut keys: Vec<&str> = inv.groups.keys().map(String::as_str).collect();
+    keys.push("_meta");
+    keys.push("alicloud");
+    keys.sort_unstable();
+    keys.dedup();
+    w.write_all(b"{")?;
+    for (i, key) in keys.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        w.write_all(json_str(key).as_bytes())?;
+        w.write_all(b":")?;
+        match *key {
+            "_meta" => {
+                w.write_all(b"{\"hostvars\":{")?;
+                for (j, h) in inv.hosts.iter().enumerate() {
+                    if j > 0 {
+                        w.write_all(b",")?;
+                    }
+                    w.write_all(json_str(&h.name).as_bytes())?;
+                    w.write_all(b":")?;
+                    spans.push((w.written, h.hostvars.len() as u64));
+                    w.write_all(h.hostvars.as_bytes())?;
+                }
+                w.write_all(b"}}")?;
+            }
+            "alicloud" => {
+                w.write_all(b"{\"hosts\":")?;
+                write_names(&mut w, inv.hosts.iter().map(|h| h.name.as_str()))?;
+                w.write_all(b"}")?;
+            }
+            group => write_group(&mut w, inv, &inv.groups[group])?,
+        }
+    }
+    w.write_all(b"}\n")?;
+    w.flush()?;
+    Ok(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::Host;
+
+    #[test]
+    fn sorted_compact_and_spans_point_at_hostvars() {
+        let mut inv = Inventory::default();
+        inv.hosts.push(Host {
+            name: "a".into(),
+            hostvars: r#"{"x":1}"#.into(),
+        });
+        inv.hosts.push(Host {
+            name: "b\"q".into(),
+            hostvars: r#"{"y":2}"#.into(),
+        });
+        inv.groups.insert(
+            "Zed".into(),
+            Group {
+                hosts: vec![1],
+                children: Default::default(),
+            },
+        );
+        inv.groups.insert(
+            "tags".into(),
+            Group {
+                hosts: vec![],
+                children: ["tag_x".to_string()].into(),
+            },
+        );
+        let mut out = Vec::new();
+        let spans = write_list(&inv, &mut out).unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert_eq!(
+            text,
+            "{\"Zed\":{\"hosts\":[\"b\\\"q\"]},\"_meta\":{\"hostvars\":{\"a\":{\"x\":1},\"b\\\"q\":{\"y\":2}}},\
+             \"alicloud\":{\"hosts\":[\"a\",\"b\\\"q\"]},\"tags\":{\"children\":[\"tag_x\"],\"hosts\":[]}}\n"
+        );
+        let (o, l) = spans[1];
+        assert_eq!(&out[o as usize..(o + l) as usize], br#"{"y":2}"#);
+    }
+}

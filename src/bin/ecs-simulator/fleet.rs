@@ -308,7 +308,7 @@ impl Filters {
             Filter::Tag(key, value) => f
                 .tags
                 .iter()
-                .any(|(k, v)| k == key && value.as_ref().map_or(true, |want| v == want)),
+                .any(|(k, v)| k == key && value.iter().all(|want| v == want)),
         })
     }
 }

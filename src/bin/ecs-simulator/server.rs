@@ -753,7 +753,7 @@ trait NoneOrEmpty {
 
 impl NoneOrEmpty for Option<&str> {
     fn is_none_or_empty(&self) -> bool {
-        self.map_or(true, str::is_empty)
+        self.iter().all(|s| s.is_empty())
     }
 }
 

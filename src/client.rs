@@ -181,7 +181,7 @@ impl Client {
             .bytes()
             .await
             .map_err(|e| CallError::Transport(transport_message(e)))?;
-        decode(status, &bytes)
+        decode(status, &bytes).map_err(|e| redact(e, &self.creds))
     }
 }
 
@@ -246,6 +246,41 @@ pub fn decode<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<T, CallE
             code: format!("HTTP{status}"),
             message: format!("HTTP status {status} without an error body"),
         }),
+    }
+}
+
+/// Service messages are shown to the operator, but `SignatureDoesNotMatch` quotes the server's
+/// string to sign, which holds the security token. Cut that part, and blank out any secret that
+/// still appears (plain or percent-encoded, once or twice).
+fn redact(e: CallError, creds: &Credentials) -> CallError {
+    let CallError::Api {
+        status,
+        code,
+        message,
+    } = e
+    else {
+        return e;
+    };
+    let mut message = match message.find("server string to sign is") {
+        Some(i) => message[..i].trim_end().to_string(),
+        None => message,
+    };
+    let secrets = [Some(&creds.secret), creds.security_token.as_ref()];
+    for s in secrets
+        .into_iter()
+        .flatten()
+        .map(|s| s.expose())
+        .filter(|s| s.len() >= 4)
+    {
+        let once = sign::encode(s);
+        for form in [sign::encode(&once), once, s.to_string()] {
+            message = message.replace(&form, "***");
+        }
+    }
+    CallError::Api {
+        status,
+        code,
+        message,
     }
 }
 
@@ -357,6 +392,40 @@ mod tests {
         .unwrap_err();
         assert!(!e.is_retryable());
         assert!(decode::<Ok1>(502, b"<html>").unwrap_err().is_retryable());
+    }
+
+    #[test]
+    fn service_messages_lose_the_string_to_sign_and_any_secret() {
+        let creds = Credentials {
+            access_key_id: "id".into(),
+            secret: Secret::new("s3cr3t/x"),
+            security_token: Some(Secret::new("tok+en/1")),
+            source: "test".into(),
+        };
+        let e = redact(
+            CallError::Api {
+                status: 400,
+                code: "SignatureDoesNotMatch".into(),
+                message: "Specified signature is not matched. server string to sign is:POST&%2F&SecurityToken%3Dtok%252Ben%252F1".into(),
+            },
+            &creds,
+        );
+        assert!(
+            matches!(&e, CallError::Api { message, .. } if message == "Specified signature is not matched."),
+            "{e:?}"
+        );
+        let e = redact(
+            CallError::Api {
+                status: 400,
+                code: "X".into(),
+                message: "a s3cr3t/x b tok%2Ben%2F1 c".into(),
+            },
+            &creds,
+        );
+        assert!(
+            matches!(&e, CallError::Api { message, .. } if message == "a *** b *** c"),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -84,7 +84,11 @@ fn print(stdout: &io::Stdout, parts: &[&[u8]]) -> Result<()> {
     lock.flush().map_err(stdout_error)
 }
 
+/// A reader that closed the pipe early (`| head`) wanted no more; that is not an error.
 fn stdout_error(e: io::Error) -> Error {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        std::process::exit(crate::exit_codes::SUCCESS);
+    }
     Error::Io(format!("cannot write the inventory to stdout: {e}"))
 }
 

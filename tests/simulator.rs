@@ -947,11 +947,19 @@ fn faults() {
 
 #[test]
 fn star_fault_covers_describe_regions() {
-    let sim = start_fixture(&["--fault", "*:unavailable"]);
+    let sim = start_fixture(&[
+        "--fault",
+        "*:unavailable",
+        "--fault",
+        "cn-hangzhou:forbidden",
+    ]);
     let r = sim.call(&Req::ecs("DescribeRegions"));
     assert_eq!((r.status, r.code().as_str()), (503, "ServiceUnavailable"));
     let r = sim.call(&describe("cn-shanghai"));
     assert_eq!((r.status, r.code().as_str()), (503, "ServiceUnavailable"));
+    // A fault named for the region beats the `*` one.
+    let r = sim.call(&describe("cn-hangzhou"));
+    assert_eq!((r.status, r.code().as_str()), (403, "Forbidden.RAM"));
     // A fault never hides an authentication failure.
     let r = sim.get(&Req::ecs("DescribeRegions"), "wrong");
     assert_eq!(r.code(), "SignatureDoesNotMatch");

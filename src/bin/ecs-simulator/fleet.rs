@@ -137,14 +137,12 @@ impl Fleet {
     }
 
     pub fn from_json(text: &str) -> Result<Fleet, String> {
-        let mut doc: Value =
-            serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
-        let regions = match doc.get_mut("regions").map(Value::take) {
-            Some(Value::Array(a)) => a,
-            _ => return Err("\"regions\" must be an array".into()),
-        };
+        // Instances are converted one at a time while parsing, so a fleet of 100,000 never
+        // exists as one big JSON tree.
+        let file: FleetFile =
+            serde_json::from_str(text).map_err(|e| format!("invalid fleet: {e}"))?;
         let mut instances: HashMap<String, Vec<Instance>> = HashMap::new();
-        for r in &regions {
+        for r in &file.regions {
             match r.get("RegionId").and_then(Value::as_str) {
                 Some(id) if !id.is_empty() => {
                     if instances.insert(id.to_owned(), Vec::new()).is_some() {
@@ -154,30 +152,61 @@ impl Fleet {
                 _ => return Err("every region needs a RegionId string".into()),
             }
         }
-        let list = match doc.get_mut("instances").map(Value::take) {
-            Some(Value::Array(a)) => a,
-            None => Vec::new(),
-            _ => return Err("\"instances\" must be an array".into()),
-        };
         let mut seen = HashSet::new();
-        for (i, v) in list.into_iter().enumerate() {
-            if !v.is_object() {
-                return Err(format!("instance #{i} is not an object"));
-            }
-            let id = s(&v, &["InstanceId"]);
+        for (i, (region, inst)) in file.instances.0.into_iter().enumerate() {
+            let id = inst.f.id.clone();
             if id.is_empty() {
                 return Err(format!("instance #{i} has no InstanceId"));
             }
             if !seen.insert(id.clone()) {
                 return Err(format!("instance {id} listed twice"));
             }
-            let region = s(&v, &["RegionId"]);
             match instances.get_mut(&region) {
-                Some(l) => l.push(Instance::from_value(&v)),
+                Some(l) => l.push(inst),
                 None => return Err(format!("instance {id}: unknown RegionId {region:?}")),
             }
         }
-        Ok(Fleet { regions, instances })
+        Ok(Fleet {
+            regions: file.regions,
+            instances,
+        })
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct FleetFile {
+    regions: Vec<Value>,
+    #[serde(default)]
+    instances: Instances,
+}
+
+/// The `instances` array, each element converted as soon as it is parsed.
+#[derive(Default)]
+struct Instances(Vec<(String, Instance)>);
+
+impl<'de> serde::Deserialize<'de> for Instances {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Instances;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of instance objects")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Instances, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = seq.next_element::<Value>()? {
+                    if !v.is_object() {
+                        return Err(serde::de::Error::custom("an instance is not an object"));
+                    }
+                    out.push((s(&v, &["RegionId"]), Instance::from_value(&v)));
+                }
+                Ok(Instances(out))
+            }
+        }
+        d.deserialize_seq(Visit)
     }
 }
 

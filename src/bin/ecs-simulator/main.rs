@@ -2,6 +2,24 @@
 //! STS 2015-04-01) and the ECS metadata service, all on one loopback port, with switchable
 //! faults. It serves the project's tests, benchmarks and demo; it is never part of the
 //! inventory binary.
+//!
+//! Routes (one port):
+//! - `GET /?...` or `POST /` (form body): the RPC API. ECS `DescribeRegions` and
+//!   `DescribeInstances` (Version 2014-05-26) and STS `AssumeRole` (Version 2015-04-01).
+//! - `GET /latest/meta-data/ram/security-credentials/[ROLE]`, `PUT /latest/api/token`: the
+//!   metadata service (the session token is handed out but never required).
+//! - `/_sim/*`: test hooks, never counted as API requests: `POST /_sim/mint-sts?ttl=S`,
+//!   `GET /_sim/stats`, `GET /_sim/requests`, `POST /_sim/reset`.
+//!
+//! Checks in order: missing common parameter (`MissingParameter`), SignatureMethod and
+//! SignatureVersion (`InvalidParameter`), access key (`InvalidAccessKeyId.NotFound`, 404),
+//! security token (`InvalidSecurityToken.Missing`, `.MismatchWithAccessKey`, `.Expired`),
+//! timestamp (`InvalidTimeStamp.Format`, `.Expired`), signature (`SignatureDoesNotMatch`),
+//! nonce (`SignatureNonceUsed`); then Action (`InvalidAction.NotFound`, 404), Version
+//! (`InvalidVersion`), Format (anything but JSON is `InvalidParameter`), then the action's
+//! parameters (RegionId, paging, filters), then the fault, then the region's existence.
+//! `--throttle-above-inflight` answers at once, before the latency; `--throttle-first` answers
+//! after it. Both come before authentication.
 
 mod fleet;
 mod generate;

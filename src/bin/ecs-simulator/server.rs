@@ -297,10 +297,12 @@ impl Sim {
     }
 
     fn fault_for(&self, region: &str) -> Option<Fault> {
-        self.cfg
-            .faults
+        // A fault named for the region beats a `*` one.
+        let faults = &self.cfg.faults;
+        faults
             .iter()
-            .find(|(r, _)| r == region || r == "*")
+            .find(|(r, _)| r == region)
+            .or_else(|| faults.iter().find(|(r, _)| r == "*"))
             .map(|(_, f)| *f)
     }
 

@@ -632,3 +632,37 @@ fn verbose_goes_to_stderr_only_when_asked() {
     assert!(!out.stderr.contains(common::SECRET));
     out.json();
 }
+
+/// The documented example is a valid ini with every option, and gives the default inventory.
+#[test]
+fn example_ini_is_complete_and_valid() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("alicloud.ini.example"))
+            .unwrap();
+    for opt in alicloud_inventory::settings::ECS_OPTIONS
+        .iter()
+        .chain(alicloud_inventory::settings::CREDENTIAL_OPTIONS)
+    {
+        assert!(
+            text.contains(&format!("\n{opt} =")) || text.contains(&format!("# {opt} =")),
+            "{opt} is not documented"
+        );
+    }
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let ini = ws.path("example.ini");
+    std::fs::write(
+        &ini,
+        text.replace(
+            "[ecs]\n",
+            &format!("[ecs]\ncache_path = {}\n", ws.cache_dir().display()),
+        ),
+    )
+    .unwrap();
+    let out = ws.run_sim(&sim, &ini, &[]);
+    out.assert_success();
+    let want: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("golden/default.json")).unwrap())
+            .unwrap();
+    assert_eq!(out.json(), want);
+}

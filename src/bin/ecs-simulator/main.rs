@@ -21,6 +21,7 @@
 //! `--throttle-above-inflight` answers at once, before the latency; `--throttle-first` answers
 //! after it. Both come before authentication.
 
+mod demo;
 mod fleet;
 mod generate;
 mod server;
@@ -53,6 +54,22 @@ enum Command {
     Serve(ServeArgs),
     /// Write a generated fleet JSON to stdout (deterministic for the same arguments).
     Generate(GenerateArgs),
+    /// Run alicloud_inventory (built beside this binary) against a generated fleet; arguments
+    /// after -- go to the inventory (default --list).
+    Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Number of regions.
+    #[arg(long, default_value_t = 4)]
+    regions: u32,
+    /// Number of instances.
+    #[arg(long, default_value_t = 60)]
+    instances: usize,
+    /// Arguments for alicloud_inventory, e.g. -- --host NAME.
+    #[arg(last = true)]
+    inventory_args: Vec<String>,
 }
 
 #[derive(Args)]
@@ -203,6 +220,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(a) => serve(a),
         Command::Generate(a) => generate(a),
+        Command::Demo(a) => match demo::run(a.regions as usize, a.instances, a.inventory_args) {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -264,29 +264,48 @@ async fn fetch_page(
         )
         .await
         .map_err(|e| api_error(format!("region {}", target.region), &e, shared.max_retries))?;
-    let mut instances = Vec::with_capacity(answer.instances.instance.len());
-    for raw in answer.instances.instance {
-        let inst = Instance::from_api(raw, &shared.opts).map_err(|m| Error::Api {
-            scope: format!("region {}", target.region),
-            code: "MalformedResponse".into(),
-            message: m,
-            hint: String::new(),
-        })?;
-        if shared
-            .states
-            .as_ref()
-            .is_none_or(|s| s.contains(&inst.state))
-        {
-            instances.push(inst);
-        }
-    }
+    let (total_count, instances) = page_instances(answer, &shared.opts, shared.states.as_deref())
+        .map_err(|m| Error::Api {
+        scope: format!("region {}", target.region),
+        code: "MalformedResponse".into(),
+        message: m,
+        hint: String::new(),
+    })?;
     Ok(PageResult {
         region,
         pass,
         page,
-        total_count: answer.total_count,
+        total_count,
         instances,
     })
+}
+
+/// The instances of one page that pass the state filter, and the page's TotalCount.
+fn page_instances(
+    answer: PageAnswer,
+    opts: &HostvarOptions,
+    states: Option<&[String]>,
+) -> std::result::Result<(u64, Vec<Instance>), String> {
+    let mut instances = Vec::with_capacity(answer.instances.instance.len());
+    for raw in answer.instances.instance {
+        let inst = Instance::from_api(raw, opts)?;
+        if states.is_none_or(|s| s.contains(&inst.state)) {
+            instances.push(inst);
+        }
+    }
+    Ok((answer.total_count, instances))
+}
+
+/// Decodes one DescribeInstances answer (status and body) the way a fetch does; the entry point
+/// of the response-parser fuzz target.
+pub fn parse_page(
+    status: u16,
+    body: &[u8],
+    opts: &HostvarOptions,
+) -> std::result::Result<(u64, Vec<Instance>), String> {
+    let answer: PageAnswer =
+        crate::client::decode(status, body).map_err(|e| crate::client::describe(&e))?;
+    page_instances(answer, opts, None)
 }
 
 /// The one line an operator reads: scope, the service's code and message, and what to do.

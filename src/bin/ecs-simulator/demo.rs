@@ -24,7 +24,11 @@ impl Drop for Cleanup {
     }
 }
 
-pub fn run(regions: usize, instances: usize, pass_through: Vec<String>) -> Result<ExitCode, String> {
+pub fn run(
+    regions: usize,
+    instances: usize,
+    pass_through: Vec<String>,
+) -> Result<ExitCode, String> {
     let me = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
     let inventory = me.with_file_name("alicloud_inventory");
     if !inventory.is_file() {
@@ -35,7 +39,10 @@ pub fn run(regions: usize, instances: usize, pass_through: Vec<String>) -> Resul
     }
     let dir = std::env::temp_dir().join(format!("alicloud-inventory-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut cleanup = Cleanup { dir: dir.clone(), child: None };
+    let mut cleanup = Cleanup {
+        dir: dir.clone(),
+        child: None,
+    };
 
     let fleet = dir.join("fleet.json");
     let opts = generate::Options {
@@ -47,7 +54,8 @@ pub fn run(regions: usize, instances: usize, pass_through: Vec<String>) -> Resul
         stopped_fraction: 0.1,
     };
     let mut file = std::io::BufWriter::new(
-        std::fs::File::create(&fleet).map_err(|e| format!("cannot write {}: {e}", fleet.display()))?,
+        std::fs::File::create(&fleet)
+            .map_err(|e| format!("cannot write {}: {e}", fleet.display()))?,
     );
     generate::write_fleet(&opts, &mut file).map_err(|e| format!("cannot write the fleet: {e}"))?;
     drop(file);
@@ -76,7 +84,10 @@ pub fn run(regions: usize, instances: usize, pass_through: Vec<String>) -> Resul
         .to_string();
 
     let ini = dir.join("alicloud.ini");
-    let ini_text = format!("[ecs]\nregions = all\ncache_path = {}\n", dir.join("cache").display());
+    let ini_text = format!(
+        "[ecs]\nregions = all\ncache_path = {}\n",
+        dir.join("cache").display()
+    );
     std::fs::write(&ini, ini_text).map_err(|e| format!("cannot write {}: {e}", ini.display()))?;
     eprintln!(
         "demo: {instances} instances in {regions} regions served by the simulator at {url}; \

@@ -139,7 +139,16 @@ impl Cache {
     fn read_header(&self) -> Lookup<(File, Header)> {
         let file = match self.open() {
             Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Lookup::Miss("no cache yet"),
+            // A missing file, or a cache_path under a regular file: there is no cache; writing
+            // will say what is wrong with the path.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Lookup::Miss("no cache yet")
+            }
             Err(e) => return Lookup::Corrupt(format!("cannot read {}: {e}", self.path.display())),
         };
         match self.header(&file) {

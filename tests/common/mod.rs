@@ -29,15 +29,13 @@ impl Sim {
     pub fn start(fleet: &Path, extra: &[&str]) -> Sim {
         let key = format!("{KEY}:{SECRET}");
         let mut child = Command::new(env!("CARGO_BIN_EXE_ecs-simulator"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--access-key",
-                &key,
-                "--fleet",
-            ])
+            .args(["serve", "--access-key", &key, "--fleet"])
             .arg(fleet)
+            .args(if extra.contains(&"--listen") {
+                &[][..]
+            } else {
+                &["--listen", "127.0.0.1:0"][..]
+            })
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -56,6 +54,21 @@ impl Sim {
             url: url.to_string(),
             child,
         }
+    }
+
+    /// The port this simulator listens on, to start a successor on the same endpoint (the
+    /// endpoint is part of the cache key).
+    pub fn port(&self) -> String {
+        self.url.rsplit(':').next().expect("a port").to_string()
+    }
+
+    /// Stops this simulator and starts another on the same port with other switches.
+    pub fn restart(self, fleet: &Path, extra: &[&str]) -> Sim {
+        let listen = format!("127.0.0.1:{}", self.port());
+        drop(self);
+        let mut args = vec!["--listen", listen.as_str()];
+        args.extend_from_slice(extra);
+        Sim::start(fleet, &args)
     }
 
     pub fn fixture_fleet(extra: &[&str]) -> Sim {
@@ -221,22 +234,20 @@ impl Workspace {
         v
     }
 
-    /// Runs the inventory with only the given environment (plus a private HOME and PATH).
-    pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let out = Command::new(env!("CARGO_BIN_EXE_alicloud_inventory"))
-            .args(args)
+    /// The inventory command with only the given environment (plus a private HOME and PATH).
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_alicloud_inventory"));
+        cmd.args(args)
             .env_clear()
             .env("HOME", self.dir.path())
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .output()
-            .expect("run the inventory");
-        Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
-            stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
-        }
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        output(self.command(args, env))
     }
 
     /// Runs against `sim` with the test keys and the given ini.
@@ -251,6 +262,17 @@ impl Workspace {
         args: &[&str],
         extra: &[(&str, &str)],
     ) -> Output {
+        output(self.sim_command(sim, ini, args, extra))
+    }
+
+    /// The command `run_sim_env` runs, for tests that set more on it.
+    pub fn sim_command(
+        &self,
+        sim: &Sim,
+        ini: &Path,
+        args: &[&str],
+        extra: &[(&str, &str)],
+    ) -> Command {
         let mut all: Vec<&str> = vec!["--config", ini.to_str().expect("UTF-8 path")];
         all.extend_from_slice(args);
         let mut env = vec![
@@ -262,6 +284,15 @@ impl Workspace {
             env.retain(|(ek, _)| ek != k);
             env.push((k, v));
         }
-        self.run(&all, &env)
+        self.command(&all, &env)
+    }
+}
+
+pub fn output(mut cmd: Command) -> Output {
+    let out = cmd.output().expect("run the inventory");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
     }
 }

@@ -1,0 +1,481 @@
+//! Issue 6's fault matrix: every fault gives its exit status, one stderr line, an empty stdout on
+//! failure, and leaves the previous cache as it was.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use common::{output, Sim, Workspace};
+use serde_json::Value;
+
+const FIXTURE_HOSTS: usize = 8;
+
+fn host_count(v: &Value) -> usize {
+    v["_meta"]["hostvars"].as_object().map_or(0, |m| m.len())
+}
+
+/// A workspace with a good cache from a healthy simulator; returns it with the simulator (to
+/// restart on the same endpoint, which is part of the cache key), the ini, the cache file and
+/// its bytes.
+fn with_good_cache(ecs: &str) -> (Workspace, Sim, PathBuf, PathBuf, Vec<u8>) {
+    let ws = Workspace::new();
+    let ini = ws.ini(ecs);
+    let sim = Sim::fixture_fleet(&[]);
+    ws.run_sim(&sim, &ini, &[]).assert_success();
+    let files = ws.cache_files();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let bytes = std::fs::read(&files[0]).unwrap();
+    let file = files[0].clone();
+    (ws, sim, ini, file, bytes)
+}
+
+/// Runs a failing refresh against a faulty simulator and checks the old cache survived.
+fn assert_fault(sim_args: &[&str], ecs: &str, code: i32, needle: &str) -> common::Output {
+    let (ws, sim, ini, file, before) = with_good_cache(ecs);
+    let sim = sim.restart(&common::fixture("fleet.json"), sim_args);
+    let out = ws.run_sim(&sim, &ini, &["--refresh-cache"]);
+    out.assert_failure(code, needle);
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "the previous cache is intact"
+    );
+    assert_eq!(ws.cache_files(), vec![file], "no temp file left behind");
+    out
+}
+
+#[test]
+fn throttling_storm_that_clears() {
+    // Three regions in flight at once clear twelve refusals in a few rounds.
+    let sim = Sim::fixture_fleet(&["--throttle-first", "12"]);
+    let ws = Workspace::new();
+    let ini = ws.ini("regions = cn-hangzhou, cn-shanghai, ap-southeast-1\nmax_retries = 8");
+    let out = ws.run_sim(&sim, &ini, &[]);
+    out.assert_success();
+    assert_eq!(host_count(&out.json()), FIXTURE_HOSTS);
+}
+
+#[test]
+fn throttling_storm_that_does_not_clear() {
+    assert_fault(
+        &["--fault", "*:throttle"],
+        "max_retries = 2",
+        1,
+        "Throttling.User",
+    );
+}
+
+#[test]
+fn service_unavailable_everywhere() {
+    let out = assert_fault(
+        &["--fault", "cn-hangzhou:unavailable"],
+        "max_retries = 1",
+        1,
+        "region cn-hangzhou: ServiceUnavailable",
+    );
+    assert!(out.stderr.contains("after 1 retries") || out.stderr.contains("ServiceUnavailable"));
+}
+
+#[test]
+fn flaky_region_recovers_by_retrying() {
+    let sim = Sim::fixture_fleet(&["--fault", "cn-shanghai:flaky"]);
+    let ws = Workspace::new();
+    let out = ws.run_sim(&sim, &ws.ini("max_retries = 2"), &[]);
+    out.assert_success();
+    assert_eq!(host_count(&out.json()), FIXTURE_HOSTS);
+}
+
+#[test]
+fn region_that_hangs_past_timeout() {
+    let (ws, sim, ini, file, before) = with_good_cache("timeout = 1\nmax_retries = 1");
+    let sim = sim.restart(
+        &common::fixture("fleet.json"),
+        &["--fault", "ap-southeast-1:hang"],
+    );
+    let started = Instant::now();
+    let out = ws.run_sim(&sim, &ini, &["--refresh-cache"]);
+    let elapsed = started.elapsed();
+    out.assert_failure(1, "region ap-southeast-1: timed out");
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "the previous cache is intact"
+    );
+    // Two one-second tries and one short backoff; a generous bound for a loaded machine, far
+    // below what a hang without our own timeout would cost (forever).
+    assert!(elapsed < Duration::from_secs(6), "{elapsed:?}");
+}
+
+#[test]
+fn truncated_body() {
+    assert_fault(
+        &["--fault", "cn-hangzhou:truncated"],
+        "",
+        1,
+        "MalformedResponse",
+    );
+}
+
+#[test]
+fn valid_json_of_the_wrong_shape() {
+    assert_fault(
+        &["--fault", "cn-hangzhou:wrong-shape"],
+        "",
+        1,
+        "MalformedResponse",
+    );
+}
+
+#[test]
+fn ok_status_with_an_error_body() {
+    assert_fault(
+        &["--fault", "cn-shanghai:error-200"],
+        "max_retries = 1",
+        1,
+        "region cn-shanghai: InternalError",
+    );
+}
+
+#[test]
+fn total_count_changing_between_pages_loses_nothing() {
+    let ws = Workspace::new();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecs-simulator"))
+        .args([
+            "generate",
+            "--regions",
+            "1",
+            "--instances",
+            "350",
+            "--seed",
+            "11",
+            "--stopped-fraction",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    let fleet = ws.path("fleet.json");
+    std::fs::write(&fleet, &out.stdout).unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let region = v["regions"][0]["RegionId"].as_str().unwrap().to_string();
+    let sim = Sim::start(&fleet, &["--fault", &format!("{region}:shifting")]);
+    let out = ws.run_sim(
+        &sim,
+        &ws.ini("destination_variable = public_ip_address, private_ip_address"),
+        &["-v"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("TotalCount changed while paging"),
+        "{}",
+        out.stderr
+    );
+    let hosts = out.json()["_meta"]["hostvars"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect::<Vec<_>>();
+    let listed = |i: &&Value| {
+        let any = |p: &str| {
+            i.pointer(p)
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty())
+        };
+        any("/PublicIpAddress/IpAddress")
+            || any("/VpcAttributes/PrivateIpAddress/IpAddress")
+            || any("/InnerIpAddress/IpAddress")
+            || i.pointer("/EipAddress/IpAddress")
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty())
+    };
+    let instances = v["instances"].as_array().unwrap();
+    let running = |i: &&Value| i["Status"] == "Running";
+    let want = instances.iter().filter(running).filter(listed).count();
+    // The simulator copies the region's first instance, with a new id, to the front mid-listing.
+    let first = &instances[0];
+    let created = usize::from(running(&first) && listed(&first));
+    assert!(want > 300);
+    // Every original instance, plus the one created mid-listing; none twice.
+    assert_eq!(hosts.len(), want + created, "{}", out.stderr);
+}
+
+#[test]
+fn connection_refused() {
+    let (ws, _sim, ini, file, before) = with_good_cache("max_retries = 1");
+    // A port that was just free: bind, read the port, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let out = ws.run(
+        &["--config", ini.to_str().unwrap(), "--refresh-cache"],
+        &[
+            ("ALICLOUD_ECS_ENDPOINT", &url),
+            ("ALICLOUD_ACCESS_KEY", common::KEY),
+            ("ALICLOUD_SECRET_KEY", common::SECRET),
+        ],
+    );
+    out.assert_failure(1, "DescribeRegions: could not connect");
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+}
+
+#[test]
+fn clock_skew_is_reported_with_an_ntp_hint() {
+    let out = assert_fault(
+        &["--clock-skew-secs", "3600"],
+        "",
+        1,
+        "InvalidTimeStamp.Expired",
+    );
+    assert!(out.stderr.contains("NTP"), "{}", out.stderr);
+}
+
+// ---- files ----
+
+#[test]
+fn unwritable_cache_dir_still_prints_with_one_warning() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    // A regular file where the directory should be: fails even for root.
+    let blocker = ws.path("blocker");
+    std::fs::write(&blocker, "x").unwrap();
+    let ini = ws.path("a.ini");
+    std::fs::write(
+        &ini,
+        format!("[ecs]\ncache_path = {}/cache\n", blocker.display()),
+    )
+    .unwrap();
+    let out = ws.run_sim(&sim, &ini, &[]);
+    assert_eq!(out.code, 0);
+    assert_eq!(host_count(&out.json()), FIXTURE_HOSTS);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("warning: cannot write the cache"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn disk_full_while_writing_keeps_the_old_cache() {
+    let (ws, sim, ini, file, before) = with_good_cache("");
+    let mut cmd = ws.sim_command(&sim, &ini, &["--refresh-cache"], &[]);
+    // RLIMIT_FSIZE makes writes past 4 KiB fail (EFBIG) like a full disk; SIGXFSZ is ignored so
+    // the process sees the error instead of dying.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 4096,
+                rlim_max: 4096,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let out = output(cmd);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        host_count(&out.json()),
+        FIXTURE_HOSTS,
+        "the inventory is still printed"
+    );
+    assert!(
+        out.stderr.contains("warning: cannot write the cache"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), before, "old cache intact");
+    assert_eq!(ws.cache_files(), vec![file], "no temp file left behind");
+}
+
+fn corrupt_then_run(damage: impl Fn(&PathBuf), warned: bool) {
+    let (ws, sim, ini, file, _) = with_good_cache("");
+    damage(&file);
+    let sim = sim.restart(&common::fixture("fleet.json"), &[]);
+    for args in [&["--list"][..], &["--host", "i_bp1aaaaaaaaaaaaaaa01"][..]] {
+        let out = ws.run_sim(&sim, &ini, args);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.json();
+        if warned {
+            assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+            assert!(
+                out.stderr.contains("rebuilding it from the API"),
+                "{}",
+                out.stderr
+            );
+        } else {
+            assert!(out.stderr.is_empty(), "{}", out.stderr);
+        }
+        assert!(sim.api_requests() > 0, "rebuilt from the API");
+        assert_eq!(ws.cache_files().len(), 1, "rewritten in place");
+        damage(&file);
+    }
+}
+
+#[test]
+fn truncated_cache_is_rebuilt_with_a_warning() {
+    corrupt_then_run(
+        |f| {
+            let len = std::fs::metadata(f).unwrap().len();
+            let file = std::fs::OpenOptions::new().write(true).open(f).unwrap();
+            file.set_len(len / 2).unwrap();
+        },
+        true,
+    );
+}
+
+#[test]
+fn flipped_byte_in_cache_is_rebuilt_with_a_warning() {
+    let (ws, sim, ini, file, mut bytes) = with_good_cache("");
+    let mid = bytes.len() / 3;
+    bytes[mid] ^= 0x20;
+    std::fs::write(&file, &bytes).unwrap();
+    let out = ws.run_sim(&sim, &ini, &["--list"]);
+    assert_eq!(out.code, 0);
+    assert_eq!(host_count(&out.json()), FIXTURE_HOSTS);
+    assert!(
+        out.stderr
+            .contains("failed its checksum; rebuilding it from the API"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn garbage_cache_is_rebuilt_with_a_warning() {
+    corrupt_then_run(|f| std::fs::write(f, b"\x00\xffnot a cache").unwrap(), true);
+}
+
+#[test]
+fn cache_of_another_version_is_ignored() {
+    corrupt_then_run(
+        |f| {
+            let mut b = std::fs::read(f).unwrap();
+            let text = String::from_utf8_lossy(&b[..60]).to_string();
+            let v = env!("CARGO_PKG_VERSION");
+            let at = text.find(v).expect("version in the header");
+            b[at] = b'9';
+            std::fs::write(f, b).unwrap();
+        },
+        false,
+    );
+}
+
+#[test]
+fn planted_symlink_is_not_followed() {
+    let (ws, sim, ini, file, _) = with_good_cache("");
+    let victim = ws.path("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    std::fs::remove_file(&file).unwrap();
+    std::os::unix::fs::symlink(&victim, &file).unwrap();
+    let out = ws.run_sim(&sim, &ini, &["--list"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(host_count(&out.json()), FIXTURE_HOSTS);
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "precious",
+        "the link's target is untouched"
+    );
+    let meta = std::fs::symlink_metadata(&file).unwrap();
+    assert!(
+        meta.file_type().is_file(),
+        "the link was replaced by a real cache file"
+    );
+}
+
+#[test]
+fn cache_modes_hold_under_a_permissive_umask() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let ini = ws.ini("");
+    let mut cmd = ws.sim_command(&sim, &ini, &[], &[]);
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0);
+            Ok(())
+        });
+    }
+    let out = output(cmd);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        std::fs::metadata(ws.cache_dir())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
+    for f in ws.cache_files() {
+        assert_eq!(
+            std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+            0o600,
+            "{f:?}"
+        );
+    }
+}
+
+// ---- concurrency ----
+
+/// 50 processes run --list, --host and --refresh-cache on one cache at once; every output must
+/// parse and be complete, and no temp file may be left. SOAK_SECS sets the duration (30).
+#[test]
+fn fifty_processes_on_one_cache() {
+    let secs: u64 = std::env::var("SOAK_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(30);
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let ini = ws.ini("cache_max_age = 2");
+    ws.run_sim(&sim, &ini, &[]).assert_success();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let runs: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..50)
+            .map(|i| {
+                let (ws, sim, ini) = (&ws, &sim, &ini);
+                s.spawn(move || {
+                    let mut n = 0;
+                    while Instant::now() < deadline {
+                        let args: &[&str] = match i % 5 {
+                            0 => &["--refresh-cache"],
+                            1 | 2 => &["--list"],
+                            3 => &["--host", "i_uf6bbbbbbbbbbbbbbb10"],
+                            _ => &["--refresh-cache", "--host", "i_bp1aaaaaaaaaaaaaaa04"],
+                        };
+                        let out = ws.run_sim(sim, ini, args);
+                        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+                        assert!(out.stderr.is_empty(), "{args:?}: {}", out.stderr);
+                        let v = out.json();
+                        if args.contains(&"--host") {
+                            assert!(
+                                v["id"].as_str().is_some_and(|id| id.starts_with("i-")),
+                                "{args:?}: {v}"
+                            );
+                        } else {
+                            assert_eq!(host_count(&v), FIXTURE_HOSTS, "{args:?}");
+                            assert_eq!(
+                                v["alicloud"]["hosts"].as_array().unwrap().len(),
+                                FIXTURE_HOSTS
+                            );
+                        }
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a worker failed"))
+            .sum()
+    });
+    assert!(runs >= 50, "only {runs} runs");
+    let files = ws.cache_files();
+    assert_eq!(files.len(), 1, "no temp files left: {files:?}");
+}

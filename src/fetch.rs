@@ -20,6 +20,9 @@ use crate::instance::{HostvarOptions, Instance};
 use crate::settings::{Regions, Settings};
 
 pub const PAGE_SIZE: u64 = 100;
+/// More instances than any account holds in one region: a TotalCount above it is a broken or
+/// hostile answer, and would otherwise queue millions of page requests.
+const MAX_TOTAL_COUNT: u64 = 2_000_000;
 /// How often a region is listed again when its TotalCount moved while it was being paged.
 const MAX_PASSES: u32 = 3;
 
@@ -192,6 +195,15 @@ pub async fn instances(
         totals.insert(page.total_count);
         *outstanding -= 1;
         if page.page == 1 {
+            if page.total_count > MAX_TOTAL_COUNT {
+                tasks.abort_all();
+                return Err(Error::Api {
+                    scope: format!("region {}", shared.targets[page.region].region),
+                    code: "MalformedResponse".into(),
+                    message: format!("TotalCount {} is not believable", page.total_count),
+                    hint: " (the endpoint is not speaking the ECS API; check ecs_endpoint)".into(),
+                });
+            }
             let pages = page.total_count.div_ceil(PAGE_SIZE);
             for n in 2..=pages {
                 tasks.spawn(fetch_page(shared.clone(), page.region, *pass, n));

@@ -549,4 +549,48 @@ mod tests {
         assert_eq!(names, vec!["i_a", "i_b"]);
         assert_eq!(inv.filtered_out, 1);
     }
+
+    #[test]
+    fn hostile_names_stay_valid_and_apart() {
+        let mut s = settings();
+        s.hostname_variable = "tag_Name".into();
+        let long = "x".repeat(10_000);
+        let inv = build(
+            vec![
+                // Punctuation only: a name of underscores, still a valid, distinct host.
+                inst(
+                    "i-1",
+                    "",
+                    &[("Name", "!!!"), ("a.b", "c"), ("a-b", "c")],
+                    &s,
+                ),
+                // An empty Name falls back to the instance id.
+                inst("i-2", "", &[("Name", ""), (long.as_str(), "生产 ☃")], &s),
+                inst("i-3", "", &[("Name", "\u{0}\n\t"), ("😀", "")], &s),
+            ],
+            &s,
+        );
+        let names: Vec<_> = inv.hosts.iter().map(|h| h.name.as_str()).collect();
+        // "!!!" and "\0\n\t" both become "___": kept apart by their ids, with a warning.
+        assert_eq!(names, vec!["____i_1", "____i_3", "i_2"]);
+        assert_eq!(inv.warnings.len(), 1);
+        // "a.b" and "a-b" sanitize to one group, which holds the host once.
+        assert_eq!(hosts_of(&inv, "tag_a_b_c").len(), 1);
+        assert!(inv.groups.contains_key(&format!("tag_{long}_生产__")));
+        assert!(
+            inv.groups.contains_key("tag__"),
+            "an emoji key is replaced, not dropped"
+        );
+        for g in inv.groups.keys() {
+            assert!(
+                !g.is_empty() && g.chars().all(|c| c == '_' || c.is_alphanumeric()),
+                "{g:?}"
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
+        assert!(
+            names.iter().all(|n| seen.insert(*n)),
+            "names are unique: {names:?}"
+        );
+    }
 }

@@ -226,18 +226,25 @@ impl Settings {
                 if known.contains(&e.key.as_str()) || CREDENTIAL_OPTIONS.contains(&e.key.as_str()) {
                     continue;
                 }
+                // Only the first word is quoted: `alicloud_secret_key abc:def` (an '=' missing)
+                // reads as the option "alicloud_secret_key abc", and abc may be a secret.
+                let word = e.key.split_whitespace().next().unwrap_or("");
+                let shown = if word.len() < e.key.len() {
+                    format!("{word} …")
+                } else {
+                    e.key.clone()
+                };
                 let all = ECS_OPTIONS.iter().chain(CREDENTIAL_OPTIONS);
                 let nearest = all
-                    .map(|k| (strsim::levenshtein(k, &e.key), *k))
+                    .map(|k| (strsim::levenshtein(k, word), *k))
                     .min()
-                    .filter(|(d, _)| *d <= 3.max(e.key.len() / 3))
+                    .filter(|(d, _)| *d <= 3.max(word.len() / 3))
                     .map(|(_, k)| format!(" (did you mean '{k}'?)"))
                     .unwrap_or_default();
                 warnings.push(format!(
-                    "{}:{}: unknown option '{}' in [{}] ignored{nearest}",
+                    "{}:{}: unknown option '{shown}' in [{}] ignored{nearest}",
                     ini.path.display(),
                     e.line,
-                    e.key,
                     section.name
                 ));
             }
@@ -855,6 +862,17 @@ mod tests {
             "a.ini:2: unknown option 'region' in [ecs] ignored (did you mean 'regions'?)"
         );
         assert!(!s.warnings[1].contains("did you mean"), "{}", s.warnings[1]);
+    }
+
+    #[test]
+    fn a_secret_missing_its_equals_sign_is_not_quoted() {
+        let s = settings("[credentials]\nalicloud_secret_key abc:def\n").unwrap();
+        assert!(!s.warnings[0].contains("abc"), "{}", s.warnings[0]);
+        assert!(
+            s.warnings[0].contains("'alicloud_secret_key …'"),
+            "{}",
+            s.warnings[0]
+        );
     }
 
     #[test]

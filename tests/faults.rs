@@ -479,3 +479,119 @@ fn fifty_processes_on_one_cache() {
     let files = ws.cache_files();
     assert_eq!(files.len(), 1, "no temp files left: {files:?}");
 }
+
+// ---- secrets ----
+
+/// Every fault above, with temporary credentials (secret and security token) and -vvv: neither
+/// the secret nor the token appears on stdout, stderr or in any file of the cache directory.
+#[test]
+fn no_secret_in_any_output_error_or_cache_file() {
+    let fleet = common::fixture("fleet.json");
+    let ws = Workspace::new();
+    let mut sim = Sim::fixture_fleet(&[]);
+    let cred = sim.mint_sts(3600);
+    let key = cred["AccessKeyId"].as_str().unwrap().to_string();
+    let secret = cred["AccessKeySecret"].as_str().unwrap().to_string();
+    let token = cred["SecurityToken"].as_str().unwrap().to_string();
+    let wrong = "wrong-secret-value-42";
+    let env = |s: &str| {
+        vec![
+            ("ALICLOUD_ACCESS_KEY", key.clone()),
+            ("ALICLOUD_SECRET_KEY", s.to_string()),
+            ("ALICLOUD_SECURITY_TOKEN", token.clone()),
+        ]
+    };
+    let faults: &[&[&str]] = &[
+        &[],
+        &["--fault", "*:throttle"],
+        &["--fault", "cn-hangzhou:unavailable"],
+        &["--fault", "cn-hangzhou:forbidden"],
+        &["--fault", "cn-hangzhou:truncated"],
+        &["--fault", "cn-hangzhou:wrong-shape"],
+        &["--fault", "cn-hangzhou:error-200"],
+        &["--fault", "cn-hangzhou:hang"],
+        &["--fault", "cn-hangzhou:shifting"],
+        &["--clock-skew-secs", "3600"],
+        &["--throttle-first", "2"],
+    ];
+    let ini = ws.ini("timeout = 1\nmax_retries = 1");
+    let mut outputs = Vec::new();
+    for (i, fault) in faults.iter().enumerate() {
+        // The minted credentials belong to the simulator process: keep it, restart only when
+        // the switches change, and mint again.
+        if i > 0 {
+            sim = sim.restart(&fleet, fault);
+        }
+        let fresh = sim.mint_sts(3600);
+        let (k, s, t) = (
+            fresh["AccessKeyId"].as_str().unwrap().to_string(),
+            fresh["AccessKeySecret"].as_str().unwrap().to_string(),
+            fresh["SecurityToken"].as_str().unwrap().to_string(),
+        );
+        for (secret_used, args) in [
+            (s.as_str(), &["-vvv", "--refresh-cache"][..]),
+            (wrong, &["-vvv", "--refresh-cache"][..]),
+        ] {
+            let mut e = env(secret_used);
+            e[0].1 = k.clone();
+            e[2].1 = t.clone();
+            let pairs: Vec<(&str, &str)> = e.iter().map(|(a, b)| (*a, b.as_str())).collect();
+            let mut all = vec!["--config", ini.to_str().unwrap()];
+            all.extend_from_slice(args);
+            let mut with_endpoint = pairs.clone();
+            with_endpoint.push(("ALICLOUD_ECS_ENDPOINT", sim.url.as_str()));
+            let out = ws.run(&all, &with_endpoint);
+            outputs.push((
+                format!("{fault:?} {secret_used}"),
+                out,
+                [s.clone(), t.clone()],
+            ));
+        }
+    }
+    // A bad ini that holds the secret, and one whose secret line lost its '='.
+    for text in [
+        format!("[ecs]\nnested_groups = maybe\n[credentials]\nalicloud_access_key = {key}\nalicloud_secret_key = {secret}\n"),
+        format!("[credentials]\nalicloud_secret_key {secret}\n"),
+        format!("[credentials]\nalicloud_secret_key {secret}:x\n"),
+    ] {
+        let bad = ws.path("bad.ini");
+        std::fs::write(&bad, text).unwrap();
+        let out = ws.run(&["-vvv", "--config", bad.to_str().unwrap()], &[]);
+        assert_ne!(out.code, 0);
+        outputs.push(("bad ini".into(), out, [secret.clone(), token.clone()]));
+    }
+    assert!(
+        outputs.iter().any(|(_, o, _)| o.code == 0),
+        "some runs succeed"
+    );
+    assert!(
+        outputs.iter().any(|(_, o, _)| o.code == 1),
+        "some runs fail at run time"
+    );
+    assert!(
+        outputs.iter().any(|(_, o, _)| o.code == 2),
+        "some runs fail on configuration"
+    );
+    for (what, out, secrets) in &outputs {
+        for s in secrets.iter().chain([&secret, &token, &wrong.to_string()]) {
+            assert!(
+                !common::leaks(&out.stdout, s),
+                "{what}: stdout holds a secret"
+            );
+            assert!(
+                !common::leaks(&out.stderr, s),
+                "{what}: stderr holds a secret: {}",
+                out.stderr
+            );
+        }
+    }
+    for f in std::fs::read_dir(ws.cache_dir()).unwrap() {
+        let bytes = std::fs::read(f.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for (_, _, secrets) in &outputs {
+            for s in secrets {
+                assert!(!common::leaks(&text, s), "a cache file holds a secret");
+            }
+        }
+    }
+}

@@ -296,3 +296,20 @@ pub fn output(mut cmd: Command) -> Output {
         stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
     }
 }
+
+/// Whether `haystack` shows `secret`: as it is, percent-encoded once or twice (a quoted string
+/// to sign holds it twice encoded), or any run of 12 or more of its letters and digits.
+pub fn leaks(haystack: &str, secret: &str) -> bool {
+    let once = alicloud_inventory::sign::encode(secret);
+    let twice = alicloud_inventory::sign::encode(&once);
+    if [secret, &once, &twice]
+        .iter()
+        .any(|f| haystack.contains(*f))
+    {
+        return true;
+    }
+    secret
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|run| run.len() >= 12)
+        .any(|run| haystack.contains(run))
+}

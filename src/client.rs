@@ -175,12 +175,12 @@ impl Client {
             .body(body)
             .send()
             .await
-            .map_err(|e| CallError::Transport(transport_message(e)))?;
+            .map_err(|e| CallError::Transport(transport_message(&e)))?;
         let status = response.status().as_u16();
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| CallError::Transport(transport_message(e)))?;
+            .map_err(|e| CallError::Transport(transport_message(&e)))?;
         decode(status, &bytes).map_err(|e| redact(e, &self.creds))
     }
 }
@@ -253,17 +253,29 @@ pub fn decode<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<T, CallE
 /// string to sign, which holds the security token. Cut that part, and blank out any secret that
 /// still appears (plain or percent-encoded, once or twice).
 fn redact(e: CallError, creds: &Credentials) -> CallError {
-    let CallError::Api {
-        status,
-        code,
-        message,
-    } = e
-    else {
-        return e;
-    };
-    let mut message = match message.find("server string to sign is") {
-        Some(i) => message[..i].trim_end().to_string(),
-        None => message,
+    match e {
+        CallError::Api {
+            status,
+            code,
+            message,
+        } => CallError::Api {
+            status,
+            code,
+            message: redact_message(&message, creds),
+        },
+        other => other,
+    }
+}
+
+/// The message with the string to sign cut off and every secret of `creds` blanked out.
+pub(crate) fn redact_message(message: &str, creds: &Credentials) -> String {
+    let mut message = match message.find("string to sign") {
+        Some(i) => message[..i]
+            .trim_end()
+            .trim_end_matches("server")
+            .trim_end()
+            .to_string(),
+        None => message.to_string(),
     };
     let secrets = [Some(&creds.secret), creds.security_token.as_ref()];
     for s in secrets
@@ -277,11 +289,7 @@ fn redact(e: CallError, creds: &Credentials) -> CallError {
             message = message.replace(&form, "***");
         }
     }
-    CallError::Api {
-        status,
-        code,
-        message,
-    }
+    message
 }
 
 /// Exponential backoff with jitter: 200 ms, 400 ms, 800 ms ... capped at 5 s, each scaled by a
@@ -294,7 +302,7 @@ fn backoff(attempt: u32, throttled: bool) -> Duration {
 
 /// reqwest's messages name the URL; ours must not carry a URL with parameters, so they are
 /// built from the error's kind instead.
-fn transport_message(e: reqwest::Error) -> String {
+pub(crate) fn transport_message(e: &reqwest::Error) -> String {
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -305,7 +313,7 @@ fn transport_message(e: reqwest::Error) -> String {
         "request failed"
     };
     let mut cause = String::new();
-    let mut source = std::error::Error::source(&e);
+    let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         cause = s.to_string();
         source = s.source();

@@ -715,7 +715,7 @@ impl EcsRole {
             scope: self.scope(),
             message: format!(
                 "{} (is this an ECS instance with the role attached? check ALICLOUD_METADATA_ENDPOINT)",
-                transport_message(&e)
+                crate::client::transport_message(&e)
             ),
         }
         };
@@ -865,7 +865,7 @@ impl RoleToAssume {
         let outage = e.is_retryable();
         match e {
             CallError::Api { code, message, .. } if !outage => {
-                let message = scrub(&message, base);
+                let message = crate::client::redact_message(&message, base);
                 let hint = match code.as_str() {
                     "NoPermission" => format!(
                         "the base credentials ({}) may not assume this role: grant them sts:AssumeRole on it, and check that the role's trust policy allows their account",
@@ -893,7 +893,7 @@ impl RoleToAssume {
             CallError::Api { code, message, .. } => Error::Api {
                 scope,
                 code,
-                message: scrub(&message, base),
+                message: crate::client::redact_message(&message, base),
                 hint: format!(
                     " (STS is unavailable after {} retries; run again later)",
                     self.max_retries
@@ -910,54 +910,6 @@ impl RoleToAssume {
                 message: format!("{m} (check sts_endpoint or ALICLOUD_STS_ENDPOINT)"),
             },
         }
-    }
-}
-
-/// Service messages are shown to the operator, but `SignatureDoesNotMatch` quotes the server's
-/// string to sign, which holds the security token: cut that part, and blank out any secret of
-/// `creds` that still appears (plain, or percent-encoded once or twice).
-fn scrub(message: &str, creds: &Credentials) -> String {
-    let cut = message
-        .find("server string to sign")
-        .or_else(|| message.find("string to sign"));
-    let mut message = match cut {
-        Some(i) => message[..i].trim_end().to_string(),
-        None => message.to_string(),
-    };
-    let secrets = [Some(&creds.secret), creds.security_token.as_ref()];
-    for s in secrets
-        .into_iter()
-        .flatten()
-        .map(Secret::expose)
-        .filter(|s| s.len() >= 4)
-    {
-        let once = crate::sign::encode(s);
-        for form in [crate::sign::encode(&once), once, s.to_string()] {
-            message = message.replace(&form, "***");
-        }
-    }
-    message
-}
-
-/// A reqwest error in words, without its URL.
-fn transport_message(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    };
-    let mut cause = String::new();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        cause = s.to_string();
-        source = s.source();
-    }
-    if cause.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind} ({cause})")
     }
 }
 
@@ -1258,14 +1210,14 @@ mod tests {
             source: "test".into(),
         };
         assert_eq!(
-            scrub(
+            crate::client::redact_message(
                 "Specified signature is not matched with our calculation. server string to sign is:POST&%2F&SecurityToken%3Dtok%252Ben%252F1",
                 &creds
             ),
             "Specified signature is not matched with our calculation."
         );
         assert_eq!(
-            scrub("a s3cr3t/x b tok%2Ben%2F1 c tok+en/1", &creds),
+            crate::client::redact_message("a s3cr3t/x b tok%2Ben%2F1 c tok+en/1", &creds),
             "a *** b *** c ***"
         );
     }

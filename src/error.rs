@@ -22,7 +22,8 @@ pub enum Error {
     #[error(
         "no Alibaba Cloud credentials found (set ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY, \
          or alicloud_access_key/alicloud_secret_key in the [credentials] section of alicloud.ini, \
-         or a profile with ALICLOUD_PROFILE, or an ECS RAM role with ALICLOUD_ECS_ROLE_NAME)"
+         or an aliyun CLI profile with ALICLOUD_PROFILE (~/.aliyun/config.json), \
+         or an ECS RAM role with ALICLOUD_ECS_ROLE_NAME)"
     )]
     NoCredentials,
     /// A credential source that is configured but broken (bad profile file, metadata down...).

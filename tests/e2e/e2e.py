@@ -1,0 +1,574 @@
+#!/usr/bin/env python3
+"""Helpers of the end-to-end suite (tests/e2e/run.sh).
+
+Every subcommand prints what is wrong on stderr and exits 1 when a check fails, 0 when it holds.
+The expectation is computed from the fleet file alone, by the rules of SPEC.md sections 6.1 and
+6.2 with the default alicloud.ini options, independently of the Rust code under test.
+
+    e2e.py expect FLEET                 -> expected.json on stdout
+    e2e.py check-raw EXPECTED OUT       the binary's own --list output
+    e2e.py check-host EXPECTED LIST OUT NAME   --host NAME equals _meta.hostvars[NAME]
+    e2e.py check-list EXPECTED OUT      ansible-inventory --list output
+    e2e.py check-graph EXPECTED OUT     ansible-inventory --graph output
+    e2e.py check-adhoc EXPECTED OUT GROUP    ansible -m ping output, for GROUP's hosts
+    e2e.py check-ssh-connection EXPECTED OUT PORT   ansible -m raw 'echo $SSH_CONNECTION'
+    e2e.py check-concurrent EXPECTED DIR       outputs of the concurrent readers
+    e2e.py check-cache DIR SECRET        cache files private, secret absent
+    e2e.py sdk EXPECTED ENDPOINT AK SECRET   the official Python SDK against the simulator
+"""
+
+import ipaddress
+import json
+import os
+import re
+import stat
+import sys
+import unicodedata
+
+
+def problem(msg):
+    print(msg, file=sys.stderr)
+
+
+def finish(problems):
+    for p in problems[:25]:
+        problem("  " + p)
+    if len(problems) > 25:
+        problem("  ... and %d more" % (len(problems) - 25))
+    sys.exit(1 if problems else 0)
+
+
+def load_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+# --------------------------------------------------------------------------------------------
+# The expectation
+
+
+def sanitize(text):
+    """SPEC 6.2: keep `_`, ASCII letters and digits, non-ASCII letters (L*) and decimal digits (Nd);
+    every other character becomes one `_`; a leading digit gets a `_` in front."""
+    out = []
+    for c in text:
+        if c == "_" or (c.isascii() and c.isalnum()):
+            out.append(c)
+        elif not c.isascii() and (unicodedata.category(c).startswith("L") or unicodedata.category(c) == "Nd"):
+            out.append(c)
+        else:
+            out.append("_")
+    name = "".join(out)
+    if name and unicodedata.category(name[0]) == "Nd":
+        name = "_" + name
+    return name
+
+
+def dig(obj, *path):
+    for p in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(p)
+    return obj
+
+
+def ip_list(obj, *path):
+    v = dig(obj, *path)
+    return [x for x in v if isinstance(x, str) and x] if isinstance(v, list) else []
+
+
+def address_of(inst):
+    """destination_variable = public_ip_address: the first public address, else the EIP."""
+    public = ip_list(inst, "PublicIpAddress", "IpAddress")
+    if public:
+        return public[0]
+    return dig(inst, "EipAddress", "IpAddress") or ""
+
+
+def hostname_of(inst):
+    return inst["InstanceId"].lower().replace("-", "_")
+
+
+def groups_of(inst):
+    """The default groups of SPEC 6.2 (instance-id group left out: the host is named by its id)."""
+    g = {"alicloud", sanitize(inst["RegionId"])}
+    if inst.get("ZoneId"):
+        g.add(sanitize(inst["ZoneId"]))
+    if inst.get("ImageId"):
+        g.add(sanitize(inst["ImageId"]))
+    if inst.get("InstanceType"):
+        g.add(sanitize("type_" + inst["InstanceType"]))
+    vpc = dig(inst, "VpcAttributes", "VpcId")
+    if vpc:
+        g.add(sanitize("vpc_id_" + vpc))
+    vsw = dig(inst, "VpcAttributes", "VSwitchId")
+    if vsw:
+        g.add(sanitize("subnet_" + vsw))
+    for sg in ip_list(inst, "SecurityGroupIds", "SecurityGroupId"):
+        g.add(sanitize("security_group_" + sg))
+    tags = dig(inst, "Tags", "Tag") or []
+    if tags:
+        for t in tags:
+            k, v = t.get("TagKey", ""), t.get("TagValue", "") or ""
+            g.add(sanitize("tag_%s_%s" % (k, v)) if v else sanitize("tag_" + k))
+    else:
+        g.add("tag_none")
+    return g
+
+
+def cmd_expect(fleet_path):
+    fleet = load_json(fleet_path)
+    problems = []
+    regions = [r["RegionId"] for r in fleet.get("regions", [])]
+    instances = fleet.get("instances", [])
+    hosts, groups, seen_addr, all_ids = {}, {}, {}, {}
+    region_groups, tag_groups = {}, {}
+    for inst in instances:
+        all_ids.setdefault(inst["RegionId"], []).append(inst["InstanceId"])
+        if inst.get("Status") != "Running":
+            continue
+        addr = address_of(inst)
+        if not addr:
+            problems.append("fleet: running instance %s has no public or EIP address (generated with --loopback?)" % inst["InstanceId"])
+            continue
+        try:
+            ip = ipaddress.ip_address(addr)
+        except ValueError:
+            ip = None
+        if ip is None or not ip.is_loopback or ip.version != 4:
+            problems.append("fleet: instance %s has address %r, not a 127.x.y.z loopback address" % (inst["InstanceId"], addr))
+            continue
+        if addr in seen_addr:
+            problems.append("fleet: address %s is shared by %s and %s" % (addr, seen_addr[addr], inst["InstanceId"]))
+            continue
+        seen_addr[addr] = inst["InstanceId"]
+        name = hostname_of(inst)
+        hosts[name] = {"address": addr, "id": inst["InstanceId"], "region": inst["RegionId"],
+                       "ecs_tags": {t.get("TagKey", ""): t.get("TagValue", "") or "" for t in (dig(inst, "Tags", "Tag") or [])}}
+        for g in groups_of(inst):
+            groups.setdefault(g, []).append(name)
+        region_groups.setdefault(sanitize(inst["RegionId"]), []).append(name)
+        for t in dig(inst, "Tags", "Tag") or []:
+            if t.get("TagValue"):
+                tag_groups.setdefault(sanitize("tag_%s_%s" % (t["TagKey"], t["TagValue"])), []).append(name)
+    stopped = sum(1 for i in instances if i.get("Status") != "Running")
+    if not hosts:
+        problems.append("fleet: no running instance with an address")
+    if not stopped:
+        problems.append("fleet: every instance is running; the suite wants some that are not (the default inventory leaves them out)")
+    if not tag_groups:
+        problems.append("fleet: no tagged instance")
+    clash = sorted(set(groups) & set(hosts))
+    if clash:
+        problems.append("expectation: group names equal to host names: %s" % clash[:5])
+    if problems:
+        finish(problems)
+    # the group the suite pings: tag_role_web when the fleet has it, else the largest tag group
+    # that is not the whole inventory
+    candidates = sorted((g for g in tag_groups if len(tag_groups[g]) < len(hosts)), key=lambda g: (-len(tag_groups[g]), g))
+    tag_target = "tag_role_web" if "tag_role_web" in tag_groups else (candidates[0] if candidates else sorted(tag_groups)[0])
+    region_target = sorted(region_groups, key=lambda g: (-len(region_groups[g]), g))[0]
+    out = {
+        "regions": regions,
+        "hosts": hosts,
+        "groups": {g: sorted(h) for g, h in sorted(groups.items())},
+        "region_groups": sorted(region_groups),
+        "tag_groups": sorted(tag_groups),
+        "tag_target": tag_target,
+        "region_target": region_target,
+        "instance_ids": {r: sorted(ids) for r, ids in all_ids.items()},
+        "not_running": stopped,
+    }
+    json.dump(out, sys.stdout, indent=1, sort_keys=True, ensure_ascii=False)
+    print()
+    problem("fleet: %d instances in %d regions, %d running hosts expected, %d not running, %d groups; pinging %s (%d) and %s (%d)"
+            % (len(instances), len(regions), len(hosts), stopped, len(groups), tag_target,
+               len(out["groups"][tag_target]), region_target, len(out["groups"][region_target])))
+
+
+# --------------------------------------------------------------------------------------------
+# Checks of inventory output
+
+VALID_GROUP = re.compile(r"^[^\d\W]\w*$")  # Ansible's own rule: no `^[\d\W]|[^\w]`
+
+
+def compare_sets(what, got, want, problems):
+    got, want = set(got), set(want)
+    if got != want:
+        missing, extra = sorted(want - got), sorted(got - want)
+        problems.append("%s: %d expected, %d found; missing %s; unexpected %s"
+                        % (what, len(want), len(got), missing[:8], extra[:8]))
+
+
+def check_hostvars(exp, hostvars, problems, reserved=None):
+    for name, want in exp["hosts"].items():
+        hv = hostvars.get(name)
+        if not isinstance(hv, dict):
+            continue
+        if hv.get("ansible_host") != want["address"]:
+            problems.append("host %s: ansible_host is %r, expected %r" % (name, hv.get("ansible_host"), want["address"]))
+        if hv.get("id") != want["id"]:
+            problems.append("host %s: hostvar id is %r, expected %r" % (name, hv.get("id"), want["id"]))
+        if hv.get("region") != want["region"]:
+            problems.append("host %s: hostvar region is %r, expected %r" % (name, hv.get("region"), want["region"]))
+        if hv.get("ecs_tags") != want["ecs_tags"]:
+            problems.append("host %s: ecs_tags is %r, expected %r" % (name, hv.get("ecs_tags"), want["ecs_tags"]))
+        if reserved:
+            bad = sorted(set(hv) & reserved)
+            if bad:
+                problems.append("host %s: hostvars with names Ansible reserves: %s" % (name, bad))
+
+
+def ansible_reserved_names():
+    try:
+        from ansible.vars.reserved import get_reserved_names
+    except ImportError:
+        return None
+    return set(get_reserved_names())
+
+
+def cmd_check_raw(exp_path, out_path):
+    """The binary's own --list output: SPEC 6.1's shape, the expected hosts and groups."""
+    exp = load_json(exp_path)
+    problems = []
+    try:
+        with open(out_path, encoding="utf-8") as f:
+            text = f.read()
+        inv = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as e:
+        finish(["stdout is not one UTF-8 JSON document: %s" % e])
+    if not isinstance(inv, dict):
+        finish(["stdout is not a JSON object"])
+    meta = inv.get("_meta")
+    hostvars = meta.get("hostvars") if isinstance(meta, dict) else None
+    if not isinstance(hostvars, dict):
+        finish(["no _meta.hostvars object"])
+    compare_sets("_meta.hostvars hosts", hostvars, exp["hosts"], problems)
+    groups = {k: v for k, v in inv.items() if k != "_meta"}
+    for g, body in sorted(groups.items()):
+        if not isinstance(body, dict) or not isinstance(body.get("hosts"), list):
+            problems.append("group %s is %s, not an object with a hosts list" % (g, json.dumps(body)[:60]))
+            continue
+        if not VALID_GROUP.match(g):
+            problems.append("group name %r is not a valid Ansible group name" % g)
+        if body["hosts"] != sorted(body["hosts"]):
+            problems.append("group %s: hosts not sorted" % g)
+        unknown = set(body["hosts"]) - set(hostvars)
+        if unknown:
+            problems.append("group %s lists hosts absent from _meta.hostvars: %s" % (g, sorted(unknown)[:5]))
+    if list(inv) != sorted(inv):
+        problems.append("top-level keys are not sorted")
+    compare_sets("groups", groups, exp["groups"], problems)
+    for g, want in exp["groups"].items():
+        body = groups.get(g)
+        if isinstance(body, dict) and isinstance(body.get("hosts"), list):
+            compare_sets("group %s" % g, body["hosts"], want, problems)
+    clash = sorted(set(groups) & set(hostvars))
+    if clash:
+        problems.append("groups named like hosts: %s" % clash[:5])
+    check_hostvars(exp, hostvars, problems)
+    finish(problems)
+
+
+def cmd_check_host(exp_path, list_path, out_path, name):
+    inv = load_json(list_path)
+    try:
+        got = load_json(out_path)
+    except ValueError as e:
+        finish(["--host %s: stdout is not JSON: %s" % (name, e)])
+    want = inv["_meta"]["hostvars"].get(name)
+    if want is None:
+        finish(["--host: %s is not in the --list output" % name])
+    if got != want:
+        diff = sorted(k for k in set(got) | set(want) if got.get(k) != want.get(k))
+        finish(["--host %s differs from _meta.hostvars[%s] in %s" % (name, name, diff[:10])])
+    finish([])
+
+
+def cmd_check_list(exp_path, out_path):
+    """ansible-inventory --list: Ansible's view of the inventory."""
+    exp = load_json(exp_path)
+    problems = []
+    try:
+        inv = load_json(out_path)
+    except ValueError as e:
+        finish(["ansible-inventory --list printed no JSON: %s" % e])
+    hostvars = dig(inv, "_meta", "hostvars") or {}
+    members = {}
+    for g, body in inv.items():
+        if g == "_meta" or not isinstance(body, dict):
+            continue
+        members[g] = body.get("hosts", [])
+    all_hosts = set()
+    for g, hs in members.items():
+        all_hosts.update(hs)
+    all_hosts.update(hostvars)
+    compare_sets("hosts", all_hosts, exp["hosts"], problems)
+    if members.get("ungrouped"):
+        problems.append("hosts in ungrouped: %s" % sorted(members["ungrouped"])[:5])
+    children = set(dig(inv, "all", "children") or [])
+    groups = {g for g in members if g not in ("all", "ungrouped")} | (children - {"ungrouped"})
+    compare_sets("groups", groups, exp["groups"], problems)
+    for g, want in exp["groups"].items():
+        if g in members:
+            compare_sets("group %s" % g, members[g], want, problems)
+    for g in groups:
+        if not VALID_GROUP.match(g):
+            problems.append("group name %r is not a valid Ansible group name" % g)
+    check_hostvars(exp, hostvars, problems, ansible_reserved_names())
+    finish(problems)
+
+
+def cmd_check_graph(exp_path, out_path):
+    exp = load_json(exp_path)
+    problems = []
+    with open(out_path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    if not lines or lines[0].strip() != "@all:":
+        problems.append("--graph does not start with @all:")
+    # hosts listed directly under @alicloud (one level deeper than the group line)
+    under, depth, in_alicloud = set(), None, False
+    groups = set()
+    for line in lines:
+        stripped = line.lstrip("| -")
+        indent = len(line) - len(stripped)
+        if stripped.startswith("@"):
+            groups.add(stripped[1:].rstrip(":"))
+            if stripped == "@alicloud:":
+                in_alicloud, depth = True, indent
+                continue
+            if in_alicloud and indent <= depth:
+                in_alicloud = False
+        elif in_alicloud:
+            if indent <= depth:
+                in_alicloud = False
+            else:
+                under.add(stripped)
+    if "alicloud" not in groups:
+        problems.append("--graph shows no @alicloud group")
+    compare_sets("hosts under @alicloud", under, exp["hosts"], problems)
+    missing = sorted(set(exp["groups"]) - groups)
+    if missing:
+        problems.append("--graph misses groups %s" % missing[:8])
+    finish(problems)
+
+
+HEADER = re.compile(r"^(\S+) \| (SUCCESS|CHANGED|FAILED!|UNREACHABLE!|SKIPPED)\b(.*)$")
+
+
+def parse_adhoc(out_path):
+    """`ansible` ad-hoc output of the default (minimal) callback: a `HOST | STATUS ...` line, then
+    the result (JSON, or a command's output) up to the next such line."""
+    results, current = {}, None
+    with open(out_path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            m = HEADER.match(line.rstrip("\n"))
+            if m:
+                current = [m.group(2), m.group(3)]
+                results.setdefault(m.group(1), []).append(current)
+            elif current is not None:
+                current[1] += "\n" + line.rstrip("\n")
+    return results
+
+
+def cmd_check_adhoc(exp_path, out_path, group):
+    exp = load_json(exp_path)
+    want = exp["groups"][group] if group != "all" else list(exp["hosts"])
+    results = parse_adhoc(out_path)
+    problems = []
+    ok = set()
+    for host, rs in sorted(results.items()):
+        if len(rs) != 1:
+            problems.append("%s reported %d times" % (host, len(rs)))
+        status, rest = rs[0]
+        if status == "SUCCESS" and re.search(r'"ping":\s*"pong"', rest):
+            ok.add(host)
+        else:
+            problems.append("%s: %s%s" % (host, status, rest[:200]))
+    compare_sets("hosts reached by ping in %s" % group, results, want, problems)
+    if len(ok) != len(want):
+        problems.append("%d of %d hosts answered pong" % (len(ok), len(want)))
+    finish(problems)
+
+
+def cmd_check_ssh_connection(exp_path, out_path, port):
+    """Each host answered on its own address: the server side of $SSH_CONNECTION."""
+    exp = load_json(exp_path)
+    results = parse_adhoc(out_path)
+    problems = []
+    compare_sets("hosts reached by raw", results, exp["hosts"], problems)
+    for host, rs in sorted(results.items()):
+        status, rest = rs[0]
+        m = re.search(r"^(\S+) (\d+) (\S+) (\d+)\s*$", rest, re.M)
+        if status not in ("SUCCESS", "CHANGED") or not m:
+            problems.append("%s: %s%s" % (host, status, rest[:200]))
+            continue
+        want = exp["hosts"].get(host, {}).get("address")
+        if (m.group(3), m.group(4)) != (want, port):
+            problems.append("%s: reached %s port %s, expected %s port %s" % (host, m.group(3), m.group(4), want, port))
+    finish(problems)
+
+
+def cmd_check_concurrent(exp_path, directory):
+    """Every reader of the concurrency test: exit 0, one complete inventory, no warning."""
+    exp = load_json(exp_path)
+    n = len(exp["hosts"])
+    problems, runs = [], 0
+    for entry in sorted(os.listdir(directory)):
+        if not entry.endswith(".rc"):
+            continue
+        base = os.path.join(directory, entry[:-3])
+        runs += 1
+        with open(base + ".rc") as f:
+            rc = f.read().strip()
+        with open(base + ".err", encoding="utf-8", errors="replace") as f:
+            err = f.read()
+        tag = os.path.basename(base)
+        if rc != "0":
+            problems.append("%s: exit %s: %s" % (tag, rc, err.strip()[:300]))
+            continue
+        noise = [l for l in err.splitlines() if NOISE.search(l)] if tag.startswith("ansible") else err.strip().splitlines()
+        if noise:
+            problems.append("%s: printed on stderr: %s" % (tag, noise[0][:300]))
+        try:
+            inv = load_json(base + ".out")
+        except ValueError as e:
+            problems.append("%s: output is not JSON (partial inventory?): %s" % (tag, e))
+            continue
+        hv = dig(inv, "_meta", "hostvars")
+        got = len(hv) if isinstance(hv, dict) else -1
+        alicloud = dig(inv, "alicloud", "hosts") or []
+        if got != n or len(alicloud) != n:
+            problems.append("%s: saw %d hosts (%d in alicloud), expected %d" % (tag, got, len(alicloud), n))
+    if runs == 0:
+        problems.append("no reader ran")
+    print(runs)
+    finish(problems)
+
+
+NOISE = re.compile(r"\[(WARNING|ERROR|DEPRECATION WARNING)\]|^ERROR!|^\s*\[?DEPRECATION")
+
+
+def cmd_check_cache(directory, secret):
+    problems = []
+    st = os.stat(directory)
+    if stat.S_IMODE(st.st_mode) & 0o077:
+        problems.append("cache directory %s has mode %o, expected 0700" % (directory, stat.S_IMODE(st.st_mode)))
+    files = 0
+    for root, dirs, names in os.walk(directory):
+        for d in dirs:
+            mode = stat.S_IMODE(os.stat(os.path.join(root, d)).st_mode)
+            if mode & 0o077:
+                problems.append("cache directory %s has mode %o, expected 0700" % (os.path.join(root, d), mode))
+        for n in names:
+            p = os.path.join(root, n)
+            files += 1
+            mode = stat.S_IMODE(os.stat(p).st_mode)
+            if mode & 0o077:
+                problems.append("cache file %s has mode %o, expected 0600" % (p, mode))
+            with open(p, "rb") as f:
+                if secret.encode() in f.read():
+                    problems.append("cache file %s contains the secret key" % p)
+    if not files:
+        problems.append("no cache file under %s" % directory)
+    finish(problems)
+
+
+# --------------------------------------------------------------------------------------------
+# The official SDK against the simulator
+
+
+def cmd_sdk(exp_path, endpoint, ak, secret):
+    from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException
+    from aliyunsdkcore.client import AcsClient
+    from aliyunsdkecs.request.v20140526.DescribeInstancesRequest import DescribeInstancesRequest
+    from aliyunsdkecs.request.v20140526.DescribeRegionsRequest import DescribeRegionsRequest
+
+    exp = load_json(exp_path)
+    problems = []
+
+    def call(secret_key, request, region):
+        client = AcsClient(ak, secret_key, region, auto_retry=False, timeout=15, connect_timeout=5)
+        request.set_endpoint(endpoint)
+        request.set_protocol_type("http")
+        return json.loads(client.do_action_with_exception(request))
+
+    for method in ("GET", "POST"):
+        # DescribeRegions
+        req = DescribeRegionsRequest()
+        req.set_method(method)
+        try:
+            regions = [r["RegionId"] for r in call(secret, req, exp["regions"][0])["Regions"]["Region"]]
+            compare_sets("%s DescribeRegions" % method, regions, exp["regions"], problems)
+        except (ClientException, ServerException, KeyError, ValueError) as e:
+            problems.append("%s DescribeRegions with the right secret failed: %s" % (method, e))
+        # DescribeInstances, every region, every page
+        for region in exp["regions"]:
+            ids, page, total = [], 1, None
+            try:
+                while True:
+                    req = DescribeInstancesRequest()
+                    req.set_method(method)
+                    req.set_PageSize(10)
+                    req.set_PageNumber(page)
+                    body = call(secret, req, region)
+                    total = body["TotalCount"]
+                    got = body["Instances"]["Instance"]
+                    ids += [i["InstanceId"] for i in got]
+                    if not got or len(ids) >= total or page > 100:
+                        break
+                    page += 1
+            except (ClientException, ServerException, KeyError, ValueError) as e:
+                problems.append("%s DescribeInstances %s with the right secret failed: %s" % (method, region, e))
+                continue
+            want = exp["instance_ids"].get(region, [])
+            if total != len(want):
+                problems.append("%s DescribeInstances %s: TotalCount %s, the fleet has %d" % (method, region, total, len(want)))
+            if sorted(ids) != want:
+                problems.append("%s DescribeInstances %s: %d ids over %d pages, not the fleet's %d"
+                                % (method, region, len(ids), page, len(want)))
+        # the wrong secret. The real service answers HTTP 400 SignatureDoesNotMatch with the message
+        # "... server string to sign is:<its string to sign>"; when that string equals the SDK's own,
+        # the SDK reports InvalidAccessKeySecret instead (which also proves both signed the same string).
+        req = DescribeInstancesRequest()
+        req.set_method(method)
+        try:
+            call(secret + "x", req, exp["regions"][0])
+            problems.append("%s DescribeInstances with a wrong secret succeeded" % method)
+        except ServerException as e:
+            if e.get_error_code() not in ("SignatureDoesNotMatch", "InvalidAccessKeySecret"):
+                problems.append("%s with a wrong secret: %s %s, expected SignatureDoesNotMatch"
+                                % (method, e.get_error_code(), e.get_error_msg()))
+            elif not 400 <= (e.get_http_status() or 0) < 500:
+                problems.append("%s with a wrong secret: HTTP %s, expected 4xx" % (method, e.get_http_status()))
+            else:
+                print("%s with a wrong secret: HTTP %s %s" % (method, e.get_http_status(), e.get_error_code()))
+        except ClientException as e:
+            problems.append("%s with a wrong secret: client error %s" % (method, e))
+        except Exception as e:  # e.g. the SDK failing to parse the error message
+            problems.append("%s with a wrong secret: the SDK failed on the answer: %r" % (method, e))
+    finish(problems)
+
+
+def main(argv):
+    cmds = {
+        "expect": cmd_expect,
+        "check-raw": cmd_check_raw,
+        "check-host": cmd_check_host,
+        "check-list": cmd_check_list,
+        "check-graph": cmd_check_graph,
+        "check-adhoc": cmd_check_adhoc,
+        "check-ssh-connection": cmd_check_ssh_connection,
+        "check-concurrent": cmd_check_concurrent,
+        "check-cache": cmd_check_cache,
+        "sdk": cmd_sdk,
+    }
+    if len(argv) < 2 or argv[1] not in cmds:
+        problem(__doc__)
+        return 2
+    cmds[argv[1]](*argv[2:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

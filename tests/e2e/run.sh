@@ -1,0 +1,518 @@
+#!/usr/bin/env bash
+# End-to-end suite: the release inventory binary, run by a real Ansible (ansible-core 2.19) against
+# the project's ECS simulator, pinging every host over real SSH to a private sshd, all on loopback.
+# Needs no cloud access; installs what it needs (a throw-away virtualenv with ansible-core and the
+# official Aliyun Python SDK, openssh-server from Debian's packages when /usr/sbin/sshd is missing).
+#
+#   bash tests/e2e/run.sh
+#
+# Environment (all optional):
+#   E2E_SKIP_BUILD=1       use the binaries already built instead of `cargo build --release --bins`
+#   E2E_INVENTORY_BIN, E2E_SIMULATOR_BIN   other binaries to test (default: the release ones)
+#   E2E_PYTHON             the Python (>= 3.11) for the virtualenv (default /usr/bin/python3)
+#   E2E_REGIONS, E2E_INSTANCES, E2E_SEED   the generated fleet (default 3, 48, 4242)
+# Generated files, logs and the virtualenv live in tests/e2e/.work/ (git-ignored).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+WORK=$HERE/.work
+LOGS=$WORK/logs
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+INV=${E2E_INVENTORY_BIN:-$TARGET/release/alicloud_inventory}
+SIM=${E2E_SIMULATOR_BIN:-$TARGET/release/ecs-simulator}
+REGIONS=${E2E_REGIONS:-3}
+INSTANCES=${E2E_INSTANCES:-48}
+SEED=${E2E_SEED:-4242}
+FORKS=20
+READERS=20
+REQUIREMENTS=("ansible-core>=2.19,<2.20" "aliyun-python-sdk-core>=2.13,<3" "aliyun-python-sdk-ecs>=4.24,<5")
+
+export LC_ALL=C.UTF-8 LANG=C.UTF-8 # Ansible refuses a non-UTF-8 locale
+export PYTHONDONTWRITEBYTECODE=1
+
+passed=0
+failed=0
+started=$SECONDS
+ok() {
+    echo "ok: $*"
+    passed=$((passed + 1))
+}
+fail() {
+    echo "FAIL: $*"
+    failed=$((failed + 1))
+}
+note() { echo "e2e: $*"; }
+summary() { echo "$passed passed, $failed failed"; }
+# a failure the rest of the suite cannot go on without
+die() {
+    fail "$*"
+    summary
+    exit 1
+}
+# show the end of a log, indented, under a failure
+show() {
+    local f
+    for f in "$@"; do
+        [ -s "$f" ] || continue
+        echo "  --- ${f#"$WORK"/} (last lines)"
+        tail -n 15 "$f" | sed 's/^/  | /'
+    done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Processes: everything started here is stopped by its own pid on exit, also on failure.
+PIDS=()
+OWN_POLICY_RC=
+stop_pid() {
+    local pid=$1 i
+    kill -0 "$pid" 2>/dev/null || {
+        wait "$pid" 2>/dev/null || true
+        return 0
+    }
+    kill "$pid" 2>/dev/null || true
+    for i in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+    local rc=$? pid
+    trap - EXIT INT TERM
+    for pid in "${PIDS[@]}"; do
+        stop_pid "$pid"
+    done
+    [ -n "$OWN_POLICY_RC" ] && rm -f /usr/sbin/policy-rc.d
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# wait_for_line FILE REGEX PID SECONDS: print the first line of FILE matching REGEX, as soon as it
+# is written; fail when PID dies first or the time runs out
+wait_for_line() {
+    local file=$1 re=$2 pid=$3 deadline=$((SECONDS + $4)) line
+    while :; do
+        if line=$(grep -m1 -E "$re" "$file" 2>/dev/null); then
+            printf '%s\n' "$line"
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || return 1
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
+}
+
+# run NAME SECONDS CMD...: run CMD with stdout/stderr in $LOGS/NAME.{out,err}; sets RC
+RC=0
+run() {
+    local name=$1 secs=$2
+    shift 2
+    set +e
+    timeout -k 5 "$secs" "$@" >"$LOGS/$name.out" 2>"$LOGS/$name.err"
+    RC=$?
+    set -e
+    [ "$RC" -ne 124 ] || echo "  ($name timed out after ${secs}s)"
+}
+
+# the lines of Ansible's output that a clean run never prints
+NOISE='\[(WARNING|ERROR|DEPRECATION WARNING)\]|^ERROR!|DEPRECATION'
+noise() {
+    grep -h -E "$NOISE" "$LOGS/$1.out" "$LOGS/$1.err" 2>/dev/null | head -n 5 || true
+}
+# py CHECK ARGS...: run an e2e.py check; its problems go to $LOGS/check.err
+py() {
+    "$VPY" "$HERE/e2e.py" "$@" 2>"$LOGS/check.err"
+}
+
+mkdir -p "$WORK"
+rm -rf "$LOGS" "$WORK/cache" "$WORK/cache-wrong" "$WORK/sshd" "$WORK/ansible" "$WORK/concurrent"
+mkdir -p "$LOGS"
+
+# ---------------------------------------------------------------------------------------------
+# 1. What the suite needs: sshd, a virtualenv with Ansible and the SDK, the release binaries.
+if [ ! -x /usr/sbin/sshd ] || ! command -v ssh >/dev/null || ! command -v ssh-keygen >/dev/null; then
+    [ "$(id -u)" = 0 ] || die "openssh-server is not installed and this is not root: apt-get install openssh-server"
+    note "installing openssh-server from Debian's packages"
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        # keep the package from starting the system's sshd on port 22
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+        OWN_POLICY_RC=1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update -q && apt-get install -y -q --no-install-recommends openssh-server openssh-client; } \
+        >"$LOGS/apt.log" 2>&1 || { show "$LOGS/apt.log"; die "apt-get install openssh-server failed"; }
+    [ -n "$OWN_POLICY_RC" ] && rm -f /usr/sbin/policy-rc.d && OWN_POLICY_RC=
+fi
+
+PY=${E2E_PYTHON:-}
+if [ -z "$PY" ]; then
+    PY=python3
+    [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+fi
+"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
+    die "$PY is older than 3.11, which ansible-core 2.19 needs (set E2E_PYTHON)"
+VENV=$WORK/venv
+VPY=$VENV/bin/python
+STAMP="${REQUIREMENTS[*]} / $("$PY" -c 'import sys; print(sys.version)' | head -n1)"
+if [ "$(cat "$VENV/.e2e-stamp" 2>/dev/null)" != "$STAMP" ] || ! "$VPY" -c 'import ansible, aliyunsdkcore, aliyunsdkecs' 2>/dev/null; then
+    note "creating the virtualenv (${REQUIREMENTS[*]})"
+    rm -rf "$VENV"
+    "$PY" -m venv "$VENV" >"$LOGS/venv.log" 2>&1 || { show "$LOGS/venv.log"; die "$PY -m venv failed"; }
+    "$VENV/bin/pip" install -q --disable-pip-version-check "${REQUIREMENTS[@]}" >>"$LOGS/venv.log" 2>&1 ||
+        { show "$LOGS/venv.log"; die "pip install ${REQUIREMENTS[*]} failed"; }
+    printf '%s\n' "$STAMP" >"$VENV/.e2e-stamp"
+fi
+ansible_version=$("$VENV/bin/ansible" --version)
+note "${ansible_version%%$'\n'*}, $("$VPY" -c 'import aliyunsdkcore, aliyunsdkecs; print("aliyun-python-sdk-core", aliyunsdkcore.__version__, "/ aliyun-python-sdk-ecs", aliyunsdkecs.__version__)')"
+
+if [ -z "${E2E_SKIP_BUILD:-}" ]; then
+    note "cargo build --release --bins"
+    (cd "$ROOT" && cargo build --release --bins) >"$LOGS/cargo-build.log" 2>&1 ||
+        { show "$LOGS/cargo-build.log"; die "cargo build --release --bins failed"; }
+fi
+[ -x "$INV" ] || die "no inventory binary at $INV"
+[ -x "$SIM" ] || die "no simulator binary at $SIM"
+
+# From here on nothing may reach out: keep every request on loopback.
+unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
+# and no setting from the caller's environment may change what is tested
+for v in $(compgen -e | grep -E '^(ANSIBLE_|ALICLOUD_|ALIBABA_CLOUD_)' || true); do unset "$v"; done
+
+# ---------------------------------------------------------------------------------------------
+# 2. The fleet, the expectation, the simulator.
+"$SIM" generate --regions "$REGIONS" --instances "$INSTANCES" --seed "$SEED" --loopback \
+    >"$WORK/fleet.json" 2>"$LOGS/generate.err" ||
+    { show "$LOGS/generate.err"; die "ecs-simulator generate failed"; }
+"$VPY" "$HERE/e2e.py" expect "$WORK/fleet.json" >"$WORK/expected.json" 2>"$LOGS/expect.err" ||
+    { show "$LOGS/expect.err"; die "the generated fleet is not what the suite needs"; }
+note "$(cat "$LOGS/expect.err")"
+read -r NHOSTS TAG_GROUP REGION_GROUP FIRST_REGION SAMPLE_HOST < <("$VPY" -c '
+import json, sys
+e = json.load(open(sys.argv[1]))
+print(len(e["hosts"]), e["tag_target"], e["region_target"], e["regions"][0], sorted(e["hosts"])[len(e["hosts"]) // 2])
+' "$WORK/expected.json")
+
+AK=E2ETestAccessKeyId
+SECRET=e2e$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+"$SIM" serve --fleet "$WORK/fleet.json" --listen 127.0.0.1:0 --access-key "$AK:$SECRET" \
+    >"$LOGS/simulator.out" 2>"$LOGS/simulator.err" &
+SIM_PID=$!
+PIDS+=("$SIM_PID")
+line=$(wait_for_line "$LOGS/simulator.out" '^listening on http://' "$SIM_PID" 30) ||
+    { show "$LOGS/simulator.out" "$LOGS/simulator.err"; die "the simulator did not print 'listening on http://...'"; }
+ENDPOINT=${line#listening on }
+ENDPOINT=${ENDPOINT%%[[:space:]]*}
+ENDPOINT=${ENDPOINT%/}
+note "simulator pid $SIM_PID at $ENDPOINT"
+
+# ---------------------------------------------------------------------------------------------
+# 3. A private sshd on a free high port, its own host key, client key and authorized_keys,
+#    accepting root from 127.0.0.0/8 only.
+SSHD_DIR=$WORK/sshd
+mkdir -m 700 "$SSHD_DIR"
+ssh-keygen -q -t ed25519 -N '' -C e2e-host -f "$SSHD_DIR/host_ed25519"
+ssh-keygen -q -t ed25519 -N '' -C e2e-client -f "$SSHD_DIR/client_ed25519"
+cp "$SSHD_DIR/client_ed25519.pub" "$SSHD_DIR/authorized_keys"
+chmod 600 "$SSHD_DIR/authorized_keys"
+if [ "$(id -u)" = 0 ]; then
+    mkdir -p /run/sshd # sshd's privilege separation directory
+    chmod 755 /run/sshd
+fi
+SSH_USER=$(id -un)
+free_port() {
+    "$VPY" -c 'import socket; s = socket.socket(); s.bind(("0.0.0.0", 0)); print(s.getsockname()[1])'
+}
+SSHD_PID=
+for attempt in 1 2 3; do
+    SSH_PORT=$(free_port)
+    [ "$SSH_PORT" -gt 1024 ] || continue
+    cat >"$SSHD_DIR/sshd_config" <<EOF
+Port $SSH_PORT
+ListenAddress 0.0.0.0
+HostKey $SSHD_DIR/host_ed25519
+PidFile $SSHD_DIR/sshd.pid
+AuthorizedKeysFile $SSHD_DIR/authorized_keys
+AllowUsers $SSH_USER@127.0.0.0/8
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+HostbasedAuthentication no
+UsePAM no
+StrictModes no
+UseDNS no
+PrintMotd no
+PrintLastLog no
+MaxStartups 200
+MaxSessions 50
+LoginGraceTime 30
+X11Forwarding no
+AllowTcpForwarding no
+AllowAgentForwarding no
+PermitTunnel no
+Subsystem sftp internal-sftp
+LogLevel INFO
+EOF
+    /usr/sbin/sshd -t -f "$SSHD_DIR/sshd_config" >"$LOGS/sshd-check.log" 2>&1 ||
+        { show "$LOGS/sshd-check.log"; die "sshd rejects the suite's sshd_config"; }
+    /usr/sbin/sshd -D -e -f "$SSHD_DIR/sshd_config" >"$LOGS/sshd.log" 2>&1 &
+    pid=$!
+    if wait_for_line "$LOGS/sshd.log" "Server listening on 0\.0\.0\.0 port $SSH_PORT" "$pid" 30 >/dev/null; then
+        SSHD_PID=$pid
+        PIDS+=("$pid")
+        break
+    fi
+    stop_pid "$pid"
+    cp "$LOGS/sshd.log" "$LOGS/sshd-attempt-$attempt.log"
+done
+[ -n "$SSHD_PID" ] || { show "$LOGS/sshd.log"; die "the private sshd did not start"; }
+note "sshd pid $SSHD_PID on port $SSH_PORT"
+SSH_OPTS=(-F /dev/null -o ControlMaster=no -o ControlPath=none -o UserKnownHostsFile=/dev/null
+    -o StrictHostKeyChecking=no -o IdentitiesOnly=yes -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=20)
+first_addr=$("$VPY" -c 'import json,sys; e=json.load(open(sys.argv[1])); print(e["hosts"][sorted(e["hosts"])[0]]["address"])' "$WORK/expected.json")
+run ssh-smoke 30 ssh "${SSH_OPTS[@]}" -i "$SSHD_DIR/client_ed25519" -p "$SSH_PORT" "$SSH_USER@$first_addr" 'echo $SSH_CONNECTION'
+[ "$RC" = 0 ] || { show "$LOGS/ssh-smoke.err" "$LOGS/sshd.log"; die "plain ssh to $first_addr port $SSH_PORT fails"; }
+
+# ---------------------------------------------------------------------------------------------
+# 4. The environment Ansible runs in (and passes on to the inventory script).
+mkdir -p "$WORK/ansible/home" "$WORK/ansible/tmp" "$WORK/ansible/remote-tmp" "$WORK/concurrent"
+cat >"$WORK/alicloud.ini" <<EOF
+# written by tests/e2e/run.sh
+[ecs]
+regions = all
+cache_path = $WORK/cache
+cache_max_age = 300
+EOF
+chmod 600 "$WORK/alicloud.ini"
+printf '[defaults]\n' >"$WORK/ansible/ansible.cfg" # shields the suite from any other ansible.cfg
+export ALICLOUD_INI_PATH=$WORK/alicloud.ini
+export ALICLOUD_ACCESS_KEY=$AK
+export ALICLOUD_SECRET_KEY=$SECRET
+export ALICLOUD_REGION=$FIRST_REGION
+export ALICLOUD_ECS_ENDPOINT=$ENDPOINT
+export ANSIBLE_CONFIG=$WORK/ansible/ansible.cfg
+export ANSIBLE_HOME=$WORK/ansible/home
+export ANSIBLE_LOCAL_TEMP=$WORK/ansible/tmp
+export ANSIBLE_REMOTE_TEMP=$WORK/ansible/remote-tmp
+export ANSIBLE_HOST_KEY_CHECKING=False
+export ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3
+export ANSIBLE_DEPRECATION_WARNINGS=True
+export ANSIBLE_NOCOLOR=1
+export ANSIBLE_PIPELINING=True
+export ANSIBLE_RETRY_FILES_ENABLED=False
+export ANSIBLE_TIMEOUT=30
+export ANSIBLE_SSH_ARGS="${SSH_OPTS[*]}"
+ANSIBLE=$VENV/bin/ansible
+ANSIBLE_INVENTORY=$VENV/bin/ansible-inventory
+CONN=(-e "ansible_port=$SSH_PORT" -e "ansible_user=$SSH_USER" -e "ansible_ssh_private_key_file=$SSHD_DIR/client_ed25519")
+EXP=$WORK/expected.json
+cd "$ROOT"
+
+# ---------------------------------------------------------------------------------------------
+# 5. The checks.
+
+# The binary on its own, as cron and Ansible run it: one JSON object, nothing on stderr.
+run inventory-list 60 "$INV" --list
+if [ "$RC" != 0 ]; then
+    fail "alicloud_inventory --list exited $RC"
+    show "$LOGS/inventory-list.err"
+elif [ -s "$LOGS/inventory-list.err" ]; then
+    fail "alicloud_inventory --list wrote to stderr on success (Ansible shows it as [ERROR])"
+    show "$LOGS/inventory-list.err"
+elif ! py check-raw "$EXP" "$LOGS/inventory-list.out"; then
+    fail "alicloud_inventory --list is not the fleet's inventory"
+    show "$LOGS/check.err"
+else
+    ok "alicloud_inventory --list: the $NHOSTS running hosts, their groups and addresses, nothing on stderr"
+fi
+
+run inventory-host 60 "$INV" --host "$SAMPLE_HOST"
+run inventory-host-unknown 60 "$INV" --host i_no_such_host
+if [ "$RC" != 0 ] || [ "$(tr -d ' \n' <"$LOGS/inventory-host-unknown.out")" != "{}" ] || [ -s "$LOGS/inventory-host-unknown.err" ]; then
+    fail "alicloud_inventory --host i_no_such_host: exit $RC, expected {} and exit 0"
+    show "$LOGS/inventory-host-unknown.out" "$LOGS/inventory-host-unknown.err"
+elif [ ! -s "$LOGS/inventory-list.out" ] || ! py check-host "$EXP" "$LOGS/inventory-list.out" "$LOGS/inventory-host.out" "$SAMPLE_HOST" ||
+    [ -s "$LOGS/inventory-host.err" ]; then
+    fail "alicloud_inventory --host $SAMPLE_HOST is not its hostvars from --list"
+    show "$LOGS/check.err" "$LOGS/inventory-host.err"
+else
+    ok "alicloud_inventory --host: $SAMPLE_HOST's hostvars, {} for an unknown host"
+fi
+
+run ansible-inventory-list 120 "$ANSIBLE_INVENTORY" -i "$INV" --list
+if [ "$RC" != 0 ]; then
+    fail "ansible-inventory --list exited $RC"
+    show "$LOGS/ansible-inventory-list.err"
+elif [ -n "$(noise ansible-inventory-list)" ]; then
+    fail "ansible-inventory --list printed: $(noise ansible-inventory-list)"
+elif ! py check-list "$EXP" "$LOGS/ansible-inventory-list.out"; then
+    fail "ansible-inventory --list does not show the fleet's hosts and groups"
+    show "$LOGS/check.err"
+else
+    ok "ansible-inventory --list: exactly the $NHOSTS hosts and $("$VPY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["groups"]))' "$EXP") groups, right addresses, no warning"
+fi
+
+run ansible-inventory-graph 120 "$ANSIBLE_INVENTORY" -i "$INV" --graph
+if [ "$RC" != 0 ]; then
+    fail "ansible-inventory --graph exited $RC"
+    show "$LOGS/ansible-inventory-graph.err"
+elif [ -n "$(noise ansible-inventory-graph)" ]; then
+    fail "ansible-inventory --graph printed: $(noise ansible-inventory-graph)"
+elif ! py check-graph "$EXP" "$LOGS/ansible-inventory-graph.out"; then
+    fail "ansible-inventory --graph is wrong"
+    show "$LOGS/check.err"
+else
+    ok "ansible-inventory --graph: every group, the $NHOSTS hosts under @alicloud, no warning"
+fi
+
+# ansible -m ping over real SSH, to every host and to a group
+ping_check() { # NAME PATTERN
+    local name=$1 pattern=$2 t0=$SECONDS
+    run "$name" 300 "$ANSIBLE" -i "$INV" "$pattern" -m ping -f "$FORKS" "${CONN[@]}"
+    local secs=$((SECONDS - t0)) count
+    count=$(grep -c ' | SUCCESS => ' "$LOGS/$name.out" || true)
+    if [ "$RC" != 0 ]; then
+        fail "ansible $pattern -m ping exited $RC ($count hosts answered)"
+        grep -E ' \| (UNREACHABLE!|FAILED!)' "$LOGS/$name.out" | head -n 5 | sed 's/^/  | /'
+        show "$LOGS/$name.err"
+    elif [ -n "$(noise "$name")" ]; then
+        fail "ansible $pattern -m ping printed: $(noise "$name")"
+    elif ! py check-adhoc "$EXP" "$LOGS/$name.out" "$pattern"; then
+        fail "ansible $pattern -m ping did not reach exactly the hosts of $pattern"
+        show "$LOGS/check.err"
+    else
+        ok "ansible $pattern -m ping: SUCCESS from all $count hosts of $pattern over SSH, no warning (${secs}s)"
+    fi
+}
+ping_check ping-all all
+ping_check ping-tag "$TAG_GROUP"
+ping_check ping-region "$REGION_GROUP"
+
+# each host is reached at its own address: the server side of $SSH_CONNECTION
+run raw-ssh-connection 300 "$ANSIBLE" -i "$INV" all -m raw -a 'echo $SSH_CONNECTION' -f "$FORKS" "${CONN[@]}"
+if [ "$RC" != 0 ]; then
+    fail "ansible all -m raw exited $RC"
+    show "$LOGS/raw-ssh-connection.out" "$LOGS/raw-ssh-connection.err"
+elif [ -n "$(noise raw-ssh-connection)" ]; then
+    fail "ansible all -m raw printed: $(noise raw-ssh-connection)"
+elif ! py check-ssh-connection "$EXP" "$LOGS/raw-ssh-connection.out" "$SSH_PORT"; then
+    fail "hosts were not reached at their own addresses"
+    show "$LOGS/check.err"
+else
+    ok "every host was reached over SSH at its own loopback address (ansible_host)"
+fi
+
+# cron's --refresh-cache in a loop while $READERS ansible-inventory --list (and the binary itself,
+# in a tight loop) read the cache: every reader sees a whole inventory
+rm -f "$WORK/concurrent/"*
+t0=$SECONDS
+(
+    n=0
+    while [ ! -e "$WORK/concurrent/stop" ] && [ "$n" -lt 2000 ]; do
+        n=$((n + 1))
+        if ! timeout 60 "$INV" --refresh-cache >/dev/null 2>"$WORK/concurrent/refresh.err"; then
+            echo "refresh $n failed" >>"$WORK/concurrent/refresh.failed"
+            cat "$WORK/concurrent/refresh.err" >>"$WORK/concurrent/refresh.failed"
+        fi
+        echo "$n" >"$WORK/concurrent/refresh.count"
+    done
+) &
+REFRESH_PID=$!
+PIDS+=("$REFRESH_PID")
+reader_pids=()
+for i in $(seq -w "$READERS"); do
+    (
+        set +e
+        timeout 300 "$ANSIBLE_INVENTORY" -i "$INV" --list >"$WORK/concurrent/ansible-$i.out" 2>"$WORK/concurrent/ansible-$i.err"
+        echo $? >"$WORK/concurrent/ansible-$i.rc"
+    ) &
+    reader_pids+=($!)
+done
+(
+    set +e
+    for i in $(seq -w 200); do
+        timeout 60 "$INV" --list >"$WORK/concurrent/binary-$i.out" 2>"$WORK/concurrent/binary-$i.err"
+        echo $? >"$WORK/concurrent/binary-$i.rc"
+    done
+) &
+reader_pids+=($!)
+for pid in "${reader_pids[@]}"; do wait "$pid" || true; done
+touch "$WORK/concurrent/stop"
+wait "$REFRESH_PID" || true
+refreshes=$(cat "$WORK/concurrent/refresh.count" 2>/dev/null || echo 0)
+if [ -e "$WORK/concurrent/refresh.failed" ]; then
+    fail "--refresh-cache failed while readers ran"
+    show "$WORK/concurrent/refresh.failed"
+elif [ "$refreshes" -lt 5 ]; then
+    fail "only $refreshes --refresh-cache runs overlapped the readers; the race was not exercised"
+elif ! readers=$(py check-concurrent "$EXP" "$WORK/concurrent"); then
+    fail "a reader saw a broken inventory while --refresh-cache ran"
+    show "$LOGS/check.err"
+else
+    ok "$refreshes --refresh-cache runs overlapped $readers readers ($READERS ansible-inventory --list): every one saw all $NHOSTS hosts ($((SECONDS - t0))s)"
+fi
+
+run cache-check 30 "$VPY" "$HERE/e2e.py" check-cache "$WORK/cache" "$SECRET"
+if [ "$RC" != 0 ]; then
+    fail "the cache is not private or holds the secret"
+    show "$LOGS/cache-check.err"
+else
+    ok "cache: directory 0700, files 0600, no secret in them"
+fi
+
+# a wrong secret: exit 1, stdout empty, one line naming the service's error, no secret, and the
+# cache (same key: it does not depend on the secret) left as it was
+sum_before=$(cd "$WORK/cache" 2>/dev/null && find . -type f -print0 | sort -z | xargs -0 sha256sum || true)
+run wrong-secret 60 env ALICLOUD_SECRET_KEY="wrong$SECRET" "$INV" --refresh-cache
+WRONG_RC=$RC
+sum_after=$(cd "$WORK/cache" 2>/dev/null && find . -type f -print0 | sort -z | xargs -0 sha256sum || true)
+run after-wrong-secret 60 "$INV" --list
+err_lines=$(grep -c . "$LOGS/wrong-secret.err" || true)
+# (exit 1, a runtime failure, or 2, bad configuration: SPEC section 2 allows reading a wrong secret as either)
+if { [ "$WRONG_RC" != 1 ] && [ "$WRONG_RC" != 2 ]; } || [ -s "$LOGS/wrong-secret.out" ]; then
+    fail "--refresh-cache with a wrong secret: exit $WRONG_RC and $(wc -c <"$LOGS/wrong-secret.out") bytes on stdout, expected exit 1 or 2 and nothing"
+    show "$LOGS/wrong-secret.err"
+elif [ "$err_lines" != 1 ] || ! grep -q -E 'SignatureDoesNotMatch|InvalidAccessKeySecret' "$LOGS/wrong-secret.err"; then
+    fail "--refresh-cache with a wrong secret: expected one stderr line naming SignatureDoesNotMatch, got $err_lines lines"
+    show "$LOGS/wrong-secret.err"
+elif grep -q -e "$SECRET" -e 'panicked' -e 'RUST_BACKTRACE' "$LOGS/wrong-secret.err"; then
+    fail "--refresh-cache with a wrong secret: stderr shows the secret or a panic"
+elif [ "$sum_before" != "$sum_after" ]; then
+    fail "--refresh-cache with a wrong secret changed the cache"
+elif [ "$RC" != 0 ] || ! py check-raw "$EXP" "$LOGS/after-wrong-secret.out"; then
+    fail "--list after a failed refresh is not the whole inventory"
+    show "$LOGS/check.err" "$LOGS/after-wrong-secret.err"
+else
+    ok "a wrong secret: exit $WRONG_RC, nothing on stdout, one stderr line ($(cut -c1-100 "$LOGS/wrong-secret.err")...), cache untouched"
+fi
+
+# the simulator speaks the real protocol: the official Python SDK, signing GET and POST
+run sdk 120 "$VPY" "$HERE/e2e.py" sdk "$EXP" "${ENDPOINT#http://}" "$AK" "$SECRET"
+if [ "$RC" != 0 ]; then
+    fail "the official Python SDK against the simulator"
+    show "$LOGS/sdk.err"
+else
+    ok "the official Python SDK (GET and POST) lists every region's instances with the right secret; $(tr '\n' ';' <"$LOGS/sdk.out" | sed 's/;$//')"
+fi
+
+# both servers must have lived through the whole run (a crash would explain failures above)
+for pair in "simulator:$SIM_PID" "sshd:$SSHD_PID"; do
+    if ! kill -0 "${pair#*:}" 2>/dev/null; then
+        set +e
+        wait "${pair#*:}"
+        status=$?
+        set -e
+        fail "the ${pair%%:*} (pid ${pair#*:}) died during the run, exit status $status"
+        show "$LOGS/${pair%%:*}.err" "$LOGS/${pair%%:*}.log"
+    fi
+done
+
+# ---------------------------------------------------------------------------------------------
+note "$((SECONDS - started))s in all; logs in ${LOGS#"$ROOT"/}"
+summary
+[ "$failed" = 0 ]

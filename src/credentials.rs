@@ -525,27 +525,9 @@ fn profile_plan(
 
 /// As for the ini: a file of keys that others can read deserves a warning (ssh does the same).
 fn warn_if_readable(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path) {
-            let mode = meta.permissions().mode();
-            if mode & 0o044 != 0 {
-                crate::diag::warn(&format!(
-                    "{} holds a secret and is readable by {} (run: chmod 600 {})",
-                    path.display(),
-                    if mode & 0o004 != 0 {
-                        "everyone"
-                    } else {
-                        "its group"
-                    },
-                    path.display()
-                ));
-            }
-        }
+    if let Some(w) = crate::settings::readable_secret_warning(path) {
+        crate::diag::warn(&w);
     }
-    #[cfg(not(unix))]
-    let _ = path;
 }
 
 /// The role to assume on top of the chain: `ALICLOUD_ASSUME_ROLE_ARN` (the whole role then comes

@@ -755,7 +755,7 @@ fn default_cache_dir(env: &Env) -> PathBuf {
 
 /// As ssh does for keys: a secret in a file others can read deserves a warning.
 #[cfg(unix)]
-fn readable_secret_warning(path: &Path) -> Option<String> {
+pub fn readable_secret_warning(path: &Path) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).ok()?.permissions().mode();
     (mode & 0o044 != 0).then(|| {
@@ -773,7 +773,7 @@ fn readable_secret_warning(path: &Path) -> Option<String> {
 }
 
 #[cfg(not(unix))]
-fn readable_secret_warning(_: &Path) -> Option<String> {
+pub fn readable_secret_warning(_: &Path) -> Option<String> {
     None
 }
 

@@ -1,0 +1,663 @@
+#!/usr/bin/env python3
+"""Benchmark of alicloud_inventory against the project's ECS simulator (issue 5).
+
+Called by bench/run.sh, which builds the binaries first. Generates fleets with
+`ecs-simulator generate`, serves them on loopback, runs the inventory as a whole process
+(as Ansible does) and measures per run: wall time, user+sys CPU and peak RSS of the
+inventory process (os.wait4), bytes printed on stdout, and from the simulator's
+/_sim/stats: API requests, throttled requests and most requests in flight.
+
+Writes docs/BENCHMARKS.md (full run) or bench/out/smoke.md (--smoke). Exits 1 when a basic
+check fails (a run exits non-zero, prints invalid JSON, or makes more or fewer requests than
+the fewest possible); the timing targets are reported as PASS/FAIL but never fail the script.
+"""
+
+import argparse
+import glob
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+AK, SK = "BENCHAK", "BENCHSECRET"
+
+# --- sizes -----------------------------------------------------------------------------------
+
+FULL = dict(
+    runs=5,            # measured runs of the long workloads (after one warm-up)
+    short_runs=21,     # measured runs of the millisecond workloads (warm, cat, --host)
+    w1=dict(regions=20, instances=10_000, skew=0.5, latency=50),
+    w2=dict(regions=20, instances=100_000, latency=5),
+    w2_base=dict(regions=20, instances=10_000, latency=5),
+    host_small=dict(regions=20, instances=100),
+    throttle_above=8,
+)
+SMOKE = dict(
+    runs=2,
+    short_runs=2,
+    w1=dict(regions=4, instances=1_000, skew=0.5, latency=10),
+    w2=dict(regions=4, instances=3_000, latency=2),
+    w2_base=dict(regions=4, instances=300, latency=2),
+    host_small=dict(regions=4, instances=100),
+    throttle_above=3,
+)
+
+
+def log(*a):
+    print("bench:", *a, file=sys.stderr, flush=True)
+
+
+# --- fleets ----------------------------------------------------------------------------------
+
+def generate(sim_bin, path, regions, instances, skew=None, loopback=False, seed=1):
+    """Writes a fleet file (kept between runs with the same arguments)."""
+    args = [sim_bin, "generate", "--regions", str(regions), "--instances", str(instances),
+            "--seed", str(seed)]
+    if skew is not None:
+        args += ["--skew", str(skew)]
+    if loopback:
+        args += ["--loopback"]
+    stamp = path + ".args"
+    if os.path.exists(path) and os.path.exists(stamp) and open(stamp).read() == repr(args[1:]):
+        try:
+            if os.path.getmtime(path) >= os.path.getmtime(sim_bin):
+                return path
+        except OSError:
+            pass
+    t0 = time.perf_counter()
+    with open(path + ".tmp", "wb") as f:
+        subprocess.run(args, stdout=f, check=True)
+    os.replace(path + ".tmp", path)
+    with open(stamp, "w") as f:
+        f.write(repr(args[1:]))
+    log(f"generated {path} ({instances} instances) in {time.perf_counter() - t0:.1f} s")
+    return path
+
+
+def fleet_summary(path, expected_instances):
+    """Region ids and {region: {status: count}}, streaming one instance per line (the
+    generator's layout); falls back to loading the whole file if the layout differs."""
+    regions, counts, n = None, {}, 0
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                s = line.strip().rstrip(",")
+                if regions is None and s.startswith('{"regions"'):
+                    regions = [r["RegionId"] for r in json.loads(s + "}")["regions"]]
+                elif s.startswith("{"):
+                    inst = json.loads(s)
+                    c = counts.setdefault(inst["RegionId"], {})
+                    c[inst["Status"]] = c.get(inst["Status"], 0) + 1
+                    n += 1
+        if regions is None or n != expected_instances:
+            raise ValueError("layout")
+    except (ValueError, KeyError):
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+        regions = [r["RegionId"] for r in d["regions"]]
+        counts = {}
+        for inst in d["instances"]:
+            c = counts.setdefault(inst["RegionId"], {})
+            c[inst["Status"]] = c.get(inst["Status"], 0) + 1
+    return regions, counts
+
+
+def fewest_requests(regions, counts, states=("Running",)):
+    """DescribeInstances pages of 100: at least one per listed region."""
+    total = 0
+    for r in regions:
+        n = sum(counts.get(r, {}).get(s, 0) for s in states)
+        total += max(1, math.ceil(n / 100))
+    return total
+
+
+# --- the simulator ---------------------------------------------------------------------------
+
+class Sim:
+    def __init__(self, sim_bin, fleet, latency, throttle_above=None, logdir="."):
+        args = [sim_bin, "serve", "--fleet", fleet, "--listen", "127.0.0.1:0",
+                "--access-key", f"{AK}:{SK}", "--latency-ms", str(latency)]
+        if throttle_above is not None:
+            args += ["--throttle-above-inflight", str(throttle_above)]
+        self.latency = latency
+        name = os.path.basename(fleet).replace(".json", "")
+        self.errlog = os.path.join(logdir, f"sim-{name}-{latency}ms"
+                                   f"{'-t' + str(throttle_above) if throttle_above else ''}.log")
+        t0 = time.perf_counter()
+        self.p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=open(self.errlog, "w"),
+                                  text=True)
+        line = self.p.stdout.readline()  # blocks until the fleet is loaded and it listens
+        if not line.startswith("listening on "):
+            self.p.kill()
+            raise RuntimeError(f"simulator did not start: {line!r}; see {self.errlog}")
+        self.url = line.split()[-1].rstrip("/")
+        log(f"simulator {self.url} ({name}, {latency} ms"
+            f"{', throttle above ' + str(throttle_above) if throttle_above else ''}) "
+            f"ready in {time.perf_counter() - t0:.1f} s")
+
+    def _call(self, method, path):
+        req = urllib.request.Request(self.url + path, method=method,
+                                     data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(req, timeout=30) as r:
+            body = r.read()
+        return json.loads(body) if body.strip() else {}
+
+    def stats(self):
+        return self._call("GET", "/_sim/stats")
+
+    def reset(self):
+        self._call("POST", "/_sim/reset")
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+
+# --- one whole-process run -------------------------------------------------------------------
+
+TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
+def run_once(cmd, env, errpath, keep=False):
+    """Runs cmd with stdout on a pipe read in 1 MiB chunks (as Ansible reads it).
+    Returns dict(wall, cpu, rss (bytes), out_bytes, rc, out (bytes if keep)).
+
+    Peak RSS comes from GNU time (`%M`): ru_maxrss of a process started straight from Python
+    would count this Python process's memory, which the child inherits until its exec.
+    CPU (user+sys) is wait4's of the whole tree (GNU time itself adds well under 1 ms)."""
+    rssfile = errpath + ".rss"
+    full = [TIME, "-f", "%M", "-o", rssfile, *cmd] if TIME else cmd
+    with open(errpath, "wb") as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=err, env=env)
+        fd = p.stdout.fileno()
+        n, chunks = 0, []
+        while True:
+            b = os.read(fd, 1 << 20)
+            if not b:
+                break
+            n += len(b)
+            if keep:
+                chunks.append(b)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    p.stdout.close()
+    rss = ru.ru_maxrss * 1024
+    if TIME:
+        try:
+            with open(rssfile) as f:
+                rss = int(f.read().strip().splitlines()[-1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+    return dict(wall=wall, cpu=ru.ru_utime + ru.ru_stime, rss=rss,
+                out_bytes=n, rc=p.returncode, out=b"".join(chunks) if keep else None)
+
+
+class Workload:
+    def __init__(self, name, cmd, env=None, sim=None, fewest=None, check=None, note=""):
+        self.name, self.cmd, self.env, self.sim = name, cmd, env, sim
+        self.fewest = fewest      # the fewest possible API requests (None: not counted)
+        self.check = check        # function(parsed JSON) -> error string or None
+        self.note = note
+        self.runs = []            # measured runs
+        self.errors = []
+
+    def one(self, errpath, keep=False):
+        if self.sim:
+            self.sim.reset()
+        r = run_once(self.cmd, self.env, errpath, keep)
+        if self.sim:
+            st = self.sim.stats()
+            r.update(requests=st.get("requests", 0), throttled=st.get("throttled", 0),
+                     sim_errors=st.get("errors", 0), max_in_flight=st.get("max_in_flight", 0))
+        return r
+
+    def med(self, key):
+        return statistics.median(r[key] for r in self.runs)
+
+
+def measure(group, runs, outdir, validate=True):
+    """One warm-up run, then `runs` rounds; workloads of one group alternate, so a change of
+    the machine's load hits each of them alike. The warm-up's output is checked."""
+    for w in group:
+        errpath = os.path.join(outdir, f"{slug(w.name)}.stderr")
+        r = w.one(errpath, keep=validate and w.check is not None)
+        if r["rc"] != 0:
+            w.errors.append(f"exit code {r['rc']} (stderr: {errpath}): "
+                            + open(errpath, errors="replace").read()[-500:].strip())
+        elif w.check is not None and validate:
+            try:
+                doc = json.loads(r["out"])
+            except ValueError as e:
+                w.errors.append(f"invalid JSON on stdout: {e}")
+            else:
+                e = w.check(doc)
+                if e:
+                    w.errors.append(e)
+                del doc
+        r["out"] = None
+    for _ in range(runs):
+        for w in group:
+            r = w.one(os.path.join(outdir, f"{slug(w.name)}.stderr"))
+            if r["rc"] != 0 and not any(e.startswith("exit code") for e in w.errors):
+                w.errors.append(f"exit code {r['rc']} in a measured run")
+            w.runs.append(r)
+    for w in group:
+        if not w.runs:
+            continue
+        if w.fewest is not None:
+            made = sorted({r["requests"] - r["throttled"] for r in w.runs})
+            if made != [w.fewest]:
+                w.errors.append(f"requests made (not counting throttled ones) {made}, "
+                                f"the fewest possible {w.fewest}")
+        log(f"{w.name}: median {w.med('wall') * 1000:.1f} ms, cpu {w.med('cpu') * 1000:.1f} ms, "
+            f"rss {max(r['rss'] for r in w.runs) / 2**20:.1f} MiB, "
+            f"{w.runs[0]['out_bytes']} bytes"
+            + (f", requests {[r['requests'] for r in w.runs]}"
+               f" throttled {[r['throttled'] for r in w.runs]}"
+               f" inflight {[r['max_in_flight'] for r in w.runs]}" if w.sim else "")
+            + (f"  ERRORS: {w.errors}" if w.errors else ""))
+
+
+def slug(s):
+    return "".join(c if c.isalnum() else "-" for c in s.lower()).strip("-")
+
+
+def write_ini(path, regions, cache_dir, extra=""):
+    os.makedirs(cache_dir, exist_ok=True)
+    with open(path, "w") as f:
+        f.write("[ecs]\n"
+                f"regions = {', '.join(regions)}\n"
+                f"cache_path = {cache_dir}\n"
+                "cache_max_age = 3600\n" + extra)
+    return path
+
+
+def check_list(expect_hosts=None):
+    def check(doc):
+        if not isinstance(doc, dict) or "_meta" not in doc or "hostvars" not in doc["_meta"]:
+            return "--list output has no _meta.hostvars"
+        if expect_hosts is not None and len(doc["_meta"]["hostvars"]) != expect_hosts:
+            return f"{len(doc['_meta']['hostvars'])} hosts, expected {expect_hosts}"
+        return None
+    return check
+
+
+def check_host(doc):
+    if not isinstance(doc, dict) or not doc.get("ansible_host"):
+        return "--host printed no hostvars (host not found?)"
+    return None
+
+
+def check_any_json(doc):
+    return None
+
+
+# --- main ------------------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin-dir", required=True)
+    ap.add_argument("--out", required=True, help="scratch directory")
+    ap.add_argument("--doc", required=True, help="the Markdown report to write")
+    ap.add_argument("--smoke", action="store_true")
+    a = ap.parse_args()
+
+    P = SMOKE if a.smoke else FULL
+    inv = os.path.abspath(os.path.join(a.bin_dir, "alicloud_inventory"))
+    sim_bin = os.path.abspath(os.path.join(a.bin_dir, "ecs-simulator"))
+    out = os.path.abspath(a.out)
+    shutil.rmtree(os.path.join(out, "cache"), ignore_errors=True)
+    os.makedirs(os.path.join(out, "cache"), exist_ok=True)
+    runs_dir = os.path.join(out, "runs")
+    os.makedirs(runs_dir, exist_ok=True)
+    t_start = time.perf_counter()
+    load_before = os.getloadavg()
+    sims = []
+    workloads = []
+    try:
+        # Fleets. W1 keeps the generator's defaults (some instances without an address are
+        # left out of the inventory, as in real fleets); the W2-shaped fleets use --loopback
+        # so that every instance has an address: with all_instances = True the host-lookup
+        # caches hold exactly 100 and 100,000 hosts.
+        w1, w2, wb, hs = P["w1"], P["w2"], P["w2_base"], P["host_small"]
+        f_w1 = generate(sim_bin, os.path.join(out, f"fleet-w1-{w1['instances']}.json"),
+                        w1["regions"], w1["instances"], skew=w1["skew"])
+        f_w2 = generate(sim_bin, os.path.join(out, f"fleet-w2-{w2['instances']}.json"),
+                        w2["regions"], w2["instances"], loopback=True)
+        f_wb = generate(sim_bin, os.path.join(out, f"fleet-w2base-{wb['instances']}.json"),
+                        wb["regions"], wb["instances"], loopback=True)
+        f_hs = generate(sim_bin, os.path.join(out, f"fleet-hosts-{hs['instances']}.json"),
+                        hs["regions"], hs["instances"], loopback=True)
+        reg_w1, cnt_w1 = fleet_summary(f_w1, w1["instances"])
+        reg_w2, cnt_w2 = fleet_summary(f_w2, w2["instances"])
+        reg_wb, cnt_wb = fleet_summary(f_wb, wb["instances"])
+        reg_hs, _ = fleet_summary(f_hs, hs["instances"])
+
+        # Simulators: started once each, reused by every run (stats reset before each run).
+        s_w1 = Sim(sim_bin, f_w1, w1["latency"], logdir=out); sims.append(s_w1)
+        s_thr = Sim(sim_bin, f_w1, w1["latency"], throttle_above=P["throttle_above"], logdir=out)
+        sims.append(s_thr)
+        s_w2 = Sim(sim_bin, f_w2, w2["latency"], logdir=out); sims.append(s_w2)
+        s_wb = Sim(sim_bin, f_wb, wb["latency"], logdir=out); sims.append(s_wb)
+        s_hs = Sim(sim_bin, f_hs, wb["latency"], logdir=out); sims.append(s_hs)
+
+        def env_for(sim):
+            e = dict(os.environ)
+            for k in list(e):
+                if k.startswith(("ALICLOUD_", "ALIBABA_CLOUD_")):
+                    del e[k]
+            e.update(ALICLOUD_ECS_ENDPOINT=sim.url, ALICLOUD_ACCESS_KEY=AK,
+                     ALICLOUD_SECRET_KEY=SK, HOME=out)
+            return e
+
+        C = os.path.join(out, "cache")
+        ini = lambda name, regions, extra="": write_ini(os.path.join(out, name + ".ini"),
+                                                        regions, os.path.join(C, name), extra)
+        ini_w1 = ini("w1", reg_w1)
+        ini_w1_128 = ini("w1-128", reg_w1, "max_concurrency = 128\n")
+        ini_thr = ini("thr", reg_w1)
+        ini_thr8 = ini("thr-8", reg_w1, "max_concurrency = 8\n")
+        ini_w2 = ini("w2", reg_w2)
+        ini_wb = ini("w2base", reg_wb)
+        all_hosts = ("all_instances = True\n"
+                     "destination_variable = public_ip_address, private_ip_address\n")
+        ini_h100k = ini("hosts-big", reg_w2, all_hosts)
+        ini_h100 = ini("hosts-small", reg_hs, all_hosts)
+
+        fewest_w1 = fewest_requests(reg_w1, cnt_w1)
+        fewest_w2 = fewest_requests(reg_w2, cnt_w2)
+        fewest_wb = fewest_requests(reg_wb, cnt_wb)
+        I = lambda cfg, *args: [inv, "--config", cfg, *args]
+        R = P["runs"]
+
+        # W1 cold (the cache is rewritten by every run, so W1 warm then finds it fresh).
+        W1 = Workload(f"W1 cold, defaults (max_concurrency 16)",
+                      I(ini_w1, "--refresh-cache"), env_for(s_w1), s_w1, fewest_w1, check_list())
+        W1c = Workload("W1 cold, max_concurrency = 128", I(ini_w1_128, "--refresh-cache"),
+                       env_for(s_w1), s_w1, fewest_w1, check_list())
+        measure([W1, W1c], R, runs_dir)
+        workloads += [W1, W1c]
+
+        # W1 warm vs cat of the same cache file.
+        caches = glob.glob(os.path.join(C, "w1", "alicloud_inventory-*.cache"))
+        if len(caches) != 1:
+            raise RuntimeError(f"expected one cache file in {C}/w1, found {caches}")
+        Ww = Workload("W1 warm --list", I(ini_w1, "--list"), env_for(s_w1), s_w1, 0,
+                      check_list())
+        Wcat = Workload("cat of the W1 cache file", ["cat", caches[0]], env_for(s_w1))
+        measure([Ww, Wcat], P["short_runs"], runs_dir)
+        workloads += [Ww, Wcat]
+
+        # W2 cold vs the 10,000-instance run of the same shape and latency.
+        W2 = Workload(f"W2 cold, {w2['instances']:,} instances", I(ini_w2, "--refresh-cache"),
+                      env_for(s_w2), s_w2, fewest_w2, check_list())
+        Wb = Workload(f"W2-shaped cold, {wb['instances']:,} instances",
+                      I(ini_wb, "--refresh-cache"), env_for(s_wb), s_wb, fewest_wb, check_list())
+        measure([W2, Wb], R, runs_dir)
+        workloads += [W2, Wb]
+
+        # --host on warm caches of 100 and 100,000 hosts (every instance a host): fill the
+        # caches first, then look up the fleet's last instance (the worst place for a scan).
+        def last_id(path):
+            with open(path, "rb") as f:
+                f.seek(max(0, os.path.getsize(path) - 65536))
+                tail = f.read().decode("utf-8", "replace")
+            i = tail.rfind('"InstanceId":"')
+            return tail[i + 14:tail.index('"', i + 14)]
+
+        fill = []
+        for cfg, sim, n in ((ini_h100k, s_w2, w2["instances"]), (ini_h100, s_hs, hs["instances"])):
+            fw = Workload(f"fill {cfg}", I(cfg, "--refresh-cache"), env_for(sim), sim,
+                          check=check_list(expect_hosts=n))
+            measure([fw], 0, runs_dir, validate=True)
+            fill.append(fw)
+        h_big = last_id(f_w2).lower().replace("-", "_")
+        h_small = last_id(f_hs).lower().replace("-", "_")
+        Hs = Workload(f"--host, warm cache of {hs['instances']:,} hosts",
+                      I(ini_h100, "--host", h_small), env_for(s_hs), s_hs, 0, check_host)
+        Hb = Workload(f"--host, warm cache of {w2['instances']:,} hosts",
+                      I(ini_h100k, "--host", h_big), env_for(s_w2), s_w2, 0, check_host)
+        measure([Hs, Hb], P["short_runs"], runs_dir)
+        workloads += [Hs, Hb]
+        # The fills are checks only (100 / 100,000 hosts in the caches).
+        for fw in fill:
+            if fw.errors:
+                Hs.errors += [f"{fw.name}: {e}" for e in fw.errors]
+
+        # Throttled: the simulator refuses what goes beyond N in flight.
+        n = P["throttle_above"]
+        T = Workload(f"W1 cold, throttled above {n} in flight, defaults",
+                     I(ini_thr, "--refresh-cache"), env_for(s_thr), s_thr, fewest_w1, check_list())
+        T8 = Workload(f"W1 cold, same simulator, max_concurrency = {n}",
+                      I(ini_thr8, "--refresh-cache"), env_for(s_thr), s_thr, fewest_w1,
+                      check_list())
+        measure([T, T8], R, runs_dir)
+        workloads += [T, T8]
+    finally:
+        for s in sims:
+            s.stop()
+
+    elapsed = time.perf_counter() - t_start
+    load_after = os.getloadavg()
+
+    # --- targets -------------------------------------------------------------------------------
+    lat1 = W1.sim.latency
+    rt = lambda w: w.med("wall") / (w.sim.latency / 1000)
+    thr_frac = max(r["throttled"] / r["requests"] for r in T.runs if r["requests"]) \
+        if T.runs else 0
+    rss_w2 = max(r["rss"] for r in W2.runs)
+    targets = [
+        ("W1 cold, defaults: round trips", f"{rt(W1):.1f}", "≤ 10", rt(W1) <= 10),
+        ("W1 cold, max_concurrency = 128: round trips", f"{rt(W1c):.1f}", "≤ 4", rt(W1c) <= 4),
+        ("W1 cold: requests made = fewest possible (both)",
+         " / ".join(map(str, sorted({r['requests'] for r in W1.runs + W1c.runs})))
+         + f" vs {fewest_w1}", "equal",
+         all(r["requests"] == fewest_w1 for r in W1.runs + W1c.runs)),
+        ("W1 warm ÷ cat of the cache file", f"{Ww.med('wall') / Wcat.med('wall'):.2f}×", "≤ 2×",
+         Ww.med("wall") <= 2 * Wcat.med("wall")),
+        ("--host: 100,000 hosts ÷ 100 hosts" if not a.smoke else "--host: big ÷ small cache",
+         f"{Hb.med('wall') / Hs.med('wall'):.2f}×", "≤ 1.5×", Hb.med("wall") <= 1.5 * Hs.med("wall")),
+        ("W2 cold: peak RSS ÷ bytes printed", f"{rss_w2 / W2.runs[0]['out_bytes']:.2f}×", "≤ 2×",
+         rss_w2 <= 2 * W2.runs[0]["out_bytes"]),
+        ("W2 cold: CPU ÷ CPU of the 10,000-instance run" if not a.smoke else "W2 cold: CPU ratio",
+         f"{W2.med('cpu') / Wb.med('cpu'):.2f}×", "≤ 12×", W2.med("cpu") <= 12 * Wb.med("cpu")),
+        ("throttled: share of requests throttled (worst run)", f"{thr_frac * 100:.1f} %", "≤ 20 %",
+         thr_frac <= 0.20),
+        (f"throttled ÷ max_concurrency = {n} run", f"{T.med('wall') / T8.med('wall'):.2f}×",
+         "≤ 1.5×", T.med("wall") <= 1.5 * T8.med("wall")),
+    ]
+
+    errors = [f"{w.name}: {e}" for w in workloads for e in w.errors]
+    write_doc(a, P, workloads, targets, errors, elapsed, load_before, load_after,
+              dict(w1=w1, w2=w2, wb=wb, hs=hs, fewest_w1=fewest_w1, fewest_w2=fewest_w2,
+                   fewest_wb=fewest_wb, throttle=n, hosts=(h_small, h_big)))
+    for t in targets:
+        log(f"{'PASS' if t[3] else 'FAIL'}  {t[0]}: {t[1]} (target {t[2]})")
+    log(f"measured in {elapsed:.0f} s; load average before {load_before[0]:.2f}, "
+        f"after {load_after[0]:.2f}; report: {a.doc}")
+    if errors:
+        for e in errors:
+            log("CHECK FAILED:", e)
+        return 1
+    return 0
+
+
+def fmt_bytes(n):
+    for unit, k in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= k:
+            return f"{n / k:.1f} {unit}"
+    return f"{n} B"
+
+
+def fmt_ms(s):
+    return f"{s * 1000:.1f} ms" if s < 10 else f"{s:.2f} s"
+
+
+def git(*args):
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=True,
+                              cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
+    except OSError:
+        return ""
+
+
+def write_doc(a, P, workloads, targets, errors, elapsed, lb, la, k):
+    cpu = ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    rows = []
+    for w in workloads:
+        lat = w.sim.latency if w.sim else None
+        if w.sim and w.fewest:
+            rts = f"{w.med('wall') / (lat / 1000):.1f} × {lat} ms"
+        else:
+            rts = "—"
+        if w.sim:
+            reqs = sorted({r["requests"] for r in w.runs})
+            thr = sorted({r["throttled"] for r in w.runs})
+            req = f"{'–'.join(map(str, [reqs[0], reqs[-1]] if len(reqs) > 1 else reqs))}"
+            if any(thr):
+                req += f" ({'–'.join(map(str, [thr[0], thr[-1]] if len(thr) > 1 else thr))} throttled)"
+            req += f" / {w.fewest}"
+            mif = str(max(r["max_in_flight"] for r in w.runs))
+        else:
+            req, mif = "—", "—"
+        rows.append(f"| {w.name} | {fmt_ms(w.med('wall'))} | {rts} | {req} | {mif} | "
+                    f"{fmt_ms(w.med('cpu'))} | {fmt_bytes(max(r['rss'] for r in w.runs))} | "
+                    f"{fmt_bytes(w.runs[0]['out_bytes'])} |")
+    commit = git("rev-parse", "--short", "HEAD")
+    dirty = " (with uncommitted changes)" if git("status", "--porcelain", "--", "src") else ""
+    busy = ("busy" if lb[0] > 1.0 or la[0] > 1.0 else "quiet")
+    w1, w2, wb, hs = k["w1"], k["w2"], k["wb"], k["hs"]
+    L = []
+    L.append("# Benchmarks" + (" (smoke run: small fleets, not the issue's workloads)" if a.smoke else ""))
+    L.append("")
+    L.append("Generated by `bash bench/run.sh` (issue 5) down to the findings, which are written by hand. "
+             "`bash bench/run.sh --smoke` runs the same checks on small fleets in seconds.")
+    L.append("")
+    L.append("The claim: a cold `--list` costs a few API round trips (all regions and all pages "
+             "concurrently, no page fetched twice), a warm one little more than reading a file, "
+             "and `--host` costs the same on 100 hosts as on 100,000.")
+    L.append("")
+    L.append("## Results")
+    L.append("")
+    L.append(f"Run of {time.strftime('%Y-%m-%d %H:%M %Z')}, commit `{commit}`{dirty}; "
+             f"{os.cpu_count()} CPUs ({cpu or platform.machine()}), {platform.system()} "
+             f"{platform.release()}. Load average {lb[0]:.2f} before and {la[0]:.2f} after "
+             f"the measurements — the machine was {busy}"
+             + (" (other builds and fuzzers were running: absolute times are pessimistic; "
+                "every ratio compares runs interleaved with each other)" if busy == "busy" else "")
+             + f". The measurements took {elapsed:.0f} s.")
+    L.append("")
+    L.append("| Workload | Median wall | Wall in round trips | API requests made / fewest possible "
+             "| Most in flight | CPU (user+sys) | Peak RSS | Bytes printed |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    L += rows
+    L.append("")
+    L.append("| Target | Measured | Limit | Result |")
+    L.append("|---|---:|---:|---|")
+    for name, val, lim, ok in targets:
+        L.append(f"| {name} | {val} | {lim} | **{'PASS' if ok else 'FAIL'}** |")
+    L.append("")
+    if errors:
+        L.append("Checks that failed:")
+        L.append("")
+        for e in errors:
+            L.append(f"- {e}")
+        L.append("")
+    L.append("## Workloads")
+    L.append("")
+    L.append(f"- **W1**: {w1['regions']} regions, {w1['instances']:,} instances, "
+             f"{int(w1['skew'] * 100)} % of them in the first region (`generate --skew "
+             f"{w1['skew']}`), {w1['latency']} ms simulated latency per request, `regions` listed "
+             f"explicitly in the ini, default `instance_states = running`. Cold = "
+             f"`--refresh-cache` (every page from the API, then the cache is rewritten); the "
+             f"fewest possible requests are, per region, ceil(running instances ÷ 100), at "
+             f"least 1: {k['fewest_w1']}. Warm = `--list` from the cache the cold runs just "
+             f"wrote, against `cat` of that cache file (which also prints the cache header "
+             f"and index).")
+    L.append(f"- **W2**: {w2['regions']} regions, {w2['instances']:,} instances spread evenly, "
+             f"{w2['latency']} ms latency; fewest possible {k['fewest_w2']} requests. Its CPU "
+             f"time is compared with a run of the same shape with {wb['instances']:,} instances "
+             f"and the same latency (fewest possible {k['fewest_wb']}). Both fleets are "
+             f"generated with `--loopback` (every instance has an address).")
+    L.append(f"- **--host**: caches filled with `all_instances = True` and `destination_variable "
+             f"= public_ip_address, private_ip_address`, so every instance is a host: "
+             f"{hs['instances']:,} hosts (a {hs['instances']}-instance fleet) and "
+             f"{w2['instances']:,} hosts (the W2 fleet). The host looked up is the last "
+             f"instance of the fleet; a lookup must make no API request.")
+    L.append(f"- **Throttled**: W1 cold against a simulator that answers `Throttling.User` at "
+             f"once to any request arriving while {k['throttle']} are in flight "
+             f"(`--throttle-above-inflight {k['throttle']}`), with the default "
+             f"`max_concurrency`, compared with the same run configured with "
+             f"`max_concurrency = {k['throttle']}` against the same simulator. \"Requests "
+             f"made\" counts the throttled ones too; the check is that the requests that were "
+             f"answered equal the fewest possible.")
+    L.append("")
+    L.append("## Method")
+    L.append("")
+    L.append(f"- Release binaries (`cargo build --release --bins`). Fleets come from "
+             f"`ecs-simulator generate` (seed 1), served by `ecs-simulator serve` on 127.0.0.1; "
+             f"each simulator is started once and reused, and `POST /_sim/reset` before every "
+             f"run makes `GET /_sim/stats` count that run alone (requests, throttled, most in "
+             f"flight).")
+    L.append(f"- Every run is a whole process, started from Python with stdout on a pipe read "
+             f"in 1 MiB chunks (as Ansible reads it). Wall time is from spawn to exit; CPU "
+             f"(user+sys) is the process's own, from `wait4`; peak RSS is GNU time's `%M` (every "
+             f"process is started through `/usr/bin/time`: `ru_maxrss` of a process forked "
+             f"from Python would count Python's own memory). One warm-up run "
+             f"(whose output is checked as JSON) precedes {P['runs']} measured runs of the "
+             f"API-bound workloads and {P['short_runs']} of the millisecond ones (warm `--list`, "
+             f"`cat`, `--host`); the table shows medians (peak RSS: the largest). Workloads "
+             f"that are compared with each other are run alternately.")
+    L.append("- \"Wall in round trips\" is the median wall time divided by the simulated latency "
+             "of one request: a lower bound is the number of sequential waves of requests, "
+             "the rest is process start, JSON decoding, output and the cache write.")
+    L.append("- `bash bench/run.sh --smoke` uses small fleets and 2 runs and exits non-zero when "
+             "a basic check fails (a run fails, invalid JSON, requests ≠ fewest possible, a "
+             "warm run or `--host` calling the API); timing targets never fail it.")
+    L.append("")
+    # Everything from the marker on is written by hand (findings, analysis) and kept as it is.
+    kept = ""
+    try:
+        with open(a.doc, encoding="utf-8") as f:
+            old = f.read()
+        if KEEP_MARKER in old:
+            kept = old[old.index(KEEP_MARKER):]
+    except OSError:
+        pass
+    if not kept:
+        kept = KEEP_MARKER + "\n\n## Findings\n\n(none written yet)\n"
+    os.makedirs(os.path.dirname(os.path.abspath(a.doc)), exist_ok=True)
+    with open(a.doc + ".tmp", "w", encoding="utf-8") as f:
+        f.write("\n".join(L) + "\n" + kept)
+    os.replace(a.doc + ".tmp", a.doc)
+
+
+KEEP_MARKER = "<!-- Written by hand below this line; bench/run.sh keeps it. -->"
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as e:
+        log("CHECK FAILED:", e)
+        sys.exit(1)

@@ -446,7 +446,7 @@ def cmd_check_concurrent(exp_path, directory):
     finish(problems)
 
 
-NOISE = re.compile(r"\[(WARNING|ERROR|DEPRECATION WARNING)\]|^ERROR!|^\s*\[?DEPRECATION")
+NOISE = re.compile(r"^\[(WARNING|ERROR|DEPRECATION WARNING)\]|^ERROR!|^\[DEPRECATION")
 
 
 def cmd_check_cache(directory, secret):

@@ -272,8 +272,12 @@ pub fn build(mut instances: Vec<Instance>, s: &Settings) -> Inventory {
     instances.retain(|i| !i.address.is_empty());
     inv.without_address = before - instances.len();
 
-    // Names, then the patterns (re.match: anchored at the start).
-    let mut named: Vec<(String, Instance)> = Vec::with_capacity(instances.len());
+    // One pass over the instances: the name, the patterns (re.match: anchored at the start), and
+    // the group memberships with group names interned, so that 100,000 hosts do not each hold
+    // a dozen owned group-name strings. Each instance is reduced to what the output needs.
+    let mut interner = Interner::default();
+    let mut pending: Vec<Pending> = Vec::with_capacity(instances.len());
+    let mut scratch = Vec::new();
     for inst in instances {
         let name = if s.hostname_variable.is_empty() {
             inst.address.clone()
@@ -290,94 +294,130 @@ pub fn build(mut instances: Vec<Instance>, s: &Settings) -> Inventory {
             .pattern_exclude
             .as_ref()
             .is_some_and(|re| re.is_match(&name));
-        if included && !excluded {
-            named.push((name, inst));
-        } else {
+        if !included || excluded {
             inv.filtered_out += 1;
+            continue;
         }
-    }
-
-    // Group memberships per instance; a host is never put in a group of its own name.
-    let mut memberships: Vec<Vec<Membership>> = Vec::with_capacity(named.len());
-    let mut group_names: BTreeSet<String> = BTreeSet::new();
-    for (name, inst) in &named {
-        let mut groups = Vec::new();
-        groups_of(inst, s, &namer, &mut groups);
-        if !s.nested_groups {
-            groups.retain(|m| m.holds_host);
-        }
+        scratch.clear();
+        groups_of(&inst, s, &namer, &mut scratch);
         // A host named by its instance id is simply not put in its own instance-id group.
         let id_group = namer.group(&inst.id);
-        groups.retain(|m| !(m.group == *name && m.group == id_group));
-        for m in &groups {
-            group_names.insert(m.group.clone());
-            if let (true, Some(p)) = (s.nested_groups, &m.parent) {
-                group_names.insert(p.clone());
+        let mut groups = Vec::with_capacity(scratch.len());
+        for m in scratch.drain(..) {
+            if (!s.nested_groups && !m.holds_host) || (m.group == name && m.group == id_group) {
+                continue;
             }
+            let parent = match (s.nested_groups, m.parent) {
+                (true, Some(p)) => interner.id(p),
+                _ => NO_PARENT,
+            };
+            groups.push((interner.id(m.group), parent, m.holds_host));
         }
-        memberships.push(groups);
+        pending.push(Pending {
+            name,
+            id: inst.id,
+            hostvars: inst.hostvars,
+            groups,
+        });
     }
-    group_names.insert("alicloud".into());
 
     // Two instances with one name, or a host named like a group: suffix the instance id.
     let mut counts: HashMap<&str, usize> = HashMap::new();
-    for (name, _) in &named {
-        *counts.entry(name.as_str()).or_default() += 1;
+    for p in &pending {
+        *counts.entry(p.name.as_str()).or_default() += 1;
     }
-    let clashing: BTreeSet<String> = named
+    let is_group = |n: &str| n == "alicloud" || interner.ids.contains_key(n);
+    let clashing: BTreeSet<String> = pending
         .iter()
-        .filter(|(n, _)| counts[n.as_str()] > 1 || group_names.contains(n))
-        .map(|(n, _)| n.clone())
+        .filter(|p| counts[p.name.as_str()] > 1 || is_group(&p.name))
+        .map(|p| p.name.clone())
         .collect();
     drop(counts);
+    let suffixed = |p: &Pending| format!("{}_{}", p.name, namer.sanitize(&p.id).to_lowercase());
     for name in &clashing {
-        let kind = if group_names.contains(name) {
+        let kind = if is_group(name) {
             "is also a group name"
         } else {
             "is shared by several instances"
         };
-        let renamed: Vec<String> = named
+        let renamed: Vec<String> = pending
             .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(n, i)| format!("{n}_{}", namer.sanitize(&i.id).to_lowercase()))
+            .filter(|p| &p.name == name)
+            .map(suffixed)
             .collect();
         inv.warnings.push(format!(
             "hostname '{name}' {kind}; keeping every instance as {} (set hostname_variable to something unique)",
             renamed.join(", ")
         ));
     }
-    for (name, inst) in named.iter_mut() {
-        if clashing.contains(name) {
-            *name = format!("{name}_{}", namer.sanitize(&inst.id).to_lowercase());
+    for p in pending.iter_mut() {
+        if clashing.contains(&p.name) {
+            p.name = suffixed(p);
         }
     }
 
     // Sort hosts by name; indices follow that order, so group lists come out sorted.
-    let mut order: Vec<usize> = (0..named.len()).collect();
-    order.sort_by(|&a, &b| named[a].0.cmp(&named[b].0));
-    let mut memberships: Vec<Option<Vec<Membership>>> = memberships.into_iter().map(Some).collect();
-    let mut named: Vec<Option<(String, Instance)>> = named.into_iter().map(Some).collect();
-    for (idx, &i) in order.iter().enumerate() {
-        let (name, inst) = named[i].take().expect("each host once");
-        for m in memberships[i].take().expect("each host once") {
-            if let (true, Some(p)) = (s.nested_groups, m.parent) {
-                inv.groups
-                    .entry(p)
-                    .or_default()
-                    .children
-                    .insert(m.group.clone());
+    pending.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    let mut groups: Vec<(Vec<u32>, BTreeSet<u32>)> = vec![Default::default(); interner.names.len()];
+    inv.hosts.reserve_exact(pending.len());
+    for (idx, p) in pending.into_iter().enumerate() {
+        let idx = idx as u32;
+        for (g, parent, holds_host) in p.groups {
+            if parent != NO_PARENT {
+                groups[parent as usize].1.insert(g);
             }
-            let entry = inv.groups.entry(m.group).or_default();
-            if m.holds_host && entry.hosts.last() != Some(&(idx as u32)) {
-                entry.hosts.push(idx as u32);
+            let hosts = &mut groups[g as usize].0;
+            if holds_host && hosts.last() != Some(&idx) {
+                hosts.push(idx);
             }
         }
         inv.hosts.push(Host {
-            name,
-            hostvars: inst.hostvars,
+            name: p.name,
+            hostvars: p.hostvars,
         });
     }
+    // Children are named before any name is moved out of the interner.
+    let groups: Vec<Group> = groups
+        .into_iter()
+        .map(|(hosts, children)| Group {
+            hosts,
+            children: children
+                .into_iter()
+                .map(|c| interner.names[c as usize].clone())
+                .collect(),
+        })
+        .collect();
+    inv.groups = interner.names.into_iter().zip(groups).collect();
     inv
+}
+
+const NO_PARENT: u32 = u32::MAX;
+
+/// A host between naming and output: the group ids it belongs to, with their nesting parents.
+struct Pending {
+    name: String,
+    id: String,
+    hostvars: Box<str>,
+    groups: Vec<(u32, u32, bool)>,
+}
+
+/// Group names to dense ids and back.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, name: String) -> u32 {
+        if let Some(&id) = self.ids.get(&name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.clone());
+        self.ids.insert(name, id);
+        id
+    }
 }
 
 #[cfg(test)]

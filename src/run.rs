@@ -62,9 +62,11 @@ pub fn run(args: &Args, env: &Env) -> Result<()> {
 
     if !args.refresh_cache {
         match cache.read_list() {
-            Lookup::Hit(json) => {
+            Lookup::Hit(cached) => {
                 info!(1, "cache hit: {}", cache.path.display());
-                return print(&stdout, &[&json]);
+                let mut lock = stdout.lock();
+                cached.copy_to(&mut lock).map_err(stdout_error)?;
+                return lock.flush().map_err(stdout_error);
             }
             Lookup::Miss(why) => info!(1, "cache miss ({why}): {}", cache.path.display()),
             Lookup::Corrupt(why) => diag::warn(&format!("{why}; rebuilding it from the API")),

@@ -10,13 +10,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Deserialize;
-use serde_json::Value;
 use tokio::task::JoinSet;
 
 use crate::client::{CallError, Client, ECS_VERSION};
 use crate::error::{Error, Result};
 use crate::info;
-use crate::instance::{HostvarOptions, Instance};
+use crate::instance::{Converted, HostvarOptions, Instance};
 use crate::settings::{Regions, Settings};
 
 pub const PAGE_SIZE: u64 = 100;
@@ -57,7 +56,7 @@ struct PageAnswer {
 #[derive(Deserialize)]
 struct InstanceList {
     #[serde(rename = "Instance", default)]
-    instance: Vec<Value>,
+    instance: Vec<Converted>,
 }
 
 /// A region to list and the base URL to list it at.
@@ -300,7 +299,7 @@ fn page_instances(
 ) -> std::result::Result<(u64, Vec<Instance>), String> {
     let mut instances = Vec::with_capacity(answer.instances.instance.len());
     for raw in answer.instances.instance {
-        let inst = Instance::from_api(raw, opts)?;
+        let inst = Instance::from_converted(raw.0, opts)?;
         if states.is_none_or(|s| s.contains(&inst.state)) {
             instances.push(inst);
         }

@@ -146,30 +146,97 @@ fn convert(value: Value) -> Value {
     }
 }
 
-fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
-    let mut cur = v;
-    for p in path {
-        match cur.get(p) {
-            Some(next) => cur = next,
-            None => return "",
-        }
+/// An API value deserialized with its keys converted on the way in, as [`convert`] would
+/// leave it: one tree is built instead of a raw tree and then a converted copy, which roughly
+/// halves the allocations of decoding a page.
+pub struct Converted(pub Value);
+
+impl<'de> serde::Deserialize<'de> for Converted {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Converted, D::Error> {
+        d.deserialize_any(ConvertVisitor).map(Converted)
     }
-    cur.as_str().unwrap_or("")
 }
 
-/// The strings of a wrapped list such as `{"IpAddress": ["1.2.3.4"]}`.
-fn list_at(v: &Value, path: &[&str]) -> Vec<String> {
-    let mut cur = v;
-    for p in path {
-        match cur.get(p) {
-            Some(next) => cur = next,
-            None => return Vec::new(),
-        }
+struct ConvertVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ConvertVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
     }
-    cur.as_array()
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(Converted(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(SnakeKey(k)) = map.next_key()? {
+            let Converted(v) = map.next_value()?;
+            out.insert(k, v);
+        }
+        if out.len() == 1 && out.values().next().is_some_and(Value::is_array) {
+            return Ok(out.into_iter().next().expect("one member").1);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// A map key, converted to snake_case as it is read.
+struct SnakeKey(String);
+
+impl<'de> serde::Deserialize<'de> for SnakeKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SnakeKey, D::Error> {
+        struct KeyVisitor;
+        impl serde::de::Visitor<'_> for KeyVisitor {
+            type Value = SnakeKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<SnakeKey, E> {
+                Ok(SnakeKey(snake_case(v)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+/// The non-empty strings of a (converted, so unwrapped) list such as `["1.2.3.4"]`.
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
         .map(|a| {
             a.iter()
-                .filter_map(|x| x.as_str())
+                .filter_map(Value::as_str)
                 .filter(|s| !s.is_empty())
                 .map(String::from)
                 .collect()
@@ -197,81 +264,99 @@ fn as_text(v: Option<&Value>) -> String {
 }
 
 impl Instance {
-    /// Builds an instance from one `Instances.Instance[]` object of DescribeInstances.
+    /// Builds an instance from one raw `Instances.Instance[]` object of DescribeInstances.
     pub fn from_api(raw: Value, opts: &HostvarOptions) -> Result<Instance, String> {
-        let id = str_at(&raw, &["InstanceId"]).to_string();
+        Instance::from_converted(convert(raw), opts)
+    }
+
+    /// Builds an instance from an object whose keys are already converted (see [`Converted`]).
+    pub fn from_converted(value: Value, opts: &HostvarOptions) -> Result<Instance, String> {
+        let Value::Object(fields) = value else {
+            return Err("an instance that is not a JSON object".into());
+        };
+        let text = |k: &str| {
+            fields
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let id = text("instance_id");
         if id.is_empty() {
             return Err("an instance without InstanceId".into());
         }
-        let tags: Vec<(String, String)> = raw
-            .get("Tags")
-            .and_then(|t| t.get("Tag"))
+        let tags: Vec<(String, String)> = fields
+            .get("tags")
             .and_then(Value::as_array)
             .map(|a| {
                 a.iter()
                     .filter_map(|t| {
-                        let k = t.get("TagKey")?.as_str()?;
-                        let v = t.get("TagValue").and_then(Value::as_str).unwrap_or("");
+                        let k = t.get("tag_key")?.as_str()?;
+                        let v = t.get("tag_value").and_then(Value::as_str).unwrap_or("");
                         Some((k.to_string(), v.to_string()))
                     })
                     .collect()
             })
             .unwrap_or_default();
+        let vpc = fields.get("vpc_attributes");
+        let vpc_text = |k: &str| {
+            vpc.and_then(|v| v.get(k))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
         let private_ip = first_non_empty(
-            list_at(&raw, &["VpcAttributes", "PrivateIpAddress", "IpAddress"])
+            strings(vpc.and_then(|v| v.get("private_ip_address")))
                 .into_iter()
-                .chain(list_at(&raw, &["InnerIpAddress", "IpAddress"])),
+                .chain(strings(fields.get("inner_ip_address"))),
         );
-        let eip = str_at(&raw, &["EipAddress", "IpAddress"]).to_string();
+        let eip = fields.get("eip_address");
+        let eip_text = |k: &str| {
+            eip.and_then(|v| v.get(k))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
         let public_ip = first_non_empty(
-            list_at(&raw, &["PublicIpAddress", "IpAddress"])
+            strings(fields.get("public_ip_address"))
                 .into_iter()
-                .chain([eip.clone()]),
+                .chain([eip_text("ip_address")]),
         );
-        let security_groups = list_at(&raw, &["SecurityGroupIds", "SecurityGroupId"]);
+        let eip_map = Value::Object(Map::from_iter(
+            ["allocation_id", "internet_charge_type", "ip_address"]
+                .map(|k| (k.to_string(), Value::from(eip_text(k)))),
+        ));
+        let gpu_amount = fields.get("gpuamount").cloned().unwrap_or(Value::from(0));
+        let gpu_spec = text("gpuspec");
 
         let mut inst = Instance {
-            region: str_at(&raw, &["RegionId"]).to_string(),
-            zone: str_at(&raw, &["ZoneId"]).to_string(),
-            state: str_at(&raw, &["Status"]).to_lowercase(),
-            image_id: str_at(&raw, &["ImageId"]).to_string(),
-            instance_type: str_at(&raw, &["InstanceType"]).to_string(),
-            vpc_id: str_at(&raw, &["VpcAttributes", "VpcId"]).to_string(),
-            vswitch_id: str_at(&raw, &["VpcAttributes", "VSwitchId"]).to_string(),
-            os_type: str_at(&raw, &["OSType"]).to_string(),
-            key_pair: str_at(&raw, &["KeyPairName"]).to_string(),
-            resource_group: str_at(&raw, &["ResourceGroupId"]).to_string(),
-            charge_type: str_at(&raw, &["InstanceChargeType"]).to_string(),
-            security_groups,
+            region: text("region_id"),
+            zone: text("zone_id"),
+            state: text("status").to_lowercase(),
+            image_id: text("image_id"),
+            instance_type: text("instance_type"),
+            vpc_id: vpc_text("vpc_id"),
+            vswitch_id: vpc_text("vswitch_id"),
+            os_type: text("ostype"),
+            key_pair: text("key_pair_name"),
+            resource_group: text("resource_group_id"),
+            charge_type: text("instance_charge_type"),
+            security_groups: strings(fields.get("security_group_ids")),
             tags,
             id,
             address: String::new(),
             hostname_source: String::new(),
             hostvars: Box::from(""),
         };
-        let gpu_amount = raw.get("GPUAmount").cloned().unwrap_or(Value::from(0));
-        let gpu_spec = str_at(&raw, &["GPUSpec"]).to_string();
-        let eip_obj = |key: &str| Value::from(str_at(&raw, &["EipAddress", key]));
-        let eip_map = Value::Object(Map::from_iter([
-            ("allocation_id".to_string(), eip_obj("AllocationId")),
-            (
-                "internet_charge_type".to_string(),
-                eip_obj("InternetChargeType"),
-            ),
-            ("ip_address".to_string(), Value::from(eip)),
-        ]));
 
-        // Every API field, converted; reserved names get an `ecs_` prefix.
-        let Value::Object(fields) = raw else {
-            unreachable!("InstanceId was read from an object")
-        };
+        // Every API field; reserved names get an `ecs_` prefix.
         let mut vars = Map::new();
         for (k, v) in fields {
-            let mut key = snake_case(&k);
-            if RESERVED.contains(&key.as_str()) {
-                key = format!("ecs_{key}");
+            if RESERVED.contains(&k.as_str()) {
+                vars.insert(format!("ecs_{k}"), v);
+            } else {
+                vars.insert(k, v);
             }
-            vars.insert(key, convert(v));
         }
         // The Python script's keys win over converted fields of the same name.
         let tag_map: Map<String, Value> = inst
@@ -408,6 +493,14 @@ mod tests {
         ] {
             assert_eq!(snake_case(a), b);
         }
+    }
+
+    #[test]
+    fn converting_while_decoding_equals_converting_after() {
+        let text = sample().to_string();
+        let Converted(direct) = serde_json::from_str(&text).unwrap();
+        assert_eq!(direct, convert(sample()));
+        assert_eq!(direct["vpc_attributes"]["private_ip_address"], json!(["172.16.0.1"]));
     }
 
     #[test]

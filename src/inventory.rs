@@ -3,7 +3,7 @@
 //! Hosts are sorted by name and groups refer to them by index, so a 100,000-host inventory does
 //! not copy every name into every group it belongs to.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -333,27 +333,38 @@ pub fn build(mut instances: Vec<Instance>, s: &Settings) -> Inventory {
         .map(|p| p.name.clone())
         .collect();
     drop(counts);
-    let suffixed = |p: &Pending| format!("{}_{}", p.name, namer.sanitize(&p.id).to_lowercase());
-    for name in &clashing {
+    // A new name must not be taken either: by a host that keeps its name, by another renamed
+    // host, or by a group (`web`, `web` and a third host named `web_i_1` must stay three hosts).
+    let mut taken: HashSet<String> = pending
+        .iter()
+        .filter(|p| !clashing.contains(&p.name))
+        .map(|p| p.name.clone())
+        .collect();
+    let mut renamed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in pending.iter_mut().filter(|p| clashing.contains(&p.name)) {
+        let base = format!("{}_{}", p.name, namer.sanitize(&p.id).to_lowercase());
+        let mut name = base.clone();
+        let mut n = 2;
+        while taken.contains(&name) || is_group(&name) {
+            name = format!("{base}_{n}");
+            n += 1;
+        }
+        taken.insert(name.clone());
+        renamed
+            .entry(std::mem::replace(&mut p.name, name.clone()))
+            .or_default()
+            .push(name);
+    }
+    for (name, new_names) in &renamed {
         let kind = if is_group(name) {
             "is also a group name"
         } else {
             "is shared by several instances"
         };
-        let renamed: Vec<String> = pending
-            .iter()
-            .filter(|p| &p.name == name)
-            .map(suffixed)
-            .collect();
         inv.warnings.push(format!(
             "hostname '{name}' {kind}; keeping every instance as {} (set hostname_variable to something unique)",
-            renamed.join(", ")
+            new_names.join(", ")
         ));
-    }
-    for p in pending.iter_mut() {
-        if clashing.contains(&p.name) {
-            p.name = suffixed(p);
-        }
     }
 
     // Sort hosts by name; indices follow that order, so group lists come out sorted.
@@ -539,6 +550,27 @@ mod tests {
             inv.warnings[0].contains("'web' is shared"),
             "{}",
             inv.warnings[0]
+        );
+    }
+
+    #[test]
+    fn a_new_name_is_never_one_already_taken() {
+        let mut s = settings();
+        s.hostname_variable = "tag_Name".into();
+        let inv = build(
+            vec![
+                inst("i-1", "", &[("Name", "web")], &s),
+                inst("i-2", "", &[("Name", "web")], &s),
+                inst("i-3", "", &[("Name", "web_i_1")], &s),
+            ],
+            &s,
+        );
+        let names: Vec<_> = inv.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, vec!["web_i_1", "web_i_1_2", "web_i_2"]);
+        assert!(
+            inv.warnings[0].contains("keeping every instance as web_i_1_2, web_i_2"),
+            "{:?}",
+            inv.warnings
         );
     }
 

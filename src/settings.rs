@@ -563,7 +563,7 @@ pub fn parse_instance_filters(raw: &str) -> std::result::Result<Vec<(String, Str
             Some((k, v)) => (k.trim(), Some(v.trim())),
             None => (item, None),
         };
-        if let Some(tag_key) = key.strip_prefix("tag:") {
+        if let Some(tag_key) = key.strip_prefix("tag:").map(str::trim) {
             if tag_key.is_empty() {
                 return Err(format!(
                     "'{item}': tag filter without a key (use tag:KEY=VALUE)"
@@ -604,6 +604,9 @@ pub fn parse_instance_filters(raw: &str) -> std::result::Result<Vec<(String, Str
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .collect();
+            if items.is_empty() {
+                return Err(format!("filter '{key}' needs at least one value ({key}=a;b)"));
+            }
             serde_json::to_string(&items).expect("strings serialize")
         } else {
             value.to_string()
@@ -894,6 +897,8 @@ mod tests {
         .collect();
         assert_eq!(f, want);
         assert!(parse_instance_filters("zone_id=a,zone_id=b").is_err());
+        assert!(parse_instance_filters("eip_addresses=;").is_err());
+        assert_eq!(parse_instance_filters("tag: x=1").unwrap()[0].1, "x");
         assert!(parse_instance_filters("zone_id").is_err());
     }
 

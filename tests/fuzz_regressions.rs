@@ -177,17 +177,6 @@ pub mod checks {
     /// `[Name]`); the rest is the body of a DescribeInstances answer. True when the page
     /// decoded into at least one instance (so an inventory was built and written).
     pub fn response(data: &[u8]) -> bool {
-        response_with(data, UNIQUE_HOST_NAMES)
-    }
-
-    /// Whether `response` also checks that host names are unique and never a group's name.
-    /// Off while `inventory::build` can still give two hosts one name: a host renamed
-    /// `<name>_<id>` is not checked against the host and group names already taken
-    /// (fixtures/fuzz/response/bug-renamed-host-takes-*). Turn on when that is fixed; the ignored
-    /// test `response_inputs_unique_host_names` runs the strict check meanwhile.
-    pub const UNIQUE_HOST_NAMES: bool = false;
-
-    pub fn response_with(data: &[u8], unique_names: bool) -> bool {
         let Some((&sel, body)) = data.split_first() else {
             return false;
         };
@@ -253,7 +242,7 @@ pub mod checks {
                 h.name
             );
         }
-        if unique_names {
+        {
             // SPEC §6.2: instances that resolve to one name all stay (each renamed
             // `<name>_<id>`), and no group is named like a host; `Inventory::hosts` documents its
             // names as unique. A host named `_meta` is only a host, so it is left out.
@@ -354,10 +343,4 @@ fn instance_filters_inputs() {
 #[test]
 fn response_inputs() {
     replay("response", checks::response);
-}
-
-#[test]
-#[ignore = "inventory::build can give two hosts one name; see checks::UNIQUE_HOST_NAMES"]
-fn response_inputs_unique_host_names() {
-    replay("response", |d| checks::response_with(d, true));
 }

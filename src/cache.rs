@@ -221,7 +221,9 @@ impl Cache {
     }
 
     /// Writes the inventory to a temp file and renames it over the cache.
-    pub fn write(&self, inv: &Inventory) -> io::Result<()> {
+    /// Returns the new file, open, so the caller can print the output from it rather than
+    /// serialize the inventory a second time.
+    pub fn write(&self, inv: &Inventory) -> io::Result<CachedList> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         if !dir.is_dir() {
             std::fs::DirBuilder::new()
@@ -247,8 +249,9 @@ impl Cache {
         result
     }
 
-    fn write_to(&self, tmp: &Path, inv: &Inventory) -> io::Result<()> {
+    fn write_to(&self, tmp: &Path, inv: &Inventory) -> io::Result<CachedList> {
         let mut file = OpenOptions::new()
+            .read(true)
             .write(true)
             .create_new(true)
             .mode(0o600)
@@ -294,8 +297,11 @@ impl Cache {
         debug_assert_eq!(header.len(), HEADER_LEN);
         file.write_all_at(header.as_bytes(), 0)?;
         file.sync_all()?;
-        drop(file);
-        std::fs::rename(tmp, &self.path)
+        std::fs::rename(tmp, &self.path)?;
+        Ok(CachedList {
+            file,
+            len: json_len,
+        })
     }
 }
 

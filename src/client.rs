@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Deserialize;
 
 use crate::credentials::Credentials;
@@ -119,13 +119,23 @@ impl Client {
         loop {
             let slot = self.limiter.acquire().await;
             let started = Instant::now();
-            let result = self.call_once::<T>(endpoint, version, action, params).await;
-            let outcome = match &result {
-                Ok(_) => Outcome::Success,
-                Err(e) if e.is_throttle() => Outcome::Throttled,
-                Err(_) => Outcome::Other,
+            let exchanged = self.exchange(endpoint, version, action, params).await;
+            let outcome = match &exchanged {
+                Ok((200, _)) => Outcome::Success,
+                Ok((status, bytes))
+                    if decode::<IgnoredAny>(*status, bytes.as_ref())
+                        .is_err_and(|e| e.is_throttle()) =>
+                {
+                    Outcome::Throttled
+                }
+                _ => Outcome::Other,
             };
             self.limiter.done(slot, outcome);
+            // Decoding a page is CPU work: it happens after the slot is handed back, so it
+            // does not hold the place of a request in flight.
+            let result = exchanged
+                .and_then(|(status, bytes)| decode::<T>(status, bytes.as_ref()))
+                .map_err(|e| redact(e, &self.creds));
             {
                 let mut s = self.stats.lock().expect("stats lock");
                 s.requests += 1;
@@ -155,13 +165,14 @@ impl Client {
         }
     }
 
-    async fn call_once<T: DeserializeOwned>(
+    /// One signed request: the status and the body, or why there is none.
+    async fn exchange(
         &self,
         endpoint: &str,
         version: &str,
         action: &str,
         params: &[(String, String)],
-    ) -> Result<T, CallError> {
+    ) -> Result<(u16, impl AsRef<[u8]>), CallError> {
         let form = signed_form(&self.creds, version, action, params);
         let body = form
             .iter()
@@ -181,7 +192,7 @@ impl Client {
             .bytes()
             .await
             .map_err(|e| CallError::Transport(transport_message(&e)))?;
-        decode(status, &bytes).map_err(|e| redact(e, &self.creds))
+        Ok((status, bytes))
     }
 }
 

@@ -349,13 +349,16 @@ impl Instance {
             hostvars: Box::from(""),
         };
 
-        // Every API field; reserved names get an `ecs_` prefix.
-        let mut vars = Map::new();
-        for (k, v) in fields {
-            if RESERVED.contains(&k.as_str()) {
+        // Every API field stays where it is; reserved names move to an `ecs_` prefix.
+        let mut vars = fields;
+        let reserved: Vec<String> = vars
+            .keys()
+            .filter(|k| RESERVED.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        for k in reserved {
+            if let Some(v) = vars.remove(&k) {
                 vars.insert(format!("ecs_{k}"), v);
-            } else {
-                vars.insert(k, v);
             }
         }
         // The Python script's keys win over converted fields of the same name.
@@ -408,8 +411,11 @@ impl Instance {
             "ansible_ssh_host".into(),
             Value::from(inst.address.as_str()),
         );
-        inst.hostvars = serde_json::to_string(&vars)
-            .expect("a JSON map serializes")
+        // One allocation of about the right size instead of a doubling series.
+        let mut out = Vec::with_capacity(3072);
+        serde_json::to_writer(&mut out, &vars).expect("a JSON map serializes");
+        inst.hostvars = String::from_utf8(out)
+            .expect("serde_json writes UTF-8")
             .into_boxed_str();
         Ok(inst)
     }
@@ -500,7 +506,10 @@ mod tests {
         let text = sample().to_string();
         let Converted(direct) = serde_json::from_str(&text).unwrap();
         assert_eq!(direct, convert(sample()));
-        assert_eq!(direct["vpc_attributes"]["private_ip_address"], json!(["172.16.0.1"]));
+        assert_eq!(
+            direct["vpc_attributes"]["private_ip_address"],
+            json!(["172.16.0.1"])
+        );
     }
 
     #[test]

@@ -23,8 +23,9 @@ impl<W: Write> Write for Counting<W> {
     }
 }
 
-fn json_str(s: &str) -> String {
-    serde_json::to_string(s).expect("a string serializes")
+/// Writes `s` as a JSON string, escaped straight into `w` (no string per name).
+fn write_str<W: Write>(w: &mut W, s: &str) -> io::Result<()> {
+    serde_json::to_writer(&mut *w, s).map_err(io::Error::from)
 }
 
 fn write_names<W: Write>(
@@ -36,7 +37,7 @@ fn write_names<W: Write>(
         if i > 0 {
             w.write_all(b",")?;
         }
-        w.write_all(json_str(n.as_ref()).as_bytes())?;
+        write_str(w, n.as_ref())?;
     }
     w.write_all(b"]")
 }
@@ -75,7 +76,7 @@ pub fn write_list<W: Write>(inv: &Inventory, w: W) -> io::Result<Vec<(u64, u64)>
         if i > 0 {
             w.write_all(b",")?;
         }
-        w.write_all(json_str(key).as_bytes())?;
+        write_str(&mut w, key)?;
         w.write_all(b":")?;
         match *key {
             "_meta" => {
@@ -84,7 +85,7 @@ pub fn write_list<W: Write>(inv: &Inventory, w: W) -> io::Result<Vec<(u64, u64)>
                     if j > 0 {
                         w.write_all(b",")?;
                     }
-                    w.write_all(json_str(&h.name).as_bytes())?;
+                    write_str(&mut w, &h.name)?;
                     w.write_all(b":")?;
                     spans.push((w.written, h.hostvars.len() as u64));
                     w.write_all(h.hostvars.as_bytes())?;

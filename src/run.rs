@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::time::Instant;
 
-use crate::cache::{Cache, Lookup};
+use crate::cache::{Cache, CachedList, Lookup};
 use crate::cli::Args;
 use crate::client::Client;
 use crate::credentials::{self, Plan};
@@ -51,7 +51,7 @@ pub fn run(args: &Args, env: &Env) -> Result<()> {
                 Lookup::Corrupt(why) => diag::warn(&format!("{why}; rebuilding it from the API")),
             }
         }
-        let inv = refresh(&settings, plan, &home_region, &cache)?;
+        let (inv, _) = refresh(&settings, plan, &home_region, &cache)?;
         let found = inv
             .hosts
             .binary_search_by(|h| h.name.as_str().cmp(name))
@@ -72,10 +72,21 @@ pub fn run(args: &Args, env: &Env) -> Result<()> {
             Lookup::Corrupt(why) => diag::warn(&format!("{why}; rebuilding it from the API")),
         }
     }
-    let inv = refresh(&settings, plan, &home_region, &cache)?;
-    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    output::write_list(&inv, &mut out).map_err(stdout_error)?;
-    out.flush().map_err(stdout_error)
+    let (inv, written) = refresh(&settings, plan, &home_region, &cache)?;
+    match written {
+        // The bytes just written are the output: copy them (the kernel can, from a file)
+        // rather than serialize the inventory again.
+        Some(cached) => {
+            let mut lock = stdout.lock();
+            cached.copy_to(&mut lock).map_err(stdout_error)?;
+            lock.flush().map_err(stdout_error)
+        }
+        None => {
+            let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            output::write_list(&inv, &mut out).map_err(stdout_error)?;
+            out.flush().map_err(stdout_error)
+        }
+    }
 }
 
 fn print(stdout: &io::Stdout, parts: &[&[u8]]) -> Result<()> {
@@ -94,9 +105,15 @@ fn stdout_error(e: io::Error) -> Error {
     Error::Io(format!("cannot write the inventory to stdout: {e}"))
 }
 
-/// Calls the API, builds the inventory and rewrites the cache. A failure leaves the cache as it
-/// was; a cache that cannot be written costs a warning, not the inventory.
-fn refresh(settings: &Settings, plan: Plan, home_region: &str, cache: &Cache) -> Result<Inventory> {
+/// Calls the API, builds the inventory and rewrites the cache, returning the new cache file
+/// when it could be written. A failure leaves the cache as it was; a cache that cannot be
+/// written costs a warning, not the inventory.
+fn refresh(
+    settings: &Settings,
+    plan: Plan,
+    home_region: &str,
+    cache: &Cache,
+) -> Result<(Inventory, Option<CachedList>)> {
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -153,12 +170,18 @@ fn refresh(settings: &Settings, plan: Plan, home_region: &str, cache: &Cache) ->
             settings.destination_variables.join(", ")
         ));
     }
-    match cache.write(&inv) {
-        Ok(()) => info!(1, "cache written: {}", cache.path.display()),
-        Err(e) => diag::warn(&format!(
-            "cannot write the cache {}: {e} (the inventory is printed anyway; check cache_path)",
-            cache.path.display()
-        )),
-    }
-    Ok(inv)
+    let written = match cache.write(&inv) {
+        Ok(cached) => {
+            info!(1, "cache written: {}", cache.path.display());
+            Some(cached)
+        }
+        Err(e) => {
+            diag::warn(&format!(
+                "cannot write the cache {}: {e} (the inventory is printed anyway; check cache_path)",
+                cache.path.display()
+            ));
+            None
+        }
+    };
+    Ok((inv, written))
 }

@@ -5,7 +5,7 @@
 //! region's first page. One limiter in the client bounds all of it together. The first failure
 //! cancels everything: a half-fetched inventory is never returned.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -143,13 +143,15 @@ struct Shared {
     max_retries: u32,
 }
 
-/// Lists every instance in `targets` that passes the state filter, de-duplicated by id.
+/// Lists every instance in `targets` that passes the state filter and hands each to `sink`
+/// as its page arrives, once per instance id. Returns how many instances there were.
 pub async fn instances(
     client: Client,
     settings: &Settings,
     targets: Vec<Target>,
     opts: HostvarOptions,
-) -> Result<(Vec<Instance>, Client)> {
+    sink: &mut dyn FnMut(Instance),
+) -> Result<usize> {
     let started = Instant::now();
     let mut filters = settings.instance_filters.clone();
     // One wanted state and no status filter of the operator's: let the service filter, which
@@ -176,7 +178,7 @@ pub async fn instances(
     for region in 0..shared.targets.len() {
         tasks.spawn(fetch_page(shared.clone(), region, 1, 1));
     }
-    let mut by_id: HashMap<String, Instance> = HashMap::new();
+    let mut seen: HashSet<String> = HashSet::new();
     while let Some(joined) = tasks.join_next().await {
         let result =
             joined.map_err(|e| Error::Io(format!("internal error: a fetch task failed: {e}")))?;
@@ -210,7 +212,10 @@ pub async fn instances(
             *outstanding += pages.saturating_sub(1);
         }
         for inst in page.instances {
-            by_id.insert(inst.id.clone(), inst);
+            // A region listed again (or a shifted page) repeats instances: the first one counts.
+            if seen.insert(inst.id.clone()) {
+                sink(inst);
+            }
         }
         if *outstanding == 0 && totals.len() > 1 {
             // Instances were created or deleted while paging: offsets shifted, so an instance
@@ -234,12 +239,11 @@ pub async fn instances(
             tasks.spawn(fetch_page(shared.clone(), page.region, *pass, 1));
         }
     }
-    let shared = Arc::into_inner(shared).expect("every task has finished");
     let stats = shared.client.stats();
     info!(
         1,
         "listed {} instances in {} regions: {} requests ({} retries, {} throttled, at most {} in flight) in {} ms",
-        by_id.len(),
+        seen.len(),
         shared.targets.len(),
         stats.requests,
         stats.retries,
@@ -247,7 +251,7 @@ pub async fn instances(
         shared.client.max_in_flight(),
         started.elapsed().as_millis()
     );
-    Ok((by_id.into_values().collect(), shared.client))
+    Ok(seen.len())
 }
 
 async fn fetch_page(

@@ -263,22 +263,50 @@ fn groups_of(inst: &Instance, s: &Settings, n: &Namer, out: &mut Vec<Membership>
 }
 
 /// Builds the inventory from fetched instances (already filtered by state).
-pub fn build(mut instances: Vec<Instance>, s: &Settings) -> Inventory {
-    let namer = Namer::from_settings(s);
-    let mut inv = Inventory::default();
-    // Stable input order, so that everything below is deterministic.
-    instances.sort_by(|a, b| a.id.cmp(&b.id));
-    let before = instances.len();
-    instances.retain(|i| !i.address.is_empty());
-    inv.without_address = before - instances.len();
-
-    // One pass over the instances: the name, the patterns (re.match: anchored at the start), and
-    // the group memberships with group names interned, so that 100,000 hosts do not each hold
-    // a dozen owned group-name strings. Each instance is reduced to what the output needs.
-    let mut interner = Interner::default();
-    let mut pending: Vec<Pending> = Vec::with_capacity(instances.len());
-    let mut scratch = Vec::new();
+pub fn build(instances: Vec<Instance>, s: &Settings) -> Inventory {
+    let mut b = Builder::new(s);
     for inst in instances {
+        b.add(inst);
+    }
+    b.finish()
+}
+
+/// Builds an inventory one instance at a time, so that naming and grouping run while later
+/// pages are still being fetched; only what needs every host (name clashes, sorting) waits for
+/// [`Builder::finish`]. Each instance is reduced at once to its name, id, hostvars and
+/// (group id, parent id) pairs, with group names interned: 100,000 hosts do not each hold a
+/// dozen owned group-name strings.
+pub struct Builder<'a> {
+    s: &'a Settings,
+    namer: Namer,
+    interner: Interner,
+    pending: Vec<Pending>,
+    scratch: Vec<Membership>,
+    without_address: usize,
+    filtered_out: usize,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(s: &'a Settings) -> Builder<'a> {
+        Builder {
+            s,
+            namer: Namer::from_settings(s),
+            interner: Interner::default(),
+            pending: Vec::new(),
+            scratch: Vec::new(),
+            without_address: 0,
+            filtered_out: 0,
+        }
+    }
+
+    /// Adds one instance; the caller gives each instance id once.
+    pub fn add(&mut self, inst: Instance) {
+        let (s, namer) = (self.s, &self.namer);
+        if inst.address.is_empty() {
+            self.without_address += 1;
+            return;
+        }
+        // The name, then the patterns (re.match: anchored at the start).
         let name = if s.hostname_variable.is_empty() {
             inst.address.clone()
         } else if inst.hostname_source.is_empty() {
@@ -295,25 +323,25 @@ pub fn build(mut instances: Vec<Instance>, s: &Settings) -> Inventory {
             .as_ref()
             .is_some_and(|re| re.is_match(&name));
         if !included || excluded {
-            inv.filtered_out += 1;
-            continue;
+            self.filtered_out += 1;
+            return;
         }
-        scratch.clear();
-        groups_of(&inst, s, &namer, &mut scratch);
+        self.scratch.clear();
+        groups_of(&inst, s, namer, &mut self.scratch);
         // A host named by its instance id is simply not put in its own instance-id group.
         let id_group = namer.group(&inst.id);
-        let mut groups = Vec::with_capacity(scratch.len());
-        for m in scratch.drain(..) {
+        let mut groups = Vec::with_capacity(self.scratch.len());
+        for m in self.scratch.drain(..) {
             if (!s.nested_groups && !m.holds_host) || (m.group == name && m.group == id_group) {
                 continue;
             }
             let parent = match (s.nested_groups, m.parent) {
-                (true, Some(p)) => interner.id(p),
+                (true, Some(p)) => self.interner.id(p),
                 _ => NO_PARENT,
             };
-            groups.push((interner.id(m.group), parent, m.holds_host));
+            groups.push((self.interner.id(m.group), parent, m.holds_host));
         }
-        pending.push(Pending {
+        self.pending.push(Pending {
             name,
             id: inst.id,
             hostvars: inst.hostvars,
@@ -321,85 +349,106 @@ pub fn build(mut instances: Vec<Instance>, s: &Settings) -> Inventory {
         });
     }
 
-    // Two instances with one name, or a host named like a group: suffix the instance id.
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    for p in &pending {
-        *counts.entry(p.name.as_str()).or_default() += 1;
-    }
-    let is_group = |n: &str| n == "alicloud" || interner.ids.contains_key(n);
-    let clashing: BTreeSet<String> = pending
-        .iter()
-        .filter(|p| counts[p.name.as_str()] > 1 || is_group(&p.name))
-        .map(|p| p.name.clone())
-        .collect();
-    drop(counts);
-    // A new name must not be taken either: by a host that keeps its name, by another renamed
-    // host, or by a group (`web`, `web` and a third host named `web_i_1` must stay three hosts).
-    let mut taken: HashSet<String> = pending
-        .iter()
-        .filter(|p| !clashing.contains(&p.name))
-        .map(|p| p.name.clone())
-        .collect();
-    let mut renamed: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for p in pending.iter_mut().filter(|p| clashing.contains(&p.name)) {
-        let base = format!("{}_{}", p.name, namer.sanitize(&p.id).to_lowercase());
-        let mut name = base.clone();
-        let mut n = 2;
-        while taken.contains(&name) || is_group(&name) {
-            name = format!("{base}_{n}");
-            n += 1;
-        }
-        taken.insert(name.clone());
-        renamed
-            .entry(std::mem::replace(&mut p.name, name.clone()))
-            .or_default()
-            .push(name);
-    }
-    for (name, new_names) in &renamed {
-        let kind = if is_group(name) {
-            "is also a group name"
-        } else {
-            "is shared by several instances"
+    pub fn finish(self) -> Inventory {
+        let Builder {
+            s: _,
+            namer,
+            interner,
+            mut pending,
+            without_address,
+            filtered_out,
+            ..
+        } = self;
+        let mut inv = Inventory {
+            without_address,
+            filtered_out,
+            ..Default::default()
         };
-        inv.warnings.push(format!(
-            "hostname '{name}' {kind}; keeping every instance as {} (set hostname_variable to something unique)",
-            new_names.join(", ")
-        ));
-    }
+        // Instances arrive in any order; renaming below follows instance ids, so that the same
+        // account always gives the same names.
+        pending.sort_unstable_by(|a, b| a.id.cmp(&b.id));
 
-    // Sort hosts by name; indices follow that order, so group lists come out sorted.
-    pending.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-    let mut groups: Vec<(Vec<u32>, BTreeSet<u32>)> = vec![Default::default(); interner.names.len()];
-    inv.hosts.reserve_exact(pending.len());
-    for (idx, p) in pending.into_iter().enumerate() {
-        let idx = idx as u32;
-        for (g, parent, holds_host) in p.groups {
-            if parent != NO_PARENT {
-                groups[parent as usize].1.insert(g);
-            }
-            let hosts = &mut groups[g as usize].0;
-            if holds_host && hosts.last() != Some(&idx) {
-                hosts.push(idx);
-            }
+        // Two instances with one name, or a host named like a group: suffix the instance id.
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for p in &pending {
+            *counts.entry(p.name.as_str()).or_default() += 1;
         }
-        inv.hosts.push(Host {
-            name: p.name,
-            hostvars: p.hostvars,
-        });
+        let is_group = |n: &str| n == "alicloud" || interner.ids.contains_key(n);
+        let clashing: BTreeSet<String> = pending
+            .iter()
+            .filter(|p| counts[p.name.as_str()] > 1 || is_group(&p.name))
+            .map(|p| p.name.clone())
+            .collect();
+        drop(counts);
+        // A new name must not be taken either: by a host that keeps its name, by another renamed
+        // host, or by a group (`web`, `web` and a third host named `web_i_1` must stay three hosts).
+        let mut taken: HashSet<String> = pending
+            .iter()
+            .filter(|p| !clashing.contains(&p.name))
+            .map(|p| p.name.clone())
+            .collect();
+        let mut renamed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for p in pending.iter_mut().filter(|p| clashing.contains(&p.name)) {
+            let base = format!("{}_{}", p.name, namer.sanitize(&p.id).to_lowercase());
+            let mut name = base.clone();
+            let mut n = 2;
+            while taken.contains(&name) || is_group(&name) {
+                name = format!("{base}_{n}");
+                n += 1;
+            }
+            taken.insert(name.clone());
+            renamed
+                .entry(std::mem::replace(&mut p.name, name.clone()))
+                .or_default()
+                .push(name);
+        }
+        for (name, new_names) in &renamed {
+            let kind = if is_group(name) {
+                "is also a group name"
+            } else {
+                "is shared by several instances"
+            };
+            inv.warnings.push(format!(
+                "hostname '{name}' {kind}; keeping every instance as {} (set hostname_variable to something unique)",
+                new_names.join(", ")
+            ));
+        }
+
+        // Sort hosts by name; indices follow that order, so group lists come out sorted.
+        pending.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        let mut groups: Vec<(Vec<u32>, BTreeSet<u32>)> =
+            vec![Default::default(); interner.names.len()];
+        inv.hosts.reserve_exact(pending.len());
+        for (idx, p) in pending.into_iter().enumerate() {
+            let idx = idx as u32;
+            for (g, parent, holds_host) in p.groups {
+                if parent != NO_PARENT {
+                    groups[parent as usize].1.insert(g);
+                }
+                let hosts = &mut groups[g as usize].0;
+                if holds_host && hosts.last() != Some(&idx) {
+                    hosts.push(idx);
+                }
+            }
+            inv.hosts.push(Host {
+                name: p.name,
+                hostvars: p.hostvars,
+            });
+        }
+        // Children are named before any name is moved out of the interner.
+        let groups: Vec<Group> = groups
+            .into_iter()
+            .map(|(hosts, children)| Group {
+                hosts,
+                children: children
+                    .into_iter()
+                    .map(|c| interner.names[c as usize].clone())
+                    .collect(),
+            })
+            .collect();
+        inv.groups = interner.names.into_iter().zip(groups).collect();
+        inv
     }
-    // Children are named before any name is moved out of the interner.
-    let groups: Vec<Group> = groups
-        .into_iter()
-        .map(|(hosts, children)| Group {
-            hosts,
-            children: children
-                .into_iter()
-                .map(|c| interner.names[c as usize].clone())
-                .collect(),
-        })
-        .collect();
-    inv.groups = interner.names.into_iter().zip(groups).collect();
-    inv
 }
 
 const NO_PARENT: u32 = u32::MAX;

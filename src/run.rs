@@ -126,7 +126,8 @@ fn refresh(
         hostname_variable: settings.hostname_variable.clone(),
         legacy_tags_hostvar: settings.legacy_tags_hostvar,
     };
-    let instances = runtime.block_on(async {
+    let mut builder = inventory::Builder::new(settings);
+    let total = runtime.block_on(async {
         let creds = plan.resolve().await?;
         let client = Client::new(
             creds,
@@ -145,13 +146,12 @@ fn refresh(
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let (instances, _client) = fetch::instances(client, settings, targets, opts).await?;
-        Ok::<_, Error>(instances)
+        // Hosts are named and grouped as their pages arrive.
+        fetch::instances(client, settings, targets, opts, &mut |i| builder.add(i)).await
     })?;
     // Dropping the runtime here would wait for idle pooled connections; nothing is left to run.
     runtime.shutdown_background();
-    let total = instances.len();
-    let inv = inventory::build(instances, settings);
+    let inv = builder.finish();
     for w in &inv.warnings {
         diag::warn(w);
     }

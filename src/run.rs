@@ -64,31 +64,31 @@ pub fn run(args: &Args, env: &Env) -> Result<()> {
         match cache.read_list() {
             Lookup::Hit(cached) => {
                 info!(1, "cache hit: {}", cache.path.display());
-                widen_stdout_pipe();
-                let mut lock = stdout.lock();
-                cached.copy_to(&mut lock).map_err(stdout_error)?;
-                return lock.flush().map_err(stdout_error);
+                return print_cached(&stdout, cached);
             }
             Lookup::Miss(why) => info!(1, "cache miss ({why}): {}", cache.path.display()),
             Lookup::Corrupt(why) => diag::warn(&format!("{why}; rebuilding it from the API")),
         }
     }
     let (inv, written) = refresh(&settings, plan, &home_region, &cache)?;
-    widen_stdout_pipe();
     match written {
-        // The bytes just written are the output: copy them (the kernel can, from a file)
-        // rather than serialize the inventory again.
-        Some(cached) => {
-            let mut lock = stdout.lock();
-            cached.copy_to(&mut lock).map_err(stdout_error)?;
-            lock.flush().map_err(stdout_error)
-        }
+        // The bytes just written are the output: copy them rather than serialize again.
+        Some(cached) => print_cached(&stdout, cached),
         None => {
+            widen_stdout_pipe();
             let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
             output::write_list(&inv, &mut out).map_err(stdout_error)?;
             out.flush().map_err(stdout_error)
         }
     }
+}
+
+/// The `--list` output from a cache file, straight to stdout.
+fn print_cached(stdout: &io::Stdout, cached: CachedList) -> Result<()> {
+    widen_stdout_pipe();
+    let mut lock = stdout.lock();
+    cached.copy_to(&mut lock).map_err(stdout_error)?;
+    lock.flush().map_err(stdout_error)
 }
 
 /// A pipe holds 64 KiB by default: writing megabytes of inventory through it takes a wake-up of

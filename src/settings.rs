@@ -605,7 +605,9 @@ pub fn parse_instance_filters(raw: &str) -> std::result::Result<Vec<(String, Str
                 .filter(|s| !s.is_empty())
                 .collect();
             if items.is_empty() {
-                return Err(format!("filter '{key}' needs at least one value ({key}=a;b)"));
+                return Err(format!(
+                    "filter '{key}' needs at least one value ({key}=a;b)"
+                ));
             }
             serde_json::to_string(&items).expect("strings serialize")
         } else {

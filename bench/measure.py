@@ -485,7 +485,10 @@ def main():
               dict(w1=w1, w2=w2, wb=wb, hs=hs, fewest_w1=fewest_w1, fewest_w2=fewest_w2,
                    fewest_wb=fewest_wb, throttle=n, hosts=(h_small, h_big)))
     for t in targets:
-        log(f"{'PASS' if t[3] else 'FAIL'}  {t[0]}: {t[1]} (target {t[2]})")
+        # Small fleets and debug binaries say nothing about the targets: in a smoke run the
+        # figures are shown for information, and only the checks below can fail it.
+        verdict = "info" if a.smoke else ("PASS" if t[3] else "FAIL")
+        log(f"{verdict}  {t[0]}: {t[1]} (target {t[2]})")
     log(f"measured in {elapsed:.0f} s; load average before {load_before[0]:.2f}, "
         f"after {load_after[0]:.2f}; report: {a.doc}")
     if errors:
@@ -578,7 +581,8 @@ def write_doc(a, P, workloads, targets, errors, elapsed, lb, la, k):
     L.append("| Target | Measured | Limit | Result |")
     L.append("|---|---:|---:|---|")
     for name, val, lim, ok in targets:
-        L.append(f"| {name} | {val} | {lim} | **{'PASS' if ok else 'FAIL'}** |")
+        verdict = "info (smoke)" if a.smoke else f"**{'PASS' if ok else 'FAIL'}**"
+        L.append(f"| {name} | {val} | {lim} | {verdict} |")
     L.append("")
     if errors:
         L.append("Checks that failed:")

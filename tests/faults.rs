@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -403,21 +402,7 @@ fn cache_modes_hold_under_a_permissive_umask() {
     }
     let out = output(cmd);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(
-        std::fs::metadata(ws.cache_dir())
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777,
-        0o700
-    );
-    for f in ws.cache_files() {
-        assert_eq!(
-            std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
-            0o600,
-            "{f:?}"
-        );
-    }
+    ws.assert_private_cache();
 }
 
 // ---- concurrency ----

@@ -429,7 +429,6 @@ fn host_from_a_warm_cache_makes_no_request() {
 
 #[test]
 fn cache_is_keyed_by_settings_and_private() {
-    use std::os::unix::fs::PermissionsExt;
     let sim = Sim::fixture_fleet(&[]);
     let ws = Workspace::new();
     ws.run_sim(&sim, &ws.ini_named("a.ini", ""), &[])
@@ -442,20 +441,7 @@ fn cache_is_keyed_by_settings_and_private() {
     );
     let files = ws.cache_files();
     assert_eq!(files.len(), 2, "{files:?}");
-    for f in &files {
-        assert_eq!(
-            std::fs::metadata(f).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
-    }
-    assert_eq!(
-        std::fs::metadata(ws.cache_dir())
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777,
-        0o700
-    );
+    ws.assert_private_cache();
 }
 
 #[test]

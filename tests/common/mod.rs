@@ -224,6 +224,18 @@ impl Workspace {
         path
     }
 
+    /// The cache directory is 0700 and every file in it 0600.
+    pub fn assert_private_cache(&self) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode(&self.cache_dir()), 0o700, "cache directory mode");
+        let files = self.cache_files();
+        assert!(!files.is_empty(), "no cache file was written");
+        for f in files {
+            assert_eq!(mode(&f), 0o600, "{}", f.display());
+        }
+    }
+
     /// The cache files (not temp files) in the cache directory.
     pub fn cache_files(&self) -> Vec<PathBuf> {
         let Ok(rd) = std::fs::read_dir(self.cache_dir()) else {

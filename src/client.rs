@@ -8,45 +8,50 @@ use std::time::{Duration, Instant};
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Deserialize;
 
-use crate::credentials::Credentials;
+use crate::codes::{self, Class};
+use crate::error::Error;
+use crate::http;
 use crate::info;
+use crate::keys::Credentials;
 use crate::limiter::{Limiter, Outcome};
 use crate::sign;
 
 pub const ECS_VERSION: &str = "2014-05-26";
 pub const STS_VERSION: &str = "2015-04-01";
 
-/// Why a call failed.
-#[derive(Debug, Clone)]
+/// Why a call failed. The text of each is what the operator reads after the scope.
+#[derive(Debug, thiserror::Error)]
 pub enum CallError {
     /// The service answered with an error body.
+    #[error("{code}: {message}")]
     Api {
         status: u16,
         code: String,
         message: String,
     },
     /// No usable answer: connection refused, timeout, body cut off.
-    Transport(String),
+    #[error("{}", http::describe(.0))]
+    Transport(#[source] reqwest::Error),
     /// A 200 whose body is not what the action returns.
-    Malformed(String),
+    #[error("the service returned a body that is not the expected JSON ({source}, {len} bytes)")]
+    Malformed {
+        len: usize,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 impl CallError {
     pub fn is_throttle(&self) -> bool {
-        matches!(self, CallError::Api { code, .. } if code.starts_with("Throttling"))
+        matches!(self, CallError::Api { code, .. } if codes::classify(code) == Class::Throttled)
     }
 
-    /// SPEC §5: throttling, ServiceUnavailable, InternalError, 5xx, timeouts, connection errors.
+    /// Throttling, an unavailable service, 5xx, timeouts and connection errors.
     pub fn is_retryable(&self) -> bool {
         match self {
-            CallError::Api { status, code, .. } => {
-                code.starts_with("Throttling")
-                    || code == "ServiceUnavailable"
-                    || code == "InternalError"
-                    || *status >= 500
-            }
+            CallError::Api { status, code, .. } => codes::is_retryable(*status, code),
             CallError::Transport(_) => true,
-            CallError::Malformed(_) => false,
+            CallError::Malformed { .. } => false,
         }
     }
 }
@@ -81,14 +86,17 @@ impl Client {
         timeout: Duration,
         max_concurrency: usize,
         max_retries: u32,
-    ) -> Result<Client, String> {
+    ) -> Result<Client, Error> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .pool_max_idle_per_host(max_concurrency)
-            .user_agent(concat!("alicloud_inventory/", env!("CARGO_PKG_VERSION")))
+            .user_agent(http::USER_AGENT)
             .build()
-            .map_err(|e| format!("cannot start the HTTPS client: {e}"))?;
+            .map_err(|source| Error::HttpClient {
+                what: "HTTPS",
+                source,
+            })?;
         Ok(Client {
             http,
             creds,
@@ -157,7 +165,7 @@ impl Client {
             info!(
                 1,
                 "{what}: {} (retry {attempt}/{} in {} ms)",
-                describe(&err),
+                err,
                 self.max_retries,
                 delay.as_millis()
             );
@@ -186,12 +194,9 @@ impl Client {
             .body(body)
             .send()
             .await
-            .map_err(|e| CallError::Transport(transport_message(&e)))?;
+            .map_err(CallError::Transport)?;
         let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| CallError::Transport(transport_message(&e)))?;
+        let bytes = response.bytes().await.map_err(CallError::Transport)?;
         Ok((status, bytes))
     }
 }
@@ -239,10 +244,10 @@ pub fn decode<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<T, CallE
                         message: err.message,
                     });
                 }
-                return Err(CallError::Malformed(format!(
-                    "the service returned a body that is not the expected JSON ({e}, {} bytes)",
-                    bytes.len()
-                )));
+                return Err(CallError::Malformed {
+                    len: bytes.len(),
+                    source: e,
+                });
             }
         }
     }
@@ -260,9 +265,7 @@ pub fn decode<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<T, CallE
     }
 }
 
-/// Service messages are shown to the operator, but `SignatureDoesNotMatch` quotes the server's
-/// string to sign, which holds the security token. Cut that part, and blank out any secret that
-/// still appears (plain or percent-encoded, once or twice).
+/// The service's message with the secrets of `creds` taken out.
 fn redact(e: CallError, creds: &Credentials) -> CallError {
     match e {
         CallError::Api {
@@ -272,35 +275,10 @@ fn redact(e: CallError, creds: &Credentials) -> CallError {
         } => CallError::Api {
             status,
             code,
-            message: redact_message(&message, creds),
+            message: creds.redact(&message),
         },
         other => other,
     }
-}
-
-/// The message with the string to sign cut off and every secret of `creds` blanked out.
-pub(crate) fn redact_message(message: &str, creds: &Credentials) -> String {
-    let mut message = match message.find("string to sign") {
-        Some(i) => message[..i]
-            .trim_end()
-            .trim_end_matches("server")
-            .trim_end()
-            .to_string(),
-        None => message.to_string(),
-    };
-    let secrets = [Some(&creds.secret), creds.security_token.as_ref()];
-    for s in secrets
-        .into_iter()
-        .flatten()
-        .map(|s| s.expose())
-        .filter(|s| s.len() >= 4)
-    {
-        let once = sign::encode(s);
-        for form in [sign::encode(&once), once, s.to_string()] {
-            message = message.replace(&form, "***");
-        }
-    }
-    message
 }
 
 /// Exponential backoff with jitter: 200 ms, 400 ms, 800 ms ... capped at 5 s, each scaled by a
@@ -311,42 +289,10 @@ fn backoff(attempt: u32, throttled: bool) -> Duration {
     Duration::from_millis(((ms as f64) * (0.5 + fastrand::f64() / 2.0)) as u64)
 }
 
-/// reqwest's messages name the URL; ours must not carry a URL with parameters, so they are
-/// built from the error's kind instead.
-pub(crate) fn transport_message(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "the connection broke while reading the answer"
-    } else {
-        "request failed"
-    };
-    let mut cause = String::new();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        cause = s.to_string();
-        source = s.source();
-    }
-    if cause.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind} ({cause})")
-    }
-}
-
-pub fn describe(e: &CallError) -> String {
-    match e {
-        CallError::Api { code, message, .. } => format!("{code}: {message}"),
-        CallError::Transport(m) | CallError::Malformed(m) => m.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::Secret;
+    use crate::keys::Secret;
 
     #[test]
     fn form_is_signed_over_every_parameter() {
@@ -403,7 +349,7 @@ mod tests {
                 && e.is_retryable()
         );
         let e = decode::<Ok1>(200, br#"{"TotalCount": 3"#).unwrap_err();
-        assert!(matches!(e, CallError::Malformed(_)) && !e.is_retryable());
+        assert!(matches!(e, CallError::Malformed { .. }) && !e.is_retryable());
         let e = decode::<Ok1>(
             404,
             br#"{"Code":"InvalidAccessKeyId.NotFound","Message":"x"}"#,

@@ -1,8 +1,11 @@
 //! Errors as types. Each variant renders as the one stderr line an operator sees (cause and fix)
-//! and knows its exit status; no variant ever holds a secret.
+//! and knows its exit status; the error it stems from, if any, stays reachable as its `source`.
+//! No variant ever holds a secret.
 
+use std::io;
 use std::path::PathBuf;
 
+use crate::codes;
 use crate::exit_codes;
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +21,24 @@ pub enum Error {
     /// A configuration problem that is not tied to one line.
     #[error("{0}")]
     Config(String),
+    /// The config file exists but cannot be read.
+    #[error("cannot read config file {}: {source}", path.display())]
+    ConfigFile {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// The config file is not UTF-8.
+    #[error(
+        "{}: not UTF-8 text (byte {}); save the file as UTF-8",
+        path.display(),
+        source.utf8_error().valid_up_to()
+    )]
+    ConfigEncoding {
+        path: PathBuf,
+        #[source]
+        source: std::string::FromUtf8Error,
+    },
     /// No credential source produced keys.
     #[error(
         "no Alibaba Cloud credentials found (set ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY, \
@@ -29,6 +50,14 @@ pub enum Error {
     /// A credential source that is configured but broken (bad profile file, metadata down...).
     #[error("credentials: {0}")]
     Credentials(String),
+    /// A credential file that exists but cannot be read; `context` names what it was read for.
+    #[error("credentials: {context}cannot read {}: {source}", path.display())]
+    CredentialFile {
+        context: String,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
     /// The service refused a request for good (not retryable, or retries used up).
     #[error("{scope}: {code}: {message}{hint}")]
     Api {
@@ -39,30 +68,43 @@ pub enum Error {
     },
     /// The request never got a usable answer (connection, timeout, unreadable body).
     #[error("{scope}: {message}")]
-    Transport { scope: String, message: String },
-    /// Reading or writing the cache or another file failed.
-    #[error("{0}")]
-    Io(String),
+    Transport {
+        scope: String,
+        message: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// The HTTP client could not be set up (`what`: "HTTPS" for the API, "HTTP" for metadata).
+    #[error("cannot start the {what} client: {source}")]
+    HttpClient {
+        what: &'static str,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] io::Error),
+    #[error("internal error: a fetch task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// Writing the output failed (a reader that went away is not an error: see `run::Outcome`).
+    #[error("cannot write the inventory to stdout: {0}")]
+    Stdout(#[source] io::Error),
 }
 
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::ConfigValue { .. } | Error::Config(_) | Error::NoCredentials => {
-                exit_codes::CONFIG
-            }
-            Error::Credentials(_) => exit_codes::CONFIG,
-            Error::Api { code, .. } if is_credential_code(code) => exit_codes::CONFIG,
+            Error::ConfigValue { .. }
+            | Error::Config(_)
+            | Error::ConfigFile { .. }
+            | Error::ConfigEncoding { .. }
+            | Error::NoCredentials
+            | Error::Credentials(_)
+            | Error::CredentialFile { .. } => exit_codes::CONFIG,
+            // Keys the service does not accept: the operator must fix them, retrying won't.
+            Error::Api { code, .. } if codes::classify(code).is_credentials() => exit_codes::CONFIG,
             _ => exit_codes::RUNTIME,
         }
     }
-}
-
-/// Codes that say the keys themselves are wrong: no retry helps, the operator must fix them.
-fn is_credential_code(code: &str) -> bool {
-    code.starts_with("InvalidAccessKeyId")
-        || code == "SignatureDoesNotMatch"
-        || code.starts_with("InvalidSecurityToken")
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

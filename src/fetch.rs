@@ -12,7 +12,8 @@ use std::time::Instant;
 use serde::Deserialize;
 use tokio::task::JoinSet;
 
-use crate::client::{CallError, Client, ECS_VERSION};
+use crate::client::{self, CallError, Client, ECS_VERSION};
+use crate::codes::{self, Class};
 use crate::error::{Error, Result};
 use crate::info;
 use crate::instance::{Converted, HostvarOptions, Instance};
@@ -106,7 +107,7 @@ pub async fn targets(
                     "DescribeRegions",
                 )
                 .await
-                .map_err(|e| api_error("DescribeRegions".into(), &e, settings.max_retries))?;
+                .map_err(|e| api_error("DescribeRegions".into(), e, settings.max_retries))?;
             answer
                 .regions
                 .region
@@ -180,8 +181,7 @@ pub async fn instances(
     }
     let mut seen: HashSet<String> = HashSet::new();
     while let Some(joined) = tasks.join_next().await {
-        let result =
-            joined.map_err(|e| Error::Io(format!("internal error: a fetch task failed: {e}")))?;
+        let result = joined?;
         let page = match result {
             Ok(p) => p,
             Err(e) => {
@@ -278,7 +278,7 @@ async fn fetch_page(
             &what,
         )
         .await
-        .map_err(|e| api_error(format!("region {}", target.region), &e, shared.max_retries))?;
+        .map_err(|e| api_error(format!("region {}", target.region), e, shared.max_retries))?;
     let (total_count, instances) = page_instances(answer, &shared.opts, shared.states.as_deref())
         .map_err(|m| Error::Api {
         scope: format!("region {}", target.region),
@@ -318,55 +318,53 @@ pub fn parse_page(
     body: &[u8],
     opts: &HostvarOptions,
 ) -> std::result::Result<(u64, Vec<Instance>), String> {
-    let answer: PageAnswer =
-        crate::client::decode(status, body).map_err(|e| crate::client::describe(&e))?;
+    let answer: PageAnswer = client::decode(status, body).map_err(|e| e.to_string())?;
     page_instances(answer, opts, None)
 }
 
 /// The one line an operator reads: scope, the service's code and message, and what to do.
-pub fn api_error(scope: String, e: &CallError, max_retries: u32) -> Error {
+pub fn api_error(scope: String, e: CallError, max_retries: u32) -> Error {
     match e {
-        CallError::Api { code, message, .. } => {
-            let hint = hint_for(code, max_retries);
-            Error::Api {
-                scope,
-                code: code.clone(),
-                message: message.clone(),
-                hint,
-            }
-        }
-        CallError::Transport(m) => {
+        CallError::Api { code, message, .. } => Error::Api {
+            scope,
+            hint: hint_for(&code, max_retries),
+            code,
+            message,
+        },
+        e @ CallError::Transport(_) => {
             let retried = if max_retries > 0 {
                 format!(" after {max_retries} retries")
             } else {
                 String::new()
             };
-            Error::Transport { scope, message: format!("{m}{retried} (check the endpoint and the network, or raise timeout/max_retries in alicloud.ini)") }
+            Error::Transport {
+                scope,
+                message: format!("{e}{retried} (check the endpoint and the network, or raise timeout/max_retries in alicloud.ini)"),
+                source: Some(e.into()),
+            }
         }
-        CallError::Malformed(m) => Error::Api {
+        e @ CallError::Malformed { .. } => Error::Api {
             scope,
             code: "MalformedResponse".into(),
-            message: m.clone(),
+            message: e.to_string(),
             hint: " (the endpoint is not speaking the ECS API; check ecs_endpoint)".into(),
         },
     }
 }
 
 fn hint_for(code: &str, max_retries: u32) -> String {
-    let h = match code {
-        c if c.starts_with("Forbidden") || c == "NoPermission" => {
-            "add it to regions_exclude or grant ecs:DescribeInstances"
-        }
-        c if c.starts_with("InvalidAccessKeyId") => "check the access key id",
-        "SignatureDoesNotMatch" => "check the access key secret",
-        c if c.starts_with("InvalidTimeStamp") => "check this machine's clock: is NTP running?",
-        c if c.starts_with("InvalidSecurityToken") => "the security token is invalid or expired; get fresh credentials",
-        c if c.starts_with("Throttling") => {
+    let h = match codes::classify(code) {
+        c if c.is_permission() => "add it to regions_exclude or grant ecs:DescribeInstances",
+        Class::BadKeyId => "check the access key id",
+        Class::BadSignature => "check the access key secret",
+        Class::Clock => "check this machine's clock: is NTP running?",
+        Class::BadToken => "the security token is invalid or expired; get fresh credentials",
+        Class::Throttled => {
             return format!(
                 " (still throttled after {max_retries} retries; lower max_concurrency or run again later)"
             )
         }
-        c if c.starts_with("InvalidRegionId") => "check regions in alicloud.ini",
+        Class::Region => "check regions in alicloud.ini",
         _ => return String::new(),
     };
     format!(" ({h})")

@@ -34,15 +34,13 @@ pub struct Ini {
 
 impl Ini {
     pub fn read(path: &Path) -> Result<Ini> {
-        let bytes = std::fs::read(path).map_err(|e| {
-            Error::Config(format!("cannot read config file {}: {e}", path.display()))
+        let bytes = std::fs::read(path).map_err(|source| Error::ConfigFile {
+            path: path.to_path_buf(),
+            source,
         })?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            Error::Config(format!(
-                "{}: not UTF-8 text (byte {}); save the file as UTF-8",
-                path.display(),
-                e.utf8_error().valid_up_to()
-            ))
+        let text = String::from_utf8(bytes).map_err(|source| Error::ConfigEncoding {
+            path: path.to_path_buf(),
+            source,
         })?;
         Ini::parse(path, &text)
     }

@@ -4,6 +4,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::settings::Settings;
+
 /// How hostvars and the address are built; taken from the settings.
 #[derive(Debug, Clone)]
 pub struct HostvarOptions {
@@ -12,6 +14,18 @@ pub struct HostvarOptions {
     pub destination_format_tags: Vec<String>,
     pub hostname_variable: String,
     pub legacy_tags_hostvar: bool,
+}
+
+impl HostvarOptions {
+    pub fn from_settings(s: &Settings) -> HostvarOptions {
+        HostvarOptions {
+            destination_variables: s.destination_variables.clone(),
+            destination_format: s.destination_format.clone(),
+            destination_format_tags: s.destination_format_tags.clone(),
+            hostname_variable: s.hostname_variable.clone(),
+            legacy_tags_hostvar: s.legacy_tags_hostvar,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -38,6 +38,16 @@ pub struct Inventory {
     pub filtered_out: usize,
 }
 
+impl Inventory {
+    /// The host named `name` (what `--host` prints the hostvars of).
+    pub fn host(&self, name: &str) -> Option<&Host> {
+        self.hosts
+            .binary_search_by(|h| h.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.hosts[i])
+    }
+}
+
 /// The sanitizing rules of SPEC §6.2.
 #[derive(Debug, Clone, Copy)]
 pub struct Namer {
@@ -504,14 +514,7 @@ mod tests {
             "SecurityGroupIds": {"SecurityGroupId": ["sg-1"]},
             "Tags": {"Tag": tags}
         });
-        let opts = HostvarOptions {
-            destination_variables: s.destination_variables.clone(),
-            destination_format: String::new(),
-            destination_format_tags: vec![],
-            hostname_variable: s.hostname_variable.clone(),
-            legacy_tags_hostvar: false,
-        };
-        Instance::from_api(raw, &opts).unwrap()
+        Instance::from_api(raw, &HostvarOptions::from_settings(s)).unwrap()
     }
 
     fn hosts_of(inv: &Inventory, group: &str) -> Vec<String> {
@@ -600,6 +603,27 @@ mod tests {
             "{}",
             inv.warnings[0]
         );
+    }
+
+    #[test]
+    fn host_is_found_by_its_final_name_only() {
+        let mut s = settings();
+        s.hostname_variable = "tag_Name".into();
+        let inv = build(
+            vec![
+                inst("i-2", "", &[("Name", "web")], &s),
+                inst("i-1", "", &[("Name", "web")], &s),
+                inst("i-3", "", &[], &s),
+            ],
+            &s,
+        );
+        for (name, id) in [("web_i_1", "i-1"), ("web_i_2", "i-2"), ("i_3", "i-3")] {
+            let vars: serde_json::Value =
+                serde_json::from_str(&inv.host(name).expect(name).hostvars).unwrap();
+            assert_eq!(vars["id"], id, "{name}");
+        }
+        assert!(inv.host("web").is_none(), "the clashing name is no host");
+        assert!(inv.host("i-3").is_none() && inv.host("").is_none());
     }
 
     #[test]

@@ -8,14 +8,17 @@
 pub mod cache;
 pub mod cli;
 pub mod client;
+pub mod codes;
 pub mod credentials;
 pub mod diag;
 pub mod error;
 pub mod exit_codes;
 pub mod fetch;
+pub mod http;
 pub mod ini;
 pub mod instance;
 pub mod inventory;
+pub mod keys;
 pub mod limiter;
 pub mod output;
 pub mod run;

@@ -16,7 +16,9 @@ fn main() {
     let args = Args::parse();
     diag::set_verbosity(args.verbose);
     let code = match std::panic::catch_unwind(|| run::run(&args, &Env::from_process())) {
-        Ok(Ok(())) => exit_codes::SUCCESS,
+        Ok(Ok(run::Outcome::Printed)) => exit_codes::SUCCESS,
+        // The reader has all it wanted (`| head`): nothing to report.
+        Ok(Ok(run::Outcome::StdoutClosed)) => exit_codes::SUCCESS,
         Ok(Err(e)) => {
             eprintln!("alicloud_inventory: error: {e}");
             e.exit_code()

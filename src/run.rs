@@ -17,7 +17,17 @@ use crate::inventory::{self, Inventory};
 use crate::output;
 use crate::settings::{Env, Settings};
 
-pub fn run(args: &Args, env: &Env) -> Result<()> {
+/// How a run that did its work ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The whole answer went to stdout.
+    Printed,
+    /// The reader closed stdout before the end (`| head`): it wanted no more, which is not an
+    /// error, so the run ends quietly and successfully.
+    StdoutClosed,
+}
+
+pub fn run(args: &Args, env: &Env) -> Result<Outcome> {
     let settings = Settings::load(args.config.as_deref(), env)?;
     for w in &settings.warnings {
         diag::warn(w);
@@ -52,12 +62,8 @@ pub fn run(args: &Args, env: &Env) -> Result<()> {
             }
         }
         let (inv, _) = refresh(&settings, plan, &home_region, &cache)?;
-        let found = inv
-            .hosts
-            .binary_search_by(|h| h.name.as_str().cmp(name))
-            .map(|i| inv.hosts[i].hostvars.as_bytes())
-            .unwrap_or(b"{}");
-        return print(&stdout, &[found, b"\n"]);
+        let found = inv.host(name).map_or("{}", |h| &h.hostvars);
+        return print(&stdout, &[found.as_bytes(), b"\n"]);
     }
 
     if !args.refresh_cache {
@@ -76,19 +82,23 @@ pub fn run(args: &Args, env: &Env) -> Result<()> {
         Some(cached) => print_cached(&stdout, cached),
         None => {
             widen_stdout_pipe();
-            let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-            output::write_list(&inv, &mut out).map_err(stdout_error)?;
-            out.flush().map_err(stdout_error)
+            to_stdout(|| {
+                let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+                output::write_list(&inv, &mut out)?;
+                out.flush()
+            })
         }
     }
 }
 
 /// The `--list` output from a cache file, straight to stdout.
-fn print_cached(stdout: &io::Stdout, cached: CachedList) -> Result<()> {
+fn print_cached(stdout: &io::Stdout, cached: CachedList) -> Result<Outcome> {
     widen_stdout_pipe();
-    let mut lock = stdout.lock();
-    cached.copy_to(&mut lock).map_err(stdout_error)?;
-    lock.flush().map_err(stdout_error)
+    to_stdout(|| {
+        let mut lock = stdout.lock();
+        cached.copy_to(&mut lock)?;
+        lock.flush()
+    })
 }
 
 /// A pipe holds 64 KiB by default: writing megabytes of inventory through it takes a wake-up of
@@ -102,20 +112,23 @@ fn widen_stdout_pipe() {
     }
 }
 
-fn print(stdout: &io::Stdout, parts: &[&[u8]]) -> Result<()> {
-    let mut lock = stdout.lock();
-    for p in parts {
-        lock.write_all(p).map_err(stdout_error)?;
-    }
-    lock.flush().map_err(stdout_error)
+fn print(stdout: &io::Stdout, parts: &[&[u8]]) -> Result<Outcome> {
+    to_stdout(|| {
+        let mut lock = stdout.lock();
+        for p in parts {
+            lock.write_all(p)?;
+        }
+        lock.flush()
+    })
 }
 
-/// A reader that closed the pipe early (`| head`) wanted no more; that is not an error.
-fn stdout_error(e: io::Error) -> Error {
-    if e.kind() == io::ErrorKind::BrokenPipe {
-        std::process::exit(crate::exit_codes::SUCCESS);
+/// Runs `write`, which writes the answer to stdout, and says how that ended.
+fn to_stdout(write: impl FnOnce() -> io::Result<()>) -> Result<Outcome> {
+    match write() {
+        Ok(()) => Ok(Outcome::Printed),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(Outcome::StdoutClosed),
+        Err(e) => Err(Error::Stdout(e)),
     }
-    Error::Io(format!("cannot write the inventory to stdout: {e}"))
 }
 
 /// Calls the API, builds the inventory and rewrites the cache, returning the new cache file
@@ -131,14 +144,8 @@ fn refresh(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
-    let opts = HostvarOptions {
-        destination_variables: settings.destination_variables.clone(),
-        destination_format: settings.destination_format.clone(),
-        destination_format_tags: settings.destination_format_tags.clone(),
-        hostname_variable: settings.hostname_variable.clone(),
-        legacy_tags_hostvar: settings.legacy_tags_hostvar,
-    };
+        .map_err(Error::Runtime)?;
+    let opts = HostvarOptions::from_settings(settings);
     let mut builder = inventory::Builder::new(settings);
     let total = runtime.block_on(async {
         let creds = plan.resolve().await?;
@@ -147,8 +154,7 @@ fn refresh(
             settings.timeout,
             settings.max_concurrency,
             settings.max_retries,
-        )
-        .map_err(Error::Io)?;
+        )?;
         let targets = fetch::targets(&client, settings, home_region).await?;
         info!(
             1,
@@ -197,4 +203,27 @@ fn refresh(
         }
     };
     Ok((inv, written))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_stdout_is_an_outcome_and_other_write_errors_are_errors() {
+        assert_eq!(to_stdout(|| Ok(())).unwrap(), Outcome::Printed);
+        let closed = to_stdout(|| Err(io::ErrorKind::BrokenPipe.into())).unwrap();
+        assert_eq!(closed, Outcome::StdoutClosed);
+        let e = to_stdout(|| Err(io::Error::from_raw_os_error(libc::ENOSPC))).unwrap_err();
+        assert_eq!(e.exit_code(), crate::exit_codes::RUNTIME);
+        assert!(
+            e.to_string()
+                .starts_with("cannot write the inventory to stdout: No space left"),
+            "{e}"
+        );
+        assert!(
+            std::error::Error::source(&e).is_some(),
+            "the io::Error is kept"
+        );
+    }
 }

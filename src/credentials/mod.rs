@@ -1,0 +1,21 @@
+//! Where the keys come from: the chain of sources (environment, ini, aliyun CLI profile, ECS RAM
+//! role) and an optional STS AssumeRole on top. One file per source; [`plan`] walks the chain
+//! without any network call, so a warm cache is found before anything is fetched, and
+//! [`Plan::resolve`] does the network part.
+//!
+//! This module only names its parts: each part imports its siblings directly, never this file,
+//! so nothing here imports back what imports it.
+
+mod chain;
+mod metadata;
+mod plan;
+mod profile;
+mod static_keys;
+mod sts;
+
+pub use crate::keys::{Credentials, Secret};
+pub use chain::{home_region, plan};
+pub use metadata::{EcsRole, METADATA_CONNECT_TIMEOUT, METADATA_TIMEOUT};
+pub use plan::Plan;
+pub use static_keys::static_keys;
+pub use sts::{RoleToAssume, DEFAULT_DURATION_SECONDS, DEFAULT_SESSION_NAME};

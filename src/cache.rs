@@ -8,7 +8,7 @@
 //! Files are written to a temp file beside the cache and renamed over it, so a reader sees the
 //! old file or the new one, never half of one.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, Permissions};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -228,102 +228,80 @@ impl Cache {
                 .recursive(true)
                 .mode(0o700)
                 .create(dir)?;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+            std::fs::set_permissions(dir, Permissions::from_mode(0o700))?;
         }
         let file_name = self
             .path
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("cache");
-        let tmp = dir.join(format!(
-            ".{file_name}.{}.{:08x}.tmp",
-            std::process::id(),
-            fastrand::u32(..)
-        ));
-        let result = self.write_to(&tmp, inv);
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
-    }
-
-    fn write_to(&self, tmp: &Path, inv: &Inventory) -> io::Result<CachedList> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(tmp)?;
-        file.write_all(&[b' '; HEADER_LEN])?;
-        let mut crc = crc32fast::Hasher::new();
-        let mut w = BufWriter::with_capacity(
-            1 << 16,
-            Crc {
-                inner: &mut file,
-                crc: &mut crc,
-                written: 0,
-            },
-        );
-        let spans = output::write_list(inv, &mut w)?;
-        let json_len = spans_end(&mut w)?;
-        // The index: records, then their offsets, then the count.
-        let mut offsets = Vec::with_capacity(inv.hosts.len());
-        let mut at = 0u64;
-        for (host, (off, len)) in inv.hosts.iter().zip(&spans) {
-            offsets.push(at);
-            w.write_all(host.name.as_bytes())?;
-            w.write_all(&off.to_le_bytes())?;
-            w.write_all(&len.to_le_bytes())?;
-            at += host.name.len() as u64 + 16;
-        }
-        for o in &offsets {
-            w.write_all(&o.to_le_bytes())?;
-        }
-        w.write_all(&(offsets.len() as u64).to_le_bytes())?;
-        w.flush()?;
-        drop(w);
-        let index_len = at + 8 * offsets.len() as u64 + 8;
-        let header = format!(
-            "{MAGIC} {FORMAT} {:<16} {:020} {:020} {:020} {:08x}\n",
-            env!("CARGO_PKG_VERSION"),
-            now(),
-            json_len,
-            index_len,
-            crc.finalize()
-        );
-        debug_assert_eq!(header.len(), HEADER_LEN);
-        file.write_all_at(header.as_bytes(), 0)?;
-        file.sync_all()?;
-        std::fs::rename(tmp, &self.path)?;
+        // Created new (never an existing file or a planted symlink), in the same directory so
+        // the rename is atomic, and removed when dropped on an error.
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{file_name}."))
+            .suffix(".tmp")
+            .permissions(Permissions::from_mode(0o600))
+            .tempfile_in(dir)?;
+        let json_len = write_to(tmp.as_file_mut(), inv)?;
+        // On disk before the rename, so a crash leaves the old cache or the whole new one.
+        tmp.as_file().sync_all()?;
+        let file = tmp.persist(&self.path).map_err(|e| e.error)?;
         Ok(CachedList::Open(file, json_len))
     }
 }
 
-/// Bytes written so far through the BufWriter: the JSON length, before the index starts.
-fn spans_end<W: Write>(w: &mut BufWriter<Crc<'_, W>>) -> io::Result<u64> {
+/// Writes header, JSON and index to `file`; returns the JSON's length.
+fn write_to(file: &mut File, inv: &Inventory) -> io::Result<u64> {
+    file.write_all(&[b' '; HEADER_LEN])?;
+    let mut crc = crc32fast::Hasher::new();
+    let mut w = BufWriter::with_capacity(
+        1 << 16,
+        Crc {
+            inner: &mut *file,
+            crc: &mut crc,
+        },
+    );
+    let written = output::write_list(inv, &mut w)?;
+    // The index: records, then their offsets, then the count.
+    let mut offsets = Vec::with_capacity(inv.hosts.len());
+    let mut at = 0u64;
+    for (host, (off, len)) in inv.hosts.iter().zip(&written.spans) {
+        offsets.push(at);
+        w.write_all(host.name.as_bytes())?;
+        w.write_all(&off.to_le_bytes())?;
+        w.write_all(&len.to_le_bytes())?;
+        at += host.name.len() as u64 + 16;
+    }
+    for o in &offsets {
+        w.write_all(&o.to_le_bytes())?;
+    }
+    w.write_all(&(offsets.len() as u64).to_le_bytes())?;
     w.flush()?;
-    Ok(w.get_ref().written())
+    drop(w);
+    let index_len = at + 8 * offsets.len() as u64 + 8;
+    let header = format!(
+        "{MAGIC} {FORMAT} {:<16} {:020} {:020} {:020} {:08x}\n",
+        env!("CARGO_PKG_VERSION"),
+        now(),
+        written.len,
+        index_len,
+        crc.finalize()
+    );
+    debug_assert_eq!(header.len(), HEADER_LEN);
+    file.write_all_at(header.as_bytes(), 0)?;
+    Ok(written.len)
 }
 
-/// A writer that checksums and counts what goes through it.
+/// A writer that checksums what goes through it (`output` counts the bytes).
 struct Crc<'a, W> {
     inner: W,
     crc: &'a mut crc32fast::Hasher,
-    written: u64,
-}
-
-impl<W: Write> Crc<'_, W> {
-    fn written(&self) -> u64 {
-        self.written
-    }
 }
 
 impl<W: Write> Write for Crc<'_, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
         self.crc.update(&buf[..n]);
-        self.written += n as u64;
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -387,4 +365,50 @@ fn find_host(file: &File, h: &Header, name: &str) -> io::Result<Option<Vec<u8>>>
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::Host;
+
+    #[test]
+    fn a_written_cache_is_private_complete_and_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(&dir.path().join("sub"), "id", 300);
+        let mut inv = Inventory::default();
+        for (name, vars) in [("a", r#"{"x":1}"#), ("b", r#"{"y":2}"#)] {
+            inv.hosts.push(Host {
+                name: name.into(),
+                hostvars: vars.into(),
+            });
+        }
+        let mut printed = Vec::new();
+        cache.write(&inv).unwrap().copy_to(&mut printed).unwrap();
+        let mut direct = Vec::new();
+        output::write_list(&inv, &mut direct).unwrap();
+        assert_eq!(printed, direct, "the file holds the output as printed");
+
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&cache.path), 0o600);
+        assert_eq!(mode(cache.path.parent().unwrap()), 0o700);
+        let names: Vec<_> = std::fs::read_dir(cache.path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            vec![cache.path.file_name().unwrap()],
+            "no temp file left"
+        );
+
+        let Lookup::Hit(list) = cache.read_list() else {
+            panic!("a fresh cache is a hit")
+        };
+        let mut again = Vec::new();
+        list.copy_to(&mut again).unwrap();
+        assert_eq!(again, direct);
+        assert!(matches!(cache.read_host("b"), Lookup::Hit(Some(v)) if v == br#"{"y":2}"#));
+        assert!(matches!(cache.read_host("c"), Lookup::Hit(None)));
+    }
 }

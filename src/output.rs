@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use crate::inventory::{Group, Inventory};
 
-/// A writer that counts bytes, for the offsets of the cache index.
+/// A writer that counts bytes, for the offsets of the cache index and the length of the JSON.
 struct Counting<W> {
     inner: W,
     written: u64,
@@ -57,9 +57,17 @@ fn write_group<W: Write>(w: &mut W, inv: &Inventory, g: &Group) -> io::Result<()
     w.write_all(b"}")
 }
 
-/// Writes `--list` output (with a trailing newline) and returns, per host in order, the byte
-/// offset and length of its hostvars object.
-pub fn write_list<W: Write>(inv: &Inventory, w: W) -> io::Result<Vec<(u64, u64)>> {
+/// Where the parts of a `--list` output landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// Per host in order, the byte offset and length of its hostvars object.
+    pub spans: Vec<(u64, u64)>,
+    /// The length of the whole output.
+    pub len: u64,
+}
+
+/// Writes `--list` output (with a trailing newline); says where each host's hostvars are.
+pub fn write_list<W: Write>(inv: &Inventory, w: W) -> io::Result<Written> {
     let mut w = Counting {
         inner: w,
         written: 0,
@@ -102,7 +110,10 @@ pub fn write_list<W: Write>(inv: &Inventory, w: W) -> io::Result<Vec<(u64, u64)>
     }
     w.write_all(b"}\n")?;
     w.flush()?;
-    Ok(spans)
+    Ok(Written {
+        spans,
+        len: w.written,
+    })
 }
 
 #[cfg(test)]
@@ -136,7 +147,8 @@ mod tests {
             },
         );
         let mut out = Vec::new();
-        let spans = write_list(&inv, &mut out).unwrap();
+        let Written { spans, len } = write_list(&inv, &mut out).unwrap();
+        assert_eq!(len, out.len() as u64);
         let text = String::from_utf8(out.clone()).unwrap();
         assert_eq!(
             text,

@@ -1,0 +1,456 @@
+//! The resolved settings: `alicloud.ini` (SPEC §3) read with the Python script's value rules,
+//! plus the environment's endpoint overrides. Everything downstream takes a `Settings`.
+//!
+//! A file format is only a reader ([`Options`]); what the options mean, their defaults and
+//! their checks are here, once for every format, and the value parsers are in [`values`].
+
+mod env;
+mod ini_options;
+mod options;
+pub mod values;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use regex::Regex;
+
+use crate::error::{Error, Result};
+use crate::ini::Ini;
+
+pub use env::Env;
+use ini_options::IniOptions;
+pub use options::{Options, CREDENTIAL_OPTIONS, ECS_OPTIONS};
+use values::{destination_alias, parse_states, with_scheme};
+pub use values::{
+    expand_path, parse_assume_role, parse_bool, parse_instance_filters, split_list, AssumeRole,
+    STATES,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Regions {
+    All,
+    List(Vec<String>),
+}
+
+/// The `group_by_*` switches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupBy {
+    pub instance_id: bool,
+    pub region: bool,
+    pub availability_zone: bool,
+    pub image_id: bool,
+    pub instance_type: bool,
+    pub vpc_id: bool,
+    pub vswitch_id: bool,
+    pub security_group: bool,
+    pub tag_keys: bool,
+    pub tag_none: bool,
+    pub instance_state: bool,
+    pub os_type: bool,
+    pub key_pair: bool,
+    pub resource_group: bool,
+    pub charge_type: bool,
+}
+
+/// The `[credentials]` options; the environment is consulted in `credentials`.
+#[derive(Debug, Clone, Default)]
+pub struct IniCredentials {
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+    pub security_token: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub shared_credentials_file: Option<String>,
+    pub ecs_role_name: Option<String>,
+    pub assume_role: Option<AssumeRole>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The ini file read, if any.
+    pub source: Option<PathBuf>,
+    pub regions: Regions,
+    pub regions_exclude: Vec<String>,
+    /// Hostvar names in preference order, aliases already resolved.
+    pub destination_variables: Vec<String>,
+    pub destination_format: String,
+    pub destination_format_tags: Vec<String>,
+    pub hostname_variable: String,
+    /// Lower-case states to keep; `None` keeps every state (`all_instances = True`).
+    pub instance_states: Option<Vec<String>>,
+    pub cache_path: PathBuf,
+    pub cache_max_age: u64,
+    pub nested_groups: bool,
+    pub replace_dash_in_groups: bool,
+    pub legacy_tags_hostvar: bool,
+    pub ascii_group_names: bool,
+    pub expand_csv_tags: bool,
+    pub group_by: GroupBy,
+    pub pattern_include: Option<Regex>,
+    pub pattern_exclude: Option<Regex>,
+    /// DescribeInstances parameters from `instance_filters`, already in API form.
+    pub instance_filters: Vec<(String, String)>,
+    /// Base URL template (`{region}` replaced); `None` = the region's RegionEndpoint.
+    pub ecs_endpoint: Option<String>,
+    pub sts_endpoint: String,
+    pub metadata_endpoint: String,
+    pub max_concurrency: usize,
+    pub timeout: Duration,
+    pub max_retries: u32,
+    pub credentials: IniCredentials,
+    /// Warnings the operator must see (unknown options, a readable secret).
+    pub warnings: Vec<String>,
+}
+
+impl Settings {
+    /// Finds the ini (SPEC §3 search order), reads it and applies the environment.
+    pub fn load(config: Option<&Path>, env: &Env) -> Result<Settings> {
+        let ini = match find_ini(config, env)? {
+            Some(path) => Some(Ini::read(&path)?),
+            None => None,
+        };
+        Settings::from_ini(ini.as_ref(), env)
+    }
+
+    pub fn from_ini(ini: Option<&Ini>, env: &Env) -> Result<Settings> {
+        let empty = Ini::default();
+        let options = IniOptions::new(ini.unwrap_or(&empty));
+        Settings::from_options(&options, options.warnings(), env)
+    }
+
+    /// The settings of any format's options; `warnings` are the reader's own (unknown options).
+    pub fn from_options(
+        reader: &impl Options,
+        mut warnings: Vec<String>,
+        env: &Env,
+    ) -> Result<Settings> {
+        let regions = match reader.string("regions").as_deref().map(str::trim) {
+            None | Some("") | Some("all") => Regions::All,
+            Some(_) => Regions::List(reader.list("regions")),
+        };
+        let destination_variables: Vec<String> = {
+            let list = reader.list("destination_variable");
+            let list = if list.is_empty() {
+                vec!["public_ip_address".to_string()]
+            } else {
+                list
+            };
+            list.into_iter()
+                .map(|v| destination_alias(&v).to_string())
+                .collect()
+        };
+        let all_instances = reader.boolean("all_instances", false)?;
+        let instance_states = if all_instances {
+            None
+        } else {
+            let states = reader.list("instance_states");
+            let states = if states.is_empty() {
+                vec!["running".to_string()]
+            } else {
+                states
+            };
+            Some(parse_states(&states).map_err(|m| reader.invalid("instance_states", m))?)
+        };
+        let cache_path = match reader.string("cache_path").filter(|s| !s.is_empty()) {
+            Some(p) => expand_path(&p, env),
+            None => default_cache_dir(env),
+        };
+        let b = |name: &str, default: bool| reader.boolean(name, default);
+        let group_by = GroupBy {
+            instance_id: b("group_by_instance_id", true)?,
+            region: b("group_by_region", true)?,
+            availability_zone: b("group_by_availability_zone", true)?,
+            image_id: b("group_by_image_id", true)?,
+            instance_type: b("group_by_instance_type", true)?,
+            vpc_id: b("group_by_vpc_id", true)?,
+            vswitch_id: b("group_by_vswitch_id", true)?,
+            security_group: b("group_by_security_group", true)?,
+            tag_keys: b("group_by_tag_keys", true)?,
+            tag_none: b("group_by_tag_none", true)?,
+            instance_state: b("group_by_instance_state", false)?,
+            os_type: b("group_by_os_type", false)?,
+            key_pair: b("group_by_key_pair", false)?,
+            resource_group: b("group_by_resource_group", false)?,
+            charge_type: b("group_by_charge_type", false)?,
+        };
+        let timeout_secs = reader.number::<f64>("timeout", 10.0)?;
+        if !(timeout_secs > 0.0 && timeout_secs <= 3600.0) {
+            return Err(reader.invalid("timeout", "must be between 0 and 3600 seconds".into()));
+        }
+        let max_concurrency = reader.number::<usize>("max_concurrency", 16)?;
+        if !(1..=1024).contains(&max_concurrency) {
+            return Err(reader.invalid("max_concurrency", "must be between 1 and 1024".into()));
+        }
+        let max_retries = reader.number::<u32>("max_retries", 5)?;
+        if max_retries > 20 {
+            return Err(reader.invalid("max_retries", "must be between 0 and 20".into()));
+        }
+
+        let ecs_endpoint = env
+            .first(&["ALICLOUD_ECS_ENDPOINT"])
+            .or_else(|| reader.string("ecs_endpoint").filter(|s| !s.is_empty()))
+            .map(|e| with_scheme(&e));
+        let sts_endpoint = env
+            .first(&["ALICLOUD_STS_ENDPOINT"])
+            .or_else(|| reader.string("sts_endpoint").filter(|s| !s.is_empty()))
+            .map(|e| with_scheme(&e))
+            .unwrap_or_else(|| "https://sts.aliyuncs.com".to_string());
+        let metadata_endpoint = env
+            .first(&["ALICLOUD_METADATA_ENDPOINT"])
+            .map(|e| e.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| "http://100.100.100.200".to_string());
+
+        let cred = |name: &str| reader.string(name).filter(|s| !s.is_empty());
+        let assume_role = reader.assume_role()?;
+        let credentials = IniCredentials {
+            access_key: cred("alicloud_access_key"),
+            secret_key: cred("alicloud_secret_key"),
+            security_token: cred("alicloud_security_token"),
+            region: cred("alicloud_region"),
+            profile: cred("alicloud_profile"),
+            shared_credentials_file: cred("alicloud_shared_credentials_file"),
+            ecs_role_name: cred("alicloud_ecs_role_name"),
+            assume_role,
+        };
+        if credentials.secret_key.is_some() || credentials.security_token.is_some() {
+            if let Some(w) = reader.source().and_then(readable_secret_warning) {
+                warnings.push(w);
+            }
+        }
+
+        Ok(Settings {
+            source: reader.source().map(Path::to_path_buf),
+            regions,
+            regions_exclude: reader.list("regions_exclude"),
+            destination_variables,
+            destination_format: reader.string("destination_format").unwrap_or_default(),
+            destination_format_tags: reader.list("destination_format_tags"),
+            hostname_variable: reader
+                .string("hostname_variable")
+                .unwrap_or_else(|| "instance_id".into()),
+            instance_states,
+            cache_path,
+            cache_max_age: reader.number::<u64>("cache_max_age", 300)?,
+            nested_groups: b("nested_groups", false)?,
+            replace_dash_in_groups: b("replace_dash_in_groups", true)?,
+            legacy_tags_hostvar: b("legacy_tags_hostvar", false)?,
+            ascii_group_names: b("ascii_group_names", false)?,
+            expand_csv_tags: b("expand_csv_tags", false)?,
+            group_by,
+            pattern_include: reader.regex("pattern_include")?,
+            pattern_exclude: reader.regex("pattern_exclude")?,
+            instance_filters: reader.filters()?,
+            ecs_endpoint,
+            sts_endpoint,
+            metadata_endpoint,
+            max_concurrency,
+            timeout: Duration::from_secs_f64(timeout_secs),
+            max_retries,
+            credentials,
+            warnings,
+        })
+    }
+
+    /// Everything that changes the answer, as one canonical string: the cache key is made of it
+    /// (plus the access key id). Timeouts and concurrency do not change the answer, so they are
+    /// left out; no secret is ever part of it.
+    pub fn fingerprint(&self) -> String {
+        let re = |r: &Option<Regex>| r.as_ref().map(|r| r.as_str().to_string());
+        format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            self.regions,
+            self.regions_exclude,
+            self.destination_variables,
+            self.destination_format,
+            self.destination_format_tags,
+            self.hostname_variable,
+            self.instance_states,
+            self.nested_groups,
+            self.replace_dash_in_groups,
+            self.legacy_tags_hostvar,
+            self.ascii_group_names,
+            self.expand_csv_tags,
+            self.group_by,
+            re(&self.pattern_include),
+            re(&self.pattern_exclude),
+            self.instance_filters,
+            self.ecs_endpoint,
+        )
+    }
+}
+
+/// The file search order of SPEC §3; `Ok(None)` = built-in defaults.
+fn find_ini(config: Option<&Path>, env: &Env) -> Result<Option<PathBuf>> {
+    let explicit = config.map(Path::to_path_buf).or_else(|| {
+        env.first(&["ALICLOUD_INI_PATH"])
+            .map(|p| expand_path(&p, env))
+    });
+    if let Some(p) = explicit {
+        if !p.is_file() {
+            return Err(Error::Config(format!(
+                "config file {} does not exist (check --config or ALICLOUD_INI_PATH)",
+                p.display()
+            )));
+        }
+        return Ok(Some(p));
+    }
+    let beside_exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.canonicalize().ok())
+        .and_then(|p| p.parent().map(|d| d.join("alicloud.ini")));
+    let in_config_dir = directories::ProjectDirs::from("", "", "alicloud_inventory")
+        .map(|d| d.config_dir().join("alicloud.ini"));
+    Ok([beside_exe, in_config_dir]
+        .into_iter()
+        .flatten()
+        .find(|p| p.is_file()))
+}
+
+fn default_cache_dir(env: &Env) -> PathBuf {
+    directories::ProjectDirs::from("", "", "alicloud_inventory")
+        .map(|d| d.cache_dir().to_path_buf())
+        .or_else(|| env.home().map(|h| h.join(".cache/alicloud_inventory")))
+        .unwrap_or_else(|| std::env::temp_dir().join("alicloud_inventory"))
+}
+
+/// As ssh does for keys: a secret in a file others can read deserves a warning.
+#[cfg(unix)]
+pub fn readable_secret_warning(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    (mode & 0o044 != 0).then(|| {
+        format!(
+            "{} holds a secret and is readable by {} (run: chmod 600 {})",
+            path.display(),
+            if mode & 0o004 != 0 {
+                "everyone"
+            } else {
+                "its group"
+            },
+            path.display()
+        )
+    })
+}
+
+#[cfg(not(unix))]
+pub fn readable_secret_warning(_: &Path) -> Option<String> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(text: &str) -> Result<Settings> {
+        let ini = Ini::parse(Path::new("a.ini"), text)?;
+        Settings::from_ini(Some(&ini), &Env::default())
+    }
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let s = Settings::from_ini(None, &Env::default()).unwrap();
+        assert_eq!(s.regions, Regions::All);
+        assert_eq!(s.destination_variables, vec!["public_ip_address"]);
+        assert_eq!(s.hostname_variable, "instance_id");
+        assert_eq!(s.instance_states, Some(vec!["running".to_string()]));
+        assert_eq!(
+            (s.cache_max_age, s.max_concurrency, s.max_retries),
+            (300, 16, 5)
+        );
+        assert_eq!(s.timeout, Duration::from_secs(10));
+        assert!(s.replace_dash_in_groups && !s.nested_groups && s.group_by.tag_none);
+        assert!(!s.group_by.os_type && s.ecs_endpoint.is_none());
+        assert_eq!(s.sts_endpoint, "https://sts.aliyuncs.com");
+    }
+
+    #[test]
+    fn yaml_booleans_lists_and_aliases() {
+        let s = settings(
+            "[ecs]\nnested_groups = yes\nreplace_dash_in_groups = Off\nregions = cn-hangzhou, cn-beijing\n\
+             destination_variable = inner_ip_address, eip_address\nall_instances = TRUE\n",
+        )
+        .unwrap();
+        assert!(s.nested_groups && !s.replace_dash_in_groups);
+        assert_eq!(
+            s.regions,
+            Regions::List(vec!["cn-hangzhou".into(), "cn-beijing".into()])
+        );
+        assert_eq!(
+            s.destination_variables,
+            vec!["private_ip_address", "public_ip_address"]
+        );
+        assert_eq!(s.instance_states, None);
+    }
+
+    #[test]
+    fn bad_values_name_file_line_and_option() {
+        let e = settings("[ecs]\n\nnested_groups = maybe\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "a.ini:3: option 'nested_groups': 'maybe' is not a boolean (use True or False)"
+        );
+        assert_eq!(e.exit_code(), 2);
+        let e = settings("[ecs]\ninstance_states = running, sleeping\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("a.ini:2: option 'instance_states': unknown instance state 'sleeping'"),
+            "{e}"
+        );
+        let e = settings("[ecs]\npattern_include = web[\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("a.ini:2: option 'pattern_include': bad regular expression"),
+            "{e}"
+        );
+        let e = settings("[ecs]\ncache_max_age = soon\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("'soon' is not a valid number"), "{e}");
+        let e = settings("[ecs]\ninstance_filters = flavor=x\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown filter key 'flavor'"), "{e}");
+    }
+
+    #[test]
+    fn unknown_option_warns_with_the_nearest_name() {
+        let s = settings("[ecs]\nregion = all\nfoo_bar_baz_qux = 1\n").unwrap();
+        assert_eq!(
+            s.warnings[0],
+            "a.ini:2: unknown option 'region' in [ecs] ignored (did you mean 'regions'?)"
+        );
+        assert!(!s.warnings[1].contains("did you mean"), "{}", s.warnings[1]);
+    }
+
+    #[test]
+    fn a_secret_missing_its_equals_sign_is_not_quoted() {
+        let s = settings("[credentials]\nalicloud_secret_key abc:def\n").unwrap();
+        assert!(!s.warnings[0].contains("abc"), "{}", s.warnings[0]);
+        assert!(
+            s.warnings[0].contains("'alicloud_secret_key …'"),
+            "{}",
+            s.warnings[0]
+        );
+    }
+
+    #[test]
+    fn endpoint_env_beats_ini_and_cache_path_expands() {
+        let mut env = Env::default();
+        env.0
+            .insert("ALICLOUD_ECS_ENDPOINT".into(), "http://127.0.0.1:9/".into());
+        env.0.insert("HOME".into(), "/home/op".into());
+        env.0.insert("X".into(), "y".into());
+        let ini = Ini::parse(
+            Path::new("a.ini"),
+            "[ecs]\necs_endpoint = ecs.example.com\n",
+        )
+        .unwrap();
+        let s = Settings::from_ini(Some(&ini), &env).unwrap();
+        assert_eq!(s.ecs_endpoint.as_deref(), Some("http://127.0.0.1:9"));
+        let ini = Ini::parse(Path::new("a.ini"), "[ecs]\ncache_path = ~/c/$X\n").unwrap();
+        let s = Settings::from_ini(Some(&ini), &env).unwrap();
+        assert_eq!(s.cache_path, PathBuf::from("/home/op/c/y"));
+    }
+}

@@ -1,0 +1,424 @@
+//! The value parsers of the configuration, shared by every file format: the ini reader uses them
+//! today, and another format only needs a reader of its own. They take text and return a value
+//! or a message (the reader adds file, line and option), and each is a fuzz target
+//! (`tests/fuzz`, seeds in `fixtures/fuzz/<target>/`, replayed by the tests below).
+
+use std::path::PathBuf;
+
+use regex::Regex;
+
+use crate::settings::env::Env;
+
+/// `assume_role = {role_arn: ..., session_name: ..., session_expiration: ..., policy: ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub session_name: String,
+    pub session_expiration: u32,
+    pub policy: Option<String>,
+}
+
+/// The states `instance_states` may name.
+pub const STATES: &[&str] = &["pending", "running", "starting", "stopping", "stopped"];
+
+/// `instance_states`: each a known state, any case; returned lower-case.
+pub fn parse_states(states: &[String]) -> Result<Vec<String>, String> {
+    states
+        .iter()
+        .map(|s| {
+            let lower = s.to_lowercase();
+            if STATES.contains(&lower.as_str()) {
+                Ok(lower)
+            } else {
+                Err(format!(
+                    "unknown instance state '{s}' (use {})",
+                    STATES.join(", ")
+                ))
+            }
+        })
+        .collect()
+}
+
+/// `pattern_include` / `pattern_exclude`: anchored at the start only, as Python's `re.match`.
+pub fn parse_pattern(v: &str) -> Result<Regex, String> {
+    Regex::new(&format!("^(?:{v})")).map_err(|e| {
+        let detail = e
+            .to_string()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        format!("bad regular expression '{v}': {detail}")
+    })
+}
+
+/// `instance_filters` keys and their DescribeInstances parameters; `true` = list-valued.
+const FILTERS: &[(&str, &str, bool)] = &[
+    ("instance_type", "InstanceType", false),
+    ("vpc_id", "VpcId", false),
+    ("vswitch_id", "VSwitchId", false),
+    ("zone_id", "ZoneId", false),
+    ("status", "Status", false),
+    ("instance_name", "InstanceName", false),
+    ("image_id", "ImageId", false),
+    ("security_group_id", "SecurityGroupId", false),
+    ("instance_ids", "InstanceIds", true),
+    ("resource_group_id", "ResourceGroupId", false),
+    ("key_pair_name", "KeyPairName", false),
+    ("instance_charge_type", "InstanceChargeType", false),
+    ("internet_charge_type", "InternetChargeType", false),
+    ("instance_network_type", "InstanceNetworkType", false),
+    ("private_ip_addresses", "PrivateIpAddresses", true),
+    ("public_ip_addresses", "PublicIpAddresses", true),
+    ("eip_addresses", "EipAddresses", true),
+];
+
+/// `eip_address` and `inner_ip_address` are the Python script's names for the two addresses.
+pub fn destination_alias(name: &str) -> &str {
+    match name {
+        "eip_address" => "public_ip_address",
+        "inner_ip_address" => "private_ip_address",
+        other => other,
+    }
+}
+
+/// An endpoint as a base URL: `https://` unless a scheme is given, no trailing `/`.
+pub fn with_scheme(endpoint: &str) -> String {
+    let e = endpoint.trim().trim_end_matches('/');
+    if e.starts_with("http://") || e.starts_with("https://") {
+        e.to_string()
+    } else {
+        format!("https://{e}")
+    }
+}
+
+/// A comma list (newlines of continued values count as commas), items unquoted, empty ones
+/// dropped.
+pub fn split_list(v: &str) -> Vec<String> {
+    v.split([',', '\n'])
+        .map(|s| unquote(s.trim()).to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// YAML quoting, as `yaml.safe_load` would strip it.
+pub fn unquote(v: &str) -> &str {
+    let v = v.trim();
+    for q in ['"', '\''] {
+        if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) {
+            return &v[1..v.len() - 1];
+        }
+    }
+    v
+}
+
+/// YAML 1.1 booleans as the Python script read them, plus 1/0.
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" | "y" => Some(true),
+        "false" | "no" | "off" | "0" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+/// `key=value` pairs, comma-separated, into DescribeInstances parameters.
+pub fn parse_instance_filters(raw: &str) -> Result<Vec<(String, String)>, String> {
+    let mut params: Vec<(String, String)> = Vec::new();
+    let mut tags = 0;
+    for item in raw
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let (key, value) = match item.split_once('=') {
+            Some((k, v)) => (k.trim(), Some(v.trim())),
+            None => (item, None),
+        };
+        if let Some(tag_key) = key.strip_prefix("tag:").map(str::trim) {
+            if tag_key.is_empty() {
+                return Err(format!(
+                    "'{item}': tag filter without a key (use tag:KEY=VALUE)"
+                ));
+            }
+            tags += 1;
+            if tags > 20 {
+                return Err("at most 20 tag filters".into());
+            }
+            params.push((format!("Tag.{tags}.Key"), tag_key.to_string()));
+            if let Some(v) = value {
+                params.push((format!("Tag.{tags}.Value"), v.to_string()));
+            }
+            continue;
+        }
+        let Some(&(_, api, is_list)) = FILTERS.iter().find(|(k, _, _)| *k == key) else {
+            let nearest = FILTERS
+                .iter()
+                .map(|(k, _, _)| (strsim::levenshtein(k, key), *k))
+                .min()
+                .map(|(_, k)| format!("; did you mean '{k}'?"))
+                .unwrap_or_default();
+            return Err(format!(
+                "unknown filter key '{key}' (keys are snake_case DescribeInstances parameters, or tag:KEY{nearest})"
+            ));
+        };
+        let Some(value) = value.filter(|v| !v.is_empty()) else {
+            return Err(format!("filter '{key}' needs a value ({key}=VALUE)"));
+        };
+        if params.iter().any(|(p, _)| p == api) {
+            return Err(format!(
+                "filter '{key}' given twice (list-valued keys take a;b)"
+            ));
+        }
+        let value = if is_list {
+            let items: Vec<&str> = value
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            if items.is_empty() {
+                return Err(format!(
+                    "filter '{key}' needs at least one value ({key}=a;b)"
+                ));
+            }
+            serde_json::to_string(&items).expect("strings serialize")
+        } else {
+            value.to_string()
+        };
+        params.push((api.to_string(), value));
+    }
+    Ok(params)
+}
+
+/// A YAML flow mapping of plain or quoted scalars: `{role_arn: acs:ram::1:role/x, policy: "..."}`.
+pub fn parse_assume_role(raw: &str) -> Result<AssumeRole, String> {
+    let body = raw
+        .trim()
+        .strip_prefix('{')
+        .and_then(|s| s.strip_suffix('}'))
+        .ok_or(
+            "expected a mapping like {role_arn: acs:ram::123:role/name, session_name: ansible}",
+        )?;
+    let mut items = Vec::new();
+    let (mut cur, mut quote, mut depth) = (String::new(), None::<char>, 0i32);
+    for c in body.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                cur.push(c)
+            }
+            (Some(_), c) => cur.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                cur.push(c)
+            }
+            (None, '{' | '[') => {
+                depth += 1;
+                cur.push(c)
+            }
+            (None, '}' | ']') => {
+                depth -= 1;
+                cur.push(c)
+            }
+            (None, ',') if depth == 0 => items.push(std::mem::take(&mut cur)),
+            (None, c) => cur.push(c),
+        }
+    }
+    if quote.is_some() {
+        return Err("unterminated quote".into());
+    }
+    items.push(cur);
+    let mut role = AssumeRole {
+        session_expiration: 3600,
+        ..Default::default()
+    };
+    for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        // In a flow mapping the separator is ': ' (the ARN's own colons have no space after them).
+        let (k, v) = item
+            .split_once(": ")
+            .or_else(|| item.strip_suffix(':').map(|k| (k, "")))
+            .ok_or_else(|| format!("'{item}' is not 'key: value'"))?;
+        let v = unquote(v).to_string();
+        match k.trim() {
+            "role_arn" => role.role_arn = v,
+            "session_name" => role.session_name = v,
+            "session_expiration" => {
+                role.session_expiration = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (900..=43200).contains(n))
+                    .ok_or_else(|| format!("session_expiration '{v}' must be 900..43200 seconds"))?
+            }
+            "policy" => role.policy = Some(v).filter(|p| !p.is_empty()),
+            other => {
+                return Err(format!(
+                    "unknown key '{other}' (role_arn, session_name, session_expiration, policy)"
+                ))
+            }
+        }
+    }
+    if role.role_arn.is_empty() {
+        return Err("role_arn is missing".into());
+    }
+    Ok(role)
+}
+
+/// `~` and `$VAR` / `${VAR}` expansion, as Python's expanduser(expandvars()) did.
+pub fn expand_path(p: &str, env: &Env) -> PathBuf {
+    let mut out = String::new();
+    let mut rest = p;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        let (name, tail) = if let Some(b) = after.strip_prefix('{') {
+            match b.find('}') {
+                Some(end) => (&b[..end], &b[end + 1..]),
+                None => ("", after),
+            }
+        } else {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        };
+        match env.0.get(name).filter(|_| !name.is_empty()) {
+            Some(v) => out.push_str(v),
+            None => out.push_str(&rest[pos..rest.len() - tail.len()]),
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    match (out.strip_prefix('~'), env.home()) {
+        (Some(tail), Some(home)) if tail.is_empty() || tail.starts_with('/') => {
+            home.join(tail.trim_start_matches('/'))
+        }
+        _ => PathBuf::from(out),
+    }
+}
+
+#[cfg(test)]
+mod checks;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_become_api_parameters() {
+        let f = parse_instance_filters(
+            "instance_type=ecs.g6.large, tag:env=prod, tag:role, instance_ids=i-1;i-2, vpc_id = vpc-1",
+        )
+        .unwrap();
+        let want: Vec<(String, String)> = [
+            ("InstanceType", "ecs.g6.large"),
+            ("Tag.1.Key", "env"),
+            ("Tag.1.Value", "prod"),
+            ("Tag.2.Key", "role"),
+            ("InstanceIds", "[\"i-1\",\"i-2\"]"),
+            ("VpcId", "vpc-1"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        assert_eq!(f, want);
+        assert!(parse_instance_filters("zone_id=a,zone_id=b").is_err());
+        assert!(parse_instance_filters("eip_addresses=;").is_err());
+        assert_eq!(parse_instance_filters("tag: x=1").unwrap()[0].1, "x");
+        assert!(parse_instance_filters("zone_id").is_err());
+    }
+
+    #[test]
+    fn assume_role_flow_mapping() {
+        let r = parse_assume_role(
+            "{role_arn: acs:ram::123:role/x, session_name: s, session_expiration: 900, policy: \"{\\\"Version\\\": \\\"1\\\", \\\"a\\\": [1,2]}\"}",
+        )
+        .unwrap();
+        assert_eq!(r.role_arn, "acs:ram::123:role/x");
+        assert_eq!(r.session_name, "s");
+        assert_eq!(r.session_expiration, 900);
+        assert!(r.policy.unwrap().contains("[1,2]"));
+        assert!(parse_assume_role("{session_name: s}").is_err());
+        assert!(parse_assume_role("role_arn").is_err());
+    }
+
+    #[test]
+    fn paths_expand_home_and_known_variables_only() {
+        let env = Env([("HOME", "/home/op"), ("X", "y")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect());
+        assert_eq!(
+            expand_path("~/c/$X/${X}z/$NOPE", &env),
+            PathBuf::from("/home/op/c/y/yz/$NOPE")
+        );
+        assert_eq!(expand_path("~bob/x", &env), PathBuf::from("~bob/x"));
+        assert_eq!(expand_path("a/${X", &env), PathBuf::from("a/${X"));
+    }
+
+    #[test]
+    fn scalars_lists_states_and_patterns() {
+        assert_eq!(parse_bool(" Yes "), Some(true));
+        assert_eq!(parse_bool("OFF"), Some(false));
+        assert_eq!(parse_bool("maybe"), None);
+        assert_eq!(
+            split_list("a, 'b c' ,\n\"d\",,"),
+            vec!["a".to_string(), "b c".into(), "d".into()]
+        );
+        assert_eq!(
+            parse_states(&["Running".into(), "stopped".into()]).unwrap(),
+            vec!["running", "stopped"]
+        );
+        let e = parse_states(&["sleeping".into()]).unwrap_err();
+        assert!(
+            e.starts_with("unknown instance state 'sleeping' (use pending,"),
+            "{e}"
+        );
+        assert!(parse_pattern("web").unwrap().is_match("web-1"));
+        assert!(!parse_pattern("web").unwrap().is_match("a-web"));
+        let e = parse_pattern("web[").unwrap_err();
+        assert!(e.starts_with("bad regular expression 'web[': "), "{e}");
+        assert_eq!(with_scheme("ecs.example.com/"), "https://ecs.example.com");
+        assert_eq!(with_scheme(" http://127.0.0.1:9/ "), "http://127.0.0.1:9");
+    }
+
+    /// Every kept input of fuzz target `target`, at least one, through its check; at least one
+    /// input must be accepted, or the corpus tests only the error paths.
+    fn replay(target: &str, check: impl Fn(&[u8]) -> bool + std::panic::RefUnwindSafe) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/fuzz")
+            .join(target);
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+            .map(|e| e.expect("directory entry").path())
+            .filter(|p| p.is_file())
+            .collect();
+        paths.sort();
+        assert!(!paths.is_empty(), "no kept inputs in {}", dir.display());
+        let (mut accepted, mut failed) = (0, Vec::new());
+        for path in &paths {
+            let bytes = std::fs::read(path).expect("readable input");
+            match std::panic::catch_unwind(|| check(&bytes)) {
+                Ok(true) => accepted += 1,
+                Ok(false) => {}
+                Err(_) => failed.push(path.display().to_string()),
+            }
+        }
+        assert!(failed.is_empty(), "{target}: failing inputs {failed:#?}");
+        assert!(accepted > 0, "{target}: no kept input gets past the parser");
+    }
+
+    #[test]
+    fn fuzz_inputs_assume_role() {
+        replay("assume_role", checks::assume_role);
+    }
+
+    #[test]
+    fn fuzz_inputs_expand_path() {
+        replay("expand_path", checks::expand_path);
+    }
+
+    #[test]
+    fn fuzz_inputs_scalars() {
+        replay("scalars", checks::scalars);
+    }
+}

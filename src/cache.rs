@@ -1,5 +1,5 @@
-//! The inventory cache (SPEC §7): one file per settings fingerprint, holding the `--list` output,
-//! an index of each host's hostvars, and a checksum.
+//! The inventory cache (docs/DESIGN.md, "Cache"): one file per settings fingerprint, holding the
+//! `--list` output, an index of each host's hostvars, and a checksum.
 //!
 //! Layout: a fixed-width header line, the JSON exactly as printed, then the index: host names in
 //! byte order each followed by the offset and length (u64 LE) of its hostvars in the JSON, a

@@ -1,4 +1,4 @@
-//! The signed RPC client (SPEC §4) with the retry policy of SPEC §5.
+//! The signed RPC client and its retry policy (docs/DESIGN.md, "The API client").
 //!
 //! Requests are POSTed as forms, so neither the signature nor a security token ever appears in a
 //! URL, where proxies and error messages would show it.

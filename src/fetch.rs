@@ -1,4 +1,4 @@
-//! Lists every instance of every region concurrently (SPEC §5).
+//! Lists every instance of every region concurrently (docs/DESIGN.md, "Fetching").
 //!
 //! Page 1 of every region goes out at once; as soon as a region's page 1 answers, its remaining
 //! pages follow (known from `TotalCount`), so a region with 50 pages does not wait for the slowest

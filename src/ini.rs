@@ -1,8 +1,8 @@
 //! A small ini reader with line numbers, following Python's ConfigParser as `alicloud.py` used it.
 //!
-//! rust-ini would parse the files but cannot say on which line an option stands, and the SPEC
-//! requires every bad value to be reported as `file:line`. The format is small enough that
-//! owning the reader is cheaper than working around that.
+//! rust-ini would parse the files but cannot say on which line an option stands, and every bad
+//! value must be reported as `file:line` (docs/DESIGN.md, "Errors and diagnostics"). The format
+//! is small enough that owning the reader is cheaper than working around that.
 //!
 //! ConfigParser rules kept: `key = value` or `key: value`, names lower-cased, values trimmed,
 //! full-line comments with `#` or `;`, indented lines continue the previous value, an option

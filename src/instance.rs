@@ -1,6 +1,6 @@
 //! One ECS instance, as the inventory needs it: the few typed fields that grouping and naming
-//! read, and its hostvars (SPEC §6.4) already serialized. Serializing at once keeps a 100,000
-//! instance run from holding every API object as a JSON tree until the end.
+//! read, and its hostvars (docs/DESIGN.md, "Hostvars") already serialized. Serializing at once
+//! keeps a 100,000 instance run from holding every API object as a JSON tree until the end.
 
 use serde_json::{Map, Value};
 
@@ -160,7 +160,7 @@ fn convert(value: Value) -> Value {
     }
 }
 
-/// An API value deserialized with its keys converted on the way in, as [`convert`] would
+/// An API value deserialized with its keys converted on the way in, as `convert` would
 /// leave it: one tree is built instead of a raw tree and then a converted copy, which roughly
 /// halves the allocations of decoding a page.
 pub struct Converted(pub Value);

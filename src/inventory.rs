@@ -1,4 +1,5 @@
-//! From instances to Ansible's inventory (SPEC §6.2–6.3): hostnames, groups and nesting.
+//! From instances to Ansible's inventory (docs/DESIGN.md, "Groups and names"): hostnames, groups
+//! and nesting.
 //!
 //! Hosts are sorted by name and groups refer to them by index, so a 100,000-host inventory does
 //! not copy every name into every group it belongs to.
@@ -48,7 +49,7 @@ impl Inventory {
     }
 }
 
-/// The sanitizing rules of SPEC §6.2.
+/// The sanitizing rules of docs/DESIGN.md, "Groups and names".
 #[derive(Debug, Clone, Copy)]
 pub struct Namer {
     pub replace_dash: bool,
@@ -111,7 +112,7 @@ impl Namer {
 /// One group an instance belongs to.
 struct Membership {
     group: String,
-    /// The parent under nested_groups (SPEC §6.3).
+    /// The parent under nested_groups (docs/DESIGN.md, "Groups and names").
     parent: Option<String>,
     /// False for a tag key group that only exists as the parent of its value groups.
     holds_host: bool,

@@ -1,9 +1,15 @@
 //! alicloud_inventory: the Ansible dynamic inventory for Alibaba Cloud ECS.
 //!
 //! The modules follow the data flow: arguments ([`cli`]) → settings ([`settings`], read by
-//! [`ini`]) → credentials ([`credentials`]) → signed client ([`client`], [`sign`], [`limiter`])
-//! → instances ([`fetch`], [`instance`]) → inventory ([`inventory`]) → cache ([`cache`]) →
-//! output ([`output`]). [`run`] wires them together for the binary.
+//! [`ini`]) → credentials ([`credentials`], which yield [`keys`]) → signed client ([`client`],
+//! [`sign`], [`limiter`], [`http`]) → instances ([`fetch`], [`instance`]) → inventory
+//! ([`inventory`]) → cache ([`cache`]) → output ([`output`]). [`run`] wires them together for
+//! the binary. Beside the flow: [`error`] and [`exit_codes`] (what a failure prints and returns),
+//! [`codes`] (what the service's error codes mean) and [`diag`] (stderr).
+//!
+//! No module imports one that imports it back: the keys the client signs with are a leaf of
+//! their own, so the credential chain can use the client (for STS) without the client knowing
+//! the chain.
 
 pub mod cache;
 pub mod cli;

@@ -1,6 +1,6 @@
-//! Writes the inventory as Ansible's script-inventory JSON (SPEC §6.1): keys and lists sorted,
-//! compact, byte-identical for the same account. It is streamed, never built as one string, and
-//! reports where each host's hostvars landed so the cache can index them.
+//! Writes the inventory as Ansible's script-inventory JSON (docs/DESIGN.md, "Command line"): keys
+//! and lists sorted, compact, byte-identical for the same account. It is streamed, never built as
+//! one string, and reports where each host's hostvars landed so the cache can index them.
 
 use std::io::{self, Write};
 

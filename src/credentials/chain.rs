@@ -20,7 +20,7 @@ const ENV_PROFILE: &[&str] = &["ALICLOUD_PROFILE", "ALIBABA_CLOUD_PROFILE"];
 const ENV_PROFILE_FILE: &[&str] = &["ALICLOUD_SHARED_CREDENTIALS_FILE"];
 const ENV_ECS_ROLE: &[&str] = &["ALICLOUD_ECS_ROLE_NAME", "ALIBABA_CLOUD_ECS_METADATA"];
 
-/// Walks the chain of SPEC §3 and returns the first source that is configured, with the role
+/// Walks the chain (docs/DESIGN.md, "Credentials") and returns the first source that is configured, with the role
 /// to assume (if any) on top. No network: see [`Plan::resolve`].
 ///
 /// The order:

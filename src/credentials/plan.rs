@@ -1,4 +1,5 @@
-//! The chain's answer: which credentials a run will use, and how to turn that into keys.
+//! The chain's answer: which credentials a run will use, and how to turn that into keys. Apart
+//! from the chain, because a profile yields a plan too and must not import the chain.
 
 use crate::credentials::metadata::EcsRole;
 use crate::credentials::sts::RoleToAssume;

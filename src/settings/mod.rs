@@ -1,5 +1,6 @@
-//! The resolved settings: `alicloud.ini` (SPEC §3) read with the Python script's value rules,
-//! plus the environment's endpoint overrides. Everything downstream takes a `Settings`.
+//! The resolved settings: `alicloud.ini` (docs/DESIGN.md, "Configuration") read with the Python
+//! script's value rules, plus the environment's endpoint overrides. Everything downstream takes a
+//! `Settings`.
 //!
 //! A file format is only a reader ([`Options`]); what the options mean, their defaults and
 //! their checks are here, once for every format, and the value parsers are in [`values`].
@@ -103,7 +104,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Finds the ini (SPEC §3 search order), reads it and applies the environment.
+    /// Finds the ini (in the search order of docs/DESIGN.md, "Configuration"), reads it and applies the environment.
     pub fn load(config: Option<&Path>, env: &Env) -> Result<Settings> {
         let ini = match find_ini(config, env)? {
             Some(path) => Some(Ini::read(&path)?),
@@ -279,7 +280,7 @@ impl Settings {
     }
 }
 
-/// The file search order of SPEC §3; `Ok(None)` = built-in defaults.
+/// The file search order of docs/DESIGN.md, "Configuration"; `Ok(None)` = built-in defaults.
 fn find_ini(config: Option<&Path>, env: &Env) -> Result<Option<PathBuf>> {
     let explicit = config.map(Path::to_path_buf).or_else(|| {
         env.first(&["ALICLOUD_INI_PATH"])

@@ -1,6 +1,9 @@
 //! One ECS instance, as the inventory needs it: the few typed fields that grouping and naming
-//! read, and its hostvars (docs/DESIGN.md, "Hostvars") already serialized. Serializing at once
-//! keeps a 100,000 instance run from holding every API object as a JSON tree until the end.
+//! read, and its hostvars already serialized. Serializing at once keeps a 100,000 instance run
+//! from holding every API object as a JSON tree until the end.
+//!
+//! The hostvars follow footmark 1.26.0 (the library behind the Python alicloud.py), field by
+//! field, so playbooks written against the script keep working: see docs/HOSTVARS.md.
 
 use serde_json::{Map, Value};
 
@@ -142,19 +145,16 @@ pub fn snake_case(name: &str) -> String {
     out
 }
 
-/// Converts keys recursively; a wrapper object whose only member is a list becomes the list.
+/// Converts keys recursively, as footmark's `parse_value` does. Wrapper objects such as
+/// `{"IpAddress": [...]}` stay objects: footmark unwraps only a few top-level fields, one by one
+/// (see [`Instance::from_converted`]).
 fn convert(value: Value) -> Value {
     match value {
-        Value::Object(map) => {
-            if map.len() == 1 && map.values().next().is_some_and(Value::is_array) {
-                return convert(map.into_iter().next().expect("one member").1);
-            }
-            Value::Object(
-                map.into_iter()
-                    .map(|(k, v)| (snake_case(&k), convert(v)))
-                    .collect(),
-            )
-        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (snake_case(&k), convert(v)))
+                .collect(),
+        ),
         Value::Array(items) => Value::Array(items.into_iter().map(convert).collect()),
         other => other,
     }
@@ -219,9 +219,6 @@ impl<'de> serde::de::Visitor<'de> for ConvertVisitor {
             let Converted(v) = map.next_value()?;
             out.insert(k, v);
         }
-        if out.len() == 1 && out.values().next().is_some_and(Value::is_array) {
-            return Ok(out.into_iter().next().expect("one member").1);
-        }
         Ok(Value::Object(out))
     }
 }
@@ -245,24 +242,37 @@ impl<'de> serde::Deserialize<'de> for SnakeKey {
     }
 }
 
-/// The non-empty strings of a (converted, so unwrapped) list such as `["1.2.3.4"]`.
-fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default()
+/// Python's truth value of a JSON value: footmark tests its fields with `if value:`.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(m) => !m.is_empty(),
+    }
 }
 
-fn first_non_empty(candidates: impl IntoIterator<Item = String>) -> String {
-    candidates
-        .into_iter()
-        .find(|s| !s.is_empty())
-        .unwrap_or_default()
+/// footmark's rewrite of `public_ip_address` and `inner_ip_address`: `{"ip_address": [...]}`
+/// becomes its first element, or "" for an empty list; any other value stays.
+fn first_address(v: Value) -> Value {
+    match v {
+        Value::Object(mut m) => match m.remove("ip_address") {
+            Some(Value::Array(a)) => a.into_iter().next().unwrap_or_else(|| Value::from("")),
+            _ => Value::from(""),
+        },
+        other => other,
+    }
+}
+
+/// `v[key]` when `v` is an object.
+fn member<'a>(v: Option<&'a Value>, key: &str) -> Option<&'a Value> {
+    v.and_then(|v| v.get(key))
+}
+
+fn text_of(v: Option<&Value>) -> String {
+    v.and_then(Value::as_str).unwrap_or("").to_string()
 }
 
 /// A hostvar as a plain string: strings as they are, numbers and booleans printed, lists by
@@ -277,6 +287,44 @@ fn as_text(v: Option<&Value>) -> String {
     }
 }
 
+/// What the Python script's `getattr(instance, name)` read for `hostname_variable` and
+/// `destination_variable`: footmark's aliases first, then the hostvar of that name.
+fn attr<'a>(vars: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    let name = match name {
+        "name" => "instance_name",
+        "subnet_id" => "vswitch_id",
+        "key_name" | "keypair" | "key_pair" => "key_pair_name",
+        other => other,
+    };
+    vars.get(name)
+}
+
+/// The tags as footmark reads them: entries without a key are skipped, and of two entries with
+/// one key the last value wins (a Python dict), in the place of the first.
+fn tags_of(v: Option<&Value>) -> (Vec<(String, String)>, Map<String, Value>) {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut map = Map::new();
+    let list = member(v, "tag").and_then(Value::as_array);
+    for t in list.into_iter().flatten() {
+        let Some(k) = t
+            .get("tag_key")
+            .and_then(Value::as_str)
+            .filter(|k| !k.is_empty())
+        else {
+            continue;
+        };
+        // footmark: `tag.get('tag_value', None)`.
+        let value = t.get("tag_value").cloned().unwrap_or(Value::Null);
+        let text = value.as_str().unwrap_or("").to_string();
+        match pairs.iter_mut().find(|(pk, _)| pk == k) {
+            Some(p) => p.1 = text,
+            None => pairs.push((k.to_string(), text)),
+        }
+        map.insert(k.to_string(), value);
+    }
+    (pairs, map)
+}
+
 impl Instance {
     /// Builds an instance from one raw `Instances.Instance[]` object of DescribeInstances.
     pub fn from_api(raw: Value, opts: &HostvarOptions) -> Result<Instance, String> {
@@ -284,78 +332,104 @@ impl Instance {
     }
 
     /// Builds an instance from an object whose keys are already converted (see [`Converted`]).
+    ///
+    /// Every API field is a hostvar under its converted name, as footmark parsed it (wrappers
+    /// kept), except the values footmark's `Instance` rewrites: `status` lower-case,
+    /// `public_ip_address` and `inner_ip_address` strings, `network_interfaces` the list inside
+    /// its wrapper. On top come the keys footmark's `read()` adds (`id`, `availability_zone`,
+    /// `private_ip_address`, `eip`, `gpu`, `vpc_id`, `vswitch_id`) and ours (`region`, `state`,
+    /// `security_group_ids` as a list, `ecs_tags`, `ansible_host`, `ansible_ssh_host`). The
+    /// fields `read()` leaves out or renames stay too, so nothing the API says is lost.
     pub fn from_converted(value: Value, opts: &HostvarOptions) -> Result<Instance, String> {
-        let Value::Object(fields) = value else {
+        let Value::Object(mut vars) = value else {
             return Err("an instance that is not a JSON object".into());
         };
-        let text = |k: &str| {
-            fields
-                .get(k)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-        let id = text("instance_id");
+        let id = text_of(vars.get("instance_id"));
         if id.is_empty() {
             return Err("an instance without InstanceId".into());
         }
-        let tags: Vec<(String, String)> = fields
-            .get("tags")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|t| {
-                        let k = t.get("tag_key")?.as_str()?;
-                        let v = t.get("tag_value").and_then(Value::as_str).unwrap_or("");
-                        Some((k.to_string(), v.to_string()))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let vpc = fields.get("vpc_attributes");
-        let vpc_text = |k: &str| {
-            vpc.and_then(|v| v.get(k))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-        let private_ip = first_non_empty(
-            strings(vpc.and_then(|v| v.get("private_ip_address")))
-                .into_iter()
-                .chain(strings(fields.get("inner_ip_address"))),
-        );
-        let eip = fields.get("eip_address");
-        let eip_text = |k: &str| {
-            eip.and_then(|v| v.get(k))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-        let public_ip = first_non_empty(
-            strings(fields.get("public_ip_address"))
-                .into_iter()
-                .chain([eip_text("ip_address")]),
-        );
-        let eip_map = Value::Object(Map::from_iter(
-            ["allocation_id", "internet_charge_type", "ip_address"]
-                .map(|k| (k.to_string(), Value::from(eip_text(k)))),
-        ));
-        let gpu_amount = fields.get("gpuamount").cloned().unwrap_or(Value::from(0));
-        let gpu_spec = text("gpuspec");
 
+        // The values footmark's Instance.__setattr__ rewrites.
+        if let Some(Value::String(s)) = vars.get_mut("status") {
+            *s = s.to_lowercase();
+        }
+        let inner = vars.remove("inner_ip_address").map(first_address);
+        let mut public = vars
+            .remove("public_ip_address")
+            .map(first_address)
+            .unwrap_or_else(|| Value::from(""));
+        // footmark falls back to the EIP only when EipAddress came before PublicIpAddress in
+        // the answer; we always do.
+        if !truthy(&public) {
+            if let Some(ip) = member(vars.get("eip_address"), "ip_address").filter(|v| truthy(v)) {
+                public = ip.clone();
+            }
+        }
+        let nics = match vars.remove("network_interfaces") {
+            Some(Value::Object(mut m)) => m
+                .remove("network_interface")
+                .filter(Value::is_array)
+                .unwrap_or_else(|| Value::Array(Vec::new())),
+            Some(list @ Value::Array(_)) => list,
+            _ => Value::Array(Vec::new()),
+        };
+
+        // What read() derives.
+        let vpc = vars.get("vpc_attributes");
+        let private = member(member(vpc, "private_ip_address"), "ip_address")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .cloned()
+            .or_else(|| inner.clone())
+            .unwrap_or_else(|| Value::from(""));
+        let vpc_id = member(vpc, "vpc_id").cloned().unwrap_or_else(|| "".into());
+        let vswitch_id = member(vpc, "vswitch_id")
+            .cloned()
+            .unwrap_or_else(|| "".into());
+        let zone = vars.get("zone_id").cloned().unwrap_or_else(|| "".into());
+        let eip = vars.get("eip_address").cloned().unwrap_or_else(|| {
+            Value::Object(Map::from_iter(
+                ["allocation_id", "internet_charge_type", "ip_address"]
+                    .map(|k| (k.to_string(), Value::from(""))),
+            ))
+        });
+        let gpu_spec = vars.get("gpuspec").cloned().unwrap_or_else(|| "".into());
+        let gpu = Value::Object(Map::from_iter([
+            (
+                "amount".to_string(),
+                vars.get("gpuamount").cloned().unwrap_or_else(|| 0.into()),
+            ),
+            // footmark never fills `spec` (it is always ""); we give GPUSpec in both.
+            ("spec".to_string(), gpu_spec.clone()),
+            ("specification".to_string(), gpu_spec),
+        ]));
+        let (tags, tag_map) = tags_of(vars.get("tags"));
+        let security_groups: Vec<String> =
+            member(vars.get("security_group_ids"), "security_group_id")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default();
+
+        let text = |k: &str| text_of(vars.get(k));
         let mut inst = Instance {
             region: text("region_id"),
-            zone: text("zone_id"),
-            state: text("status").to_lowercase(),
+            zone: zone.as_str().unwrap_or("").to_string(),
+            state: text("status"),
             image_id: text("image_id"),
             instance_type: text("instance_type"),
-            vpc_id: vpc_text("vpc_id"),
-            vswitch_id: vpc_text("vswitch_id"),
+            vpc_id: vpc_id.as_str().unwrap_or("").to_string(),
+            vswitch_id: vswitch_id.as_str().unwrap_or("").to_string(),
             os_type: text("ostype"),
             key_pair: text("key_pair_name"),
             resource_group: text("resource_group_id"),
             charge_type: text("instance_charge_type"),
-            security_groups: strings(fields.get("security_group_ids")),
+            security_groups,
             tags,
             id,
             address: String::new(),
@@ -363,8 +437,7 @@ impl Instance {
             hostvars: Box::from(""),
         };
 
-        // Every API field stays where it is; reserved names move to an `ecs_` prefix.
-        let mut vars = fields;
+        // No hostvar may carry one of Ansible's reserved names: such a field moves to `ecs_`.
         let reserved: Vec<String> = vars
             .keys()
             .filter(|k| RESERVED.contains(&k.as_str()))
@@ -375,32 +448,22 @@ impl Instance {
                 vars.insert(format!("ecs_{k}"), v);
             }
         }
-        // The Python script's keys win over converted fields of the same name.
-        let tag_map: Map<String, Value> = inst
-            .tags
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
-            .collect();
         let mut put = |k: &str, v: Value| {
             vars.insert(k.to_string(), v);
         };
         put("id", Value::from(inst.id.as_str()));
         put("state", Value::from(inst.state.as_str()));
-        put("availability_zone", Value::from(inst.zone.as_str()));
+        put("availability_zone", zone);
         put("region", Value::from(inst.region.as_str()));
-        put("private_ip_address", Value::from(private_ip));
-        put("public_ip_address", Value::from(public_ip));
-        put("eip", eip_map);
-        put(
-            "gpu",
-            Value::Object(Map::from_iter([
-                ("amount".to_string(), gpu_amount),
-                ("spec".to_string(), Value::from(gpu_spec.as_str())),
-                ("specification".to_string(), Value::from(gpu_spec)),
-            ])),
-        );
-        put("vpc_id", Value::from(inst.vpc_id.as_str()));
-        put("vswitch_id", Value::from(inst.vswitch_id.as_str()));
+        put("private_ip_address", private);
+        put("public_ip_address", public);
+        if let Some(inner) = inner {
+            put("inner_ip_address", inner);
+        }
+        put("eip", eip);
+        put("gpu", gpu);
+        put("vpc_id", vpc_id);
+        put("vswitch_id", vswitch_id);
         put(
             "security_group_ids",
             Value::from(
@@ -410,13 +473,11 @@ impl Instance {
                     .collect::<Vec<_>>(),
             ),
         );
-        if !vars.get("network_interfaces").is_some_and(Value::is_array) {
-            vars.insert("network_interfaces".into(), Value::Array(Vec::new()));
-        }
+        put("network_interfaces", nics);
         if opts.legacy_tags_hostvar {
-            vars.insert("tags".into(), Value::Object(tag_map.clone()));
+            put("tags", Value::Object(tag_map.clone()));
         }
-        vars.insert("ecs_tags".into(), Value::Object(tag_map));
+        put("ecs_tags", Value::Object(tag_map));
 
         inst.address = inst.destination(&vars, opts);
         inst.hostname_source = inst.hostname_value(&vars, opts);
@@ -451,13 +512,15 @@ impl Instance {
             }
             return out;
         }
-        first_non_empty(
-            opts.destination_variables
-                .iter()
-                .map(|v| as_text(vars.get(v))),
-        )
+        opts.destination_variables
+            .iter()
+            .map(|v| as_text(attr(vars, v)))
+            .find(|s| !s.is_empty())
+            .unwrap_or_default()
     }
 
+    /// The raw value `hostname_variable` names; empty when there is none, and the inventory then
+    /// names the host by its address, as the Python script did.
     fn hostname_value(&self, vars: &Map<String, Value>, opts: &HostvarOptions) -> String {
         let var = opts.hostname_variable.as_str();
         if var.is_empty() {
@@ -466,7 +529,7 @@ impl Instance {
         if let Some(key) = var.strip_prefix("tag_") {
             return self.tag(key).unwrap_or("").to_string();
         }
-        as_text(vars.get(var))
+        as_text(attr(vars, var))
     }
 }
 
@@ -500,18 +563,158 @@ mod tests {
         })
     }
 
+    /// Every key of the API's Instance, nested included (ECS SDK 7.11.8), and the name footmark
+    /// 1.26.0's `convert_name` gives it.
     #[test]
-    fn snake_case_matches_the_python_library() {
+    fn snake_case_matches_footmark_for_every_api_key() {
         for (a, b) in [
-            ("InstanceId", "instance_id"),
-            ("OSName", "osname"),
-            ("VSwitchId", "vswitch_id"),
-            ("GPUAmount", "gpuamount"),
-            ("IoOptimized", "io_optimized"),
-            ("InternetMaxBandwidthIn", "internet_max_bandwidth_in"),
+            ("AdditionalInfo", "additional_info"),
+            ("EnableHighDensityMode", "enable_high_density_mode"),
+            ("ManagedHostId", "managed_host_id"),
+            ("NodeSerialNumber", "node_serial_number"),
+            ("AutoReleaseTime", "auto_release_time"),
+            ("ClockOptions", "clock_options"),
+            ("PtpStatus", "ptp_status"),
+            ("ClusterId", "cluster_id"),
+            ("Cpu", "cpu"),
+            ("CpuOptions", "cpu_options"),
+            ("CoreCount", "core_count"),
+            ("EnableVISST", "enable_visst"),
+            ("EnableVRDT", "enable_vrdt"),
+            ("NestedVirtualization", "nested_virtualization"),
+            ("Numa", "numa"),
+            ("ThreadsPerCore", "threads_per_core"),
+            ("TopologyType", "topology_type"),
+            ("TurboMode", "turbo_mode"),
+            ("CreationTime", "creation_time"),
+            ("CreditSpecification", "credit_specification"),
+            ("DedicatedHostAttribute", "dedicated_host_attribute"),
+            ("DedicatedHostClusterId", "dedicated_host_cluster_id"),
+            ("DedicatedHostId", "dedicated_host_id"),
+            ("DedicatedHostName", "dedicated_host_name"),
+            ("DedicatedInstanceAttribute", "dedicated_instance_attribute"),
+            ("Affinity", "affinity"),
+            ("Tenancy", "tenancy"),
+            ("DeletionProtection", "deletion_protection"),
+            ("DeploymentSetGroupNo", "deployment_set_group_no"),
+            ("DeploymentSetId", "deployment_set_id"),
+            ("Description", "description"),
+            ("DeviceAvailable", "device_available"),
+            (
+                "EcsCapacityReservationAttr",
+                "ecs_capacity_reservation_attr",
+            ),
+            ("CapacityReservationId", "capacity_reservation_id"),
+            (
+                "CapacityReservationPreference",
+                "capacity_reservation_preference",
+            ),
             ("EipAddress", "eip_address"),
+            ("AllocationId", "allocation_id"),
+            ("Bandwidth", "bandwidth"),
+            ("InternetChargeType", "internet_charge_type"),
+            ("IpAddress", "ip_address"),
+            ("IsSupportUnassociate", "is_support_unassociate"),
+            ("EnableNVS", "enable_nvs"),
+            ("ExpiredTime", "expired_time"),
+            ("GPUAmount", "gpuamount"),
+            ("GPUSpec", "gpuspec"),
+            ("HibernationOptions", "hibernation_options"),
+            ("Configured", "configured"),
+            ("HostName", "host_name"),
+            ("HpcClusterId", "hpc_cluster_id"),
+            ("ISP", "isp"),
+            ("ImageId", "image_id"),
+            ("ImageOptions", "image_options"),
+            ("CurrentOSNVMeSupported", "current_osnvme_supported"),
+            ("LoginAsNonRoot", "login_as_non_root"),
+            ("InnerIpAddress", "inner_ip_address"),
+            ("InstanceChargeType", "instance_charge_type"),
+            ("InstanceId", "instance_id"),
+            ("InstanceName", "instance_name"),
+            ("InstanceNetworkType", "instance_network_type"),
+            ("InstanceType", "instance_type"),
+            ("InstanceTypeFamily", "instance_type_family"),
+            ("InternetMaxBandwidthIn", "internet_max_bandwidth_in"),
+            ("InternetMaxBandwidthOut", "internet_max_bandwidth_out"),
+            ("IoOptimized", "io_optimized"),
+            ("KeyPairName", "key_pair_name"),
+            ("LocalStorageAmount", "local_storage_amount"),
+            ("LocalStorageCapacity", "local_storage_capacity"),
+            ("Memory", "memory"),
+            ("MetadataOptions", "metadata_options"),
+            ("HttpEndpoint", "http_endpoint"),
+            ("HttpPutResponseHopLimit", "http_put_response_hop_limit"),
+            ("HttpTokens", "http_tokens"),
+            ("InstanceMetadataTags", "instance_metadata_tags"),
+            ("NetworkInterfaces", "network_interfaces"),
+            ("NetworkInterface", "network_interface"),
+            ("Ipv4PrefixSets", "ipv4_prefix_sets"),
+            ("Ipv4PrefixSet", "ipv4_prefix_set"),
+            ("Ipv4Prefix", "ipv4_prefix"),
+            ("Ipv6PrefixSets", "ipv6_prefix_sets"),
+            ("Ipv6PrefixSet", "ipv6_prefix_set"),
+            ("Ipv6Prefix", "ipv6_prefix"),
+            ("Ipv6Sets", "ipv6_sets"),
+            ("Ipv6Set", "ipv6_set"),
+            ("Ipv6Address", "ipv6_address"),
+            ("Primary", "primary"),
+            ("MacAddress", "mac_address"),
+            ("NetworkInterfaceId", "network_interface_id"),
+            ("PrimaryIpAddress", "primary_ip_address"),
+            ("PrivateIpSets", "private_ip_sets"),
+            ("PrivateIpSet", "private_ip_set"),
+            ("PrivateDnsName", "private_dns_name"),
+            ("PrivateIpAddress", "private_ip_address"),
+            ("Type", "type"),
+            ("OSName", "osname"),
+            ("OSNameEn", "osname_en"),
+            ("OSType", "ostype"),
+            ("OperationLocks", "operation_locks"),
+            ("LockReason", "lock_reason"),
+            ("LockMsg", "lock_msg"),
+            ("PrivateDnsNameOptions", "private_dns_name_options"),
+            (
+                "EnableInstanceIdDnsAAAARecord",
+                "enable_instance_id_dns_aaaarecord",
+            ),
+            (
+                "EnableInstanceIdDnsARecord",
+                "enable_instance_id_dns_arecord",
+            ),
+            ("EnableIpDnsARecord", "enable_ip_dns_arecord"),
+            ("EnableIpDnsPtrRecord", "enable_ip_dns_ptr_record"),
+            ("HostnameType", "hostname_type"),
+            ("PublicIpAddress", "public_ip_address"),
+            ("RdmaIpAddress", "rdma_ip_address"),
+            ("Recyclable", "recyclable"),
+            ("RegionId", "region_id"),
+            ("ResourceGroupId", "resource_group_id"),
+            ("SaleCycle", "sale_cycle"),
+            ("SecurityGroupIds", "security_group_ids"),
+            ("SecurityGroupId", "security_group_id"),
+            ("SecurityOptions", "security_options"),
+            ("EnableSecureBoot", "enable_secure_boot"),
+            ("SerialNumber", "serial_number"),
+            ("SpotDuration", "spot_duration"),
+            ("SpotInterruptionBehavior", "spot_interruption_behavior"),
+            ("SpotPriceLimit", "spot_price_limit"),
+            ("SpotStrategy", "spot_strategy"),
+            ("StartTime", "start_time"),
+            ("Status", "status"),
+            ("StoppedMode", "stopped_mode"),
+            ("Tags", "tags"),
+            ("Tag", "tag"),
+            ("TagKey", "tag_key"),
+            ("TagValue", "tag_value"),
+            ("VlanId", "vlan_id"),
+            ("VpcAttributes", "vpc_attributes"),
+            ("NatIpAddress", "nat_ip_address"),
+            ("VSwitchId", "vswitch_id"),
+            ("VpcId", "vpc_id"),
+            ("ZoneId", "zone_id"),
         ] {
-            assert_eq!(snake_case(a), b);
+            assert_eq!(snake_case(a), b, "{a}");
         }
     }
 
@@ -522,7 +725,8 @@ mod tests {
         assert_eq!(direct, convert(sample()));
         assert_eq!(
             direct["vpc_attributes"]["private_ip_address"],
-            json!(["172.16.0.1"])
+            json!({"ip_address": ["172.16.0.1"]}),
+            "wrappers stay"
         );
     }
 
@@ -546,10 +750,11 @@ mod tests {
         assert_eq!(v["network_interfaces"][0]["mac_address"], "00:16");
         assert_eq!(
             v["vpc_attributes"]["private_ip_address"],
-            json!(["172.16.0.1"])
+            json!({"ip_address": ["172.16.0.1"]})
         );
+        assert_eq!(v["status"], "running", "footmark lower-cases it");
         assert_eq!(v["osname"], "CentOS");
-        assert_eq!(v["spot_strategy"], "NoSpot", "unknown fields pass through");
+        assert_eq!(v["spot_strategy"], "NoSpot", "fields footmark drops stay");
         assert_eq!(v["internet_max_bandwidth_in"], 100);
         assert_eq!(v["ecs_tags"], json!({"Name": "Web 1", "env": ""}));
         assert!(v.get("tags").is_none(), "tags is a reserved name");
@@ -585,5 +790,197 @@ mod tests {
         raw["EipAddress"] = json!({"AllocationId": "", "IpAddress": "", "InternetChargeType": ""});
         assert_eq!(Instance::from_api(raw, &opts()).unwrap().address, "");
         assert!(Instance::from_api(json!({"Status": "Running"}), &opts()).is_err());
+    }
+
+    /// The instances of fixtures/fleet_full.json (every field of the API reference at least
+    /// once), converted, by instance id.
+    fn full_fleet() -> std::collections::BTreeMap<String, Value> {
+        let fleet: Value =
+            serde_json::from_str(include_str!("../fixtures/fleet_full.json")).expect("fleet");
+        let mut o = opts();
+        o.destination_variables = vec!["public_ip_address".into(), "private_ip_address".into()];
+        fleet["instances"]
+            .as_array()
+            .expect("instances")
+            .iter()
+            .map(|raw| {
+                let i = Instance::from_api(raw.clone(), &o).expect("converts");
+                (i.id, serde_json::from_str(&i.hostvars).expect("JSON"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nested_network_fields_keep_their_wrappers() {
+        let all = full_fleet();
+        let v = &all["i-bp1ffffffffffffff01"];
+        // network_interfaces loses its own wrapper, and only that one.
+        let nic = &v["network_interfaces"][0];
+        assert_eq!(nic["network_interface_id"], "eni-bp1full0000001");
+        assert_eq!(
+            nic["private_ip_sets"]["private_ip_set"][1],
+            json!({"primary": false, "private_dns_name": "", "private_ip_address": "172.16.10.2"})
+        );
+        assert_eq!(
+            nic["ipv6_sets"]["ipv6_set"][0],
+            json!({"ipv6_address": "2408:4005:3ff:1::1", "primary": true})
+        );
+        assert_eq!(
+            nic["ipv4_prefix_sets"],
+            json!({"ipv4_prefix_set": [{"ipv4_prefix": "172.16.10.16/28"}]})
+        );
+        assert_eq!(
+            nic["ipv6_prefix_sets"],
+            json!({"ipv6_prefix_set": [{"ipv6_prefix": "2408:4005:3ff:1:8000::/80"}]})
+        );
+        assert_eq!(
+            v["network_interfaces"][1]["ipv6_sets"],
+            json!({"ipv6_set": []})
+        );
+        assert_eq!(
+            v["rdma_ip_address"],
+            json!({"ip_address": ["10.200.0.1", "10.200.0.2"]})
+        );
+        assert_eq!(
+            v["operation_locks"],
+            json!({"lock_reason": [{"lock_msg": "overdue payment", "lock_reason": "financial"}]})
+        );
+        assert_eq!(
+            v["vpc_attributes"],
+            json!({"nat_ip_address": "172.16.10.254", "private_ip_address": {"ip_address": ["172.16.10.1"]},
+                   "vpc_id": "vpc-bp1full0000001", "vswitch_id": "vsw-bp1full0000001"})
+        );
+        assert_eq!(v["vpc_id"], "vpc-bp1full0000001");
+        assert_eq!(v["vswitch_id"], "vsw-bp1full0000001");
+        assert_eq!(v["private_ip_address"], "172.16.10.1");
+        assert_eq!(
+            v["security_group_ids"],
+            json!(["sg-bp1full0000001", "sg-bp1full0000002"])
+        );
+    }
+
+    #[test]
+    fn eip_keeps_every_sub_field_and_addresses_become_strings() {
+        let all = full_fleet();
+        let v = &all["i-bp1ffffffffffffff01"];
+        assert_eq!(
+            v["eip"],
+            json!({"allocation_id": "eip-bp1full0000001", "bandwidth": 10,
+                   "internet_charge_type": "PayByBandwidth", "ip_address": "47.110.1.1",
+                   "is_support_unassociate": true})
+        );
+        assert_eq!(
+            v["public_ip_address"], "47.110.1.1",
+            "the EIP, for want of a public IP"
+        );
+        assert_eq!(
+            v["inner_ip_address"], "",
+            "an empty list is an empty string"
+        );
+        let classic = &all["i-bp1ffffffffffffff02"];
+        assert_eq!(
+            classic["inner_ip_address"], "10.80.1.2",
+            "the first address"
+        );
+        assert_eq!(
+            classic["private_ip_address"], "10.80.1.2",
+            "no VPC address: the inner one"
+        );
+        assert_eq!(classic["public_ip_address"], "47.110.2.2");
+        assert_eq!(classic["vpc_id"], "");
+        assert_eq!(classic["network_interfaces"], json!([]));
+        let stopped = &all["i-2zeffffffffffffff03"];
+        assert_eq!(
+            stopped["public_ip_address"], "39.96.3.3",
+            "the first of two"
+        );
+        assert_eq!(stopped["status"], "stopped");
+        assert_eq!(stopped["state"], "stopped");
+    }
+
+    #[test]
+    fn option_objects_and_unknown_fields_are_converted_in_depth() {
+        let all = full_fleet();
+        let v = &all["i-bp1ffffffffffffff01"];
+        assert_eq!(v["cpu_options"]["enable_visst"], true);
+        assert_eq!(v["cpu_options"]["threads_per_core"], 2);
+        assert_eq!(
+            v["private_dns_name_options"]["enable_instance_id_dns_aaaarecord"],
+            true
+        );
+        assert_eq!(v["image_options"]["current_osnvme_supported"], true);
+        assert_eq!(v["metadata_options"]["http_put_response_hop_limit"], 2);
+        assert_eq!(
+            v["dedicated_host_attribute"]["dedicated_host_cluster_id"],
+            "dc-bp1full0000001"
+        );
+        assert_eq!(
+            v["ecs_capacity_reservation_attr"]["capacity_reservation_preference"],
+            "target"
+        );
+        assert_eq!(v["additional_info"]["node_serial_number"], "SN-0001");
+        assert_eq!(v["clock_options"]["ptp_status"], "enabled");
+        assert_eq!(v["hibernation_options"]["configured"], true);
+        assert_eq!(v["security_options"]["enable_secure_boot"], true);
+        assert_eq!(
+            v["dedicated_instance_attribute"],
+            json!({"affinity": "host", "tenancy": "host"})
+        );
+        assert_eq!(
+            v["gpu"],
+            json!({"amount": 1, "spec": "NVIDIA A10", "specification": "NVIDIA A10"})
+        );
+        assert_eq!(v["availability_zone"], "cn-hangzhou-h");
+        assert_eq!(v["isp"], "BGP");
+        assert_eq!(v["enable_nvs"], true);
+        assert_eq!(v["osname_en"], "Alibaba Cloud Linux  3.2104 LTS 64 bit");
+        assert_eq!(v["spot_price_limit"], 0.98);
+        assert_eq!(
+            v["future_field"],
+            json!({"nested_thing": {"item": ["a", "b"]}, "some_count": 3})
+        );
+        assert_eq!(
+            v["ecs_tags"],
+            json!({"Name": "gpu-trainer", "cost-center": "", "env": "生产", "team": "ml"})
+        );
+    }
+
+    #[test]
+    fn tags_as_footmark_reads_them() {
+        let mut raw = sample();
+        raw["Tags"] = json!({"Tag": [
+            {"TagKey": "a", "TagValue": "1"}, {"TagKey": "", "TagValue": "x"},
+            {"TagKey": "b"}, {"TagKey": "a", "TagValue": "2"}
+        ]});
+        let i = Instance::from_api(raw, &opts()).unwrap();
+        let v: Value = serde_json::from_str(&i.hostvars).unwrap();
+        assert_eq!(v["ecs_tags"], json!({"a": "2", "b": null}));
+        assert_eq!(
+            i.tags,
+            vec![
+                ("a".to_string(), "2".to_string()),
+                ("b".to_string(), String::new())
+            ]
+        );
+    }
+
+    #[test]
+    fn hostname_variable_reads_footmarks_aliases() {
+        let mut raw = sample();
+        raw["InstanceName"] = json!("web-one");
+        raw["KeyPairName"] = json!("kp");
+        let mut o = opts();
+        for (var, want) in [
+            ("name", "web-one"),
+            ("key_name", "kp"),
+            ("subnet_id", "vsw-1"),
+            ("zone_id", "cn-hangzhou-g"),
+            ("private_ip_address", "172.16.0.1"),
+            ("tag_missing", ""),
+        ] {
+            o.hostname_variable = var.into();
+            let i = Instance::from_api(raw.clone(), &o).unwrap();
+            assert_eq!(i.hostname_source, want, "{var}");
+        }
     }
 }

@@ -317,11 +317,10 @@ impl<'a> Builder<'a> {
             self.without_address += 1;
             return;
         }
-        // The name, then the patterns (re.match: anchored at the start).
-        let name = if s.hostname_variable.is_empty() {
+        // The name, then the patterns (re.match: anchored at the start). Without a value for
+        // hostname_variable (no such tag), the address, unsanitized, as in the Python script.
+        let name = if s.hostname_variable.is_empty() || inst.hostname_source.is_empty() {
             inst.address.clone()
-        } else if inst.hostname_source.is_empty() {
-            namer.sanitize(&inst.id).to_lowercase()
         } else {
             namer.sanitize(&inst.hostname_source).to_lowercase()
         };
@@ -595,8 +594,8 @@ mod tests {
         let names: Vec<_> = inv.hosts.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(
             names,
-            vec!["i_3", "web_i_1", "web_i_2"],
-            "no Name tag falls back to the id"
+            vec!["47.0.0.1", "web_i_1", "web_i_2"],
+            "no Name tag falls back to the address"
         );
         assert_eq!(inv.warnings.len(), 1);
         assert!(
@@ -710,7 +709,7 @@ mod tests {
                     &[("Name", "!!!"), ("a.b", "c"), ("a-b", "c")],
                     &s,
                 ),
-                // An empty Name falls back to the instance id.
+                // An empty Name falls back to the address.
                 inst("i-2", "", &[("Name", ""), (long.as_str(), "生产 ☃")], &s),
                 inst("i-3", "", &[("Name", "\u{0}\n\t"), ("😀", "")], &s),
             ],
@@ -718,7 +717,7 @@ mod tests {
         );
         let names: Vec<_> = inv.hosts.iter().map(|h| h.name.as_str()).collect();
         // "!!!" and "\0\n\t" both become "___": kept apart by their ids, with a warning.
-        assert_eq!(names, vec!["____i_1", "____i_3", "i_2"]);
+        assert_eq!(names, vec!["47.0.0.1", "____i_1", "____i_3"]);
         assert_eq!(inv.warnings.len(), 1);
         // "a.b" and "a-b" sanitize to one group, which holds the host once.
         assert_eq!(hosts_of(&inv, "tag_a_b_c").len(), 1);

@@ -617,13 +617,13 @@ mod tests {
             ],
             &s,
         );
-        for (name, id) in [("web_i_1", "i-1"), ("web_i_2", "i-2"), ("i_3", "i-3")] {
+        for (name, id) in [("web_i_1", "i-1"), ("web_i_2", "i-2"), ("47.0.0.1", "i-3")] {
             let vars: serde_json::Value =
                 serde_json::from_str(&inv.host(name).expect(name).hostvars).unwrap();
             assert_eq!(vars["id"], id, "{name}");
         }
         assert!(inv.host("web").is_none(), "the clashing name is no host");
-        assert!(inv.host("i-3").is_none() && inv.host("").is_none());
+        assert!(inv.host("i_3").is_none() && inv.host("").is_none());
     }
 
     #[test]

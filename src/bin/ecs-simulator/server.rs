@@ -954,26 +954,28 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .with_state(sim)
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Registers for SIGTERM and SIGINT at once (not when first polled), so a signal sent as soon as
+/// the URL is announced stops the server cleanly rather than killing it.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {},
-                    _ = term.recv() => {},
-                }
+        let register =
+            |kind: SignalKind| signal(kind).map_err(|e| format!("cannot handle signals: {e}"));
+        let mut term = register(SignalKind::terminate())?;
+        let mut int = register(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
             }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
-        }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = ctrl_c.await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 
@@ -987,6 +989,7 @@ pub async fn run(cfg: Config, fleet: Fleet) -> Result<(), String> {
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
     let url = format!("http://{addr}");
+    let shutdown = shutdown_signal()?;
     if let Some(path) = &cfg.port_file {
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, format!("{url}\n"))
@@ -1002,6 +1005,6 @@ pub async fn run(cfg: Config, fleet: Fleet) -> Result<(), String> {
     let app = router(Arc::new(Sim::new(cfg, fleet)));
     tokio::select! {
         r = axum::serve(listener, app).into_future() => r.map_err(|e| format!("server error: {e}")),
-        () = shutdown_signal() => Ok(()),
+        () = shutdown => Ok(()),
     }
 }

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+// The versions the inventory sends are the ones the simulator accepts.
+use alicloud_inventory::client::{ECS_VERSION, STS_VERSION};
 use alicloud_inventory::sign;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -22,8 +24,6 @@ use serde_json::{json, Map, Value};
 use crate::fleet::{page, Filters, Fleet, Instance};
 use crate::sts::{self, Sts};
 
-pub const ECS_VERSION: &str = "2014-05-26";
-pub const STS_VERSION: &str = "2015-04-01";
 /// How far a timestamp may be from the simulator clock, and how long a nonce is remembered.
 const WINDOW_SECS: i64 = 15 * 60;
 /// Lifetime of the metadata service's temporary credentials.

@@ -1,5 +1,5 @@
-//! Shared by every test module: the simulator as a child process, signed-request-free HTTP to
-//! it, the inventory binary run with a clean environment, and a private temp directory per test.
+//! Shared by every test module: the simulator as a child process and plain HTTP to it, the
+//! inventory binary run with a clean environment, and a private temp directory per test.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -36,7 +36,8 @@ pub fn simulator_bin() -> &'static Path {
         assert!(
             bin.is_file(),
             "the simulator binary {} is missing: run `cargo test` at the workspace root \
-             (it builds both packages), or `cargo build -p ecs-simulator` first",
+             (it builds both packages), or `cargo build -p ecs-simulator` (with the same \
+             --release/--target) first",
             bin.display()
         );
         bin
@@ -143,13 +144,20 @@ impl Sim {
         http(self.addr(), method, target, body)
     }
 
+    /// A test hook's JSON answer, which must be a success.
+    fn hook(&self, method: &str, target: &str) -> Value {
+        let r = self.http(method, target, None);
+        assert_eq!(r.status, 200, "{method} {target}: {}", r.body);
+        r.json()
+    }
+
     pub fn stats(&self) -> Value {
-        self.http("GET", "/_sim/stats", None).json()
+        self.hook("GET", "/_sim/stats")
     }
 
     /// Every API request so far, oldest first.
     pub fn requests(&self) -> Vec<Value> {
-        let v = self.http("GET", "/_sim/requests", None).json();
+        let v = self.hook("GET", "/_sim/requests");
         v.as_array().cloned().expect("the request log is an array")
     }
 
@@ -159,8 +167,7 @@ impl Sim {
 
     /// Fresh STS credentials expiring in `ttl` seconds (negative: already expired).
     pub fn mint_sts(&self, ttl: i64) -> Value {
-        self.http("POST", &format!("/_sim/mint-sts?ttl={ttl}"), None)
-            .json()
+        self.hook("POST", &format!("/_sim/mint-sts?ttl={ttl}"))
     }
 }
 

@@ -1,8 +1,10 @@
 #![no_main]
 //! Fuzz target `response`; the check is shared with the regression test that replays
-//! fixtures/fuzz/response/ (see tests/fuzz_regressions.rs).
+//! fixtures/fuzz/response/ (see tests/integration/fuzz_regressions.rs).
 
-#[path = "../../fuzz_regressions.rs"]
+// Each target uses one check; the replay helpers are for the test binary.
+#[allow(dead_code)]
+#[path = "../../integration/fuzz_regressions.rs"]
 mod regressions;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {

@@ -2,153 +2,14 @@
 //! HTTP/1.1 requests over a plain TCP socket.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use alicloud_inventory::sign;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ecs-simulator");
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/fleet.json");
-
-/// A running simulator; killed when dropped.
-struct Sim {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A temporary file, removed when dropped.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(tag: &str) -> TempFile {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::SeqCst);
-        TempFile(
-            std::env::temp_dir().join(format!("ecs-sim-test-{}-{n}-{tag}", std::process::id())),
-        )
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-fn start(fleet: &Path, extra: &[&str]) -> Sim {
-    let child = Command::new(BIN)
-        .arg("serve")
-        .arg("--fleet")
-        .arg(fleet)
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start ecs-simulator");
-    let mut sim = Sim {
-        child,
-        addr: String::new(),
-    };
-    let stdout = sim.child.stdout.take().expect("piped stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read the listening line");
-    let addr = line
-        .trim_end()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    sim.addr = addr.to_owned();
-    sim
-}
-
-fn start_fixture(extra: &[&str]) -> Sim {
-    start(Path::new(FIXTURE), extra)
-}
-
-fn generate(args: &[&str]) -> Vec<u8> {
-    let out = Command::new(BIN)
-        .arg("generate")
-        .args(args)
-        .output()
-        .expect("run generate");
-    assert!(out.status.success(), "generate failed: {out:?}");
-    out.stdout
-}
-
-struct Resp {
-    status: u16,
-    body: String,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
-    }
-
-    fn code(&self) -> String {
-        self.json()["Code"].as_str().unwrap_or_default().to_owned()
-    }
-}
-
-/// One HTTP/1.1 exchange with `Connection: close`.
-fn http_with_timeout(
-    addr: &str,
-    method: &str,
-    target: &str,
-    body: Option<&str>,
-    timeout: Duration,
-) -> std::io::Result<Resp> {
-    let mut s = TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(timeout))?;
-    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(b) = body {
-        req.push_str(&format!(
-            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-            b.len()
-        ));
-    }
-    req.push_str("\r\n");
-    req.push_str(body.unwrap_or_default());
-    s.write_all(req.as_bytes())?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    assert!(
-        !head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked"),
-        "unexpected chunked answer"
-    );
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad status line in {head:?}")))?;
-    Ok(Resp {
-        status,
-        body: body.to_owned(),
-    })
-}
-
-fn http(addr: &str, method: &str, target: &str, body: Option<&str>) -> Resp {
-    http_with_timeout(addr, method, target, body, Duration::from_secs(30)).expect("HTTP exchange")
-}
+use crate::harness::{
+    self, fixture, generate, request, simulator, Resp, Sim, Workspace, KEY, SECRET,
+};
 
 /// A request's parameters before signing.
 struct Req(Vec<(String, String)>);
@@ -175,7 +36,7 @@ impl Req {
     }
 
     fn ecs(action: &str) -> Req {
-        Req::new(action, "2014-05-26", "testid")
+        Req::new(action, "2014-05-26", KEY)
     }
 
     fn set(mut self, k: &str, v: &str) -> Req {
@@ -200,28 +61,20 @@ impl Req {
     }
 }
 
+/// Signed API calls.
 impl Sim {
     fn get(&self, req: &Req, secret: &str) -> Resp {
-        http(
-            &self.addr,
-            "GET",
-            &format!("/?{}", req.encoded("GET", secret)),
-            None,
-        )
+        self.http("GET", &format!("/?{}", req.encoded("GET", secret)), None)
     }
 
     fn call(&self, req: &Req) -> Resp {
-        self.get(req, "testsecret")
+        self.get(req, SECRET)
     }
 
     fn ok(&self, req: &Req) -> Value {
         let r = self.call(req);
         assert_eq!(r.status, 200, "{}", r.body);
         r.json()
-    }
-
-    fn stats(&self) -> Value {
-        http(&self.addr, "GET", "/_sim/stats", None).json()
     }
 }
 
@@ -242,7 +95,7 @@ fn hz(n: u32) -> String {
     format!("i-bp1aaaaaaaaaaaaaaa{n:02}")
 }
 
-/// The instance fields of SPEC section 4, all of which every instance carries.
+/// The instance fields of docs/DESIGN.md, "The API client"; every instance carries them all.
 const FIELDS: &[&str] = &[
     "InstanceId",
     "InstanceName",
@@ -299,7 +152,7 @@ fn check_shape(i: &Value) {
 
 #[test]
 fn describe_regions_signed_get_and_post() {
-    let sim = start_fixture(&[]);
+    let sim = Sim::fixture_fleet(&[]);
     let v = sim.ok(&Req::ecs("DescribeRegions"));
     assert!(v["RequestId"].is_string());
     let ids: Vec<&str> = v["Regions"]["Region"]
@@ -315,12 +168,12 @@ fn describe_regions_signed_get_and_post() {
     );
 
     // POST form, signed with POST.
-    let body = Req::ecs("DescribeRegions").encoded("POST", "testsecret");
-    let r = http(&sim.addr, "POST", "/", Some(&body));
+    let body = Req::ecs("DescribeRegions").encoded("POST", SECRET);
+    let r = sim.http("POST", "/", Some(&body));
     assert_eq!(r.status, 200, "{}", r.body);
     // ... but a POST body signed as GET is refused.
-    let body = Req::ecs("DescribeRegions").encoded("GET", "testsecret");
-    let r = http(&sim.addr, "POST", "/", Some(&body));
+    let body = Req::ecs("DescribeRegions").encoded("GET", SECRET);
+    let r = sim.http("POST", "/", Some(&body));
     assert_eq!(
         (r.status, r.code().as_str()),
         (400, "SignatureDoesNotMatch")
@@ -329,12 +182,8 @@ fn describe_regions_signed_get_and_post() {
 
 #[test]
 fn authentication_failures() {
-    let sim = start_fixture(&[
-        "--access-key",
-        "AKID1:s3cret",
-        "--access-key",
-        "testid:testsecret",
-    ]);
+    // A second key beside the harness's KEY:SECRET.
+    let sim = Sim::fixture_fleet(&["--access-key", "AKID1:s3cret"]);
     assert_eq!(
         sim.get(
             &Req::new("DescribeRegions", "2014-05-26", "AKID1"),
@@ -357,7 +206,7 @@ fn authentication_failures() {
         ),
         "{msg}"
     );
-    assert!(!msg.contains("testsecret"));
+    assert!(!msg.contains(SECRET));
     let v = r.json();
     assert_eq!(v["HostId"], "ecs.aliyuncs.com");
     assert!(v["Recommend"]
@@ -376,7 +225,7 @@ fn authentication_failures() {
     let r = sim.call(&Req::ecs("DescribeRegions").remove("Timestamp"));
     assert_eq!((r.status, r.code().as_str()), (400, "MissingParameter"));
     assert!(r.body.contains(r#"\"Timestamp\""#), "{}", r.body);
-    let r = http(&sim.addr, "GET", "/", None);
+    let r = sim.http("GET", "/", None);
     assert_eq!((r.status, r.code().as_str()), (400, "MissingParameter"));
     assert!(r.body.contains("Action"));
 
@@ -437,7 +286,7 @@ fn authentication_failures() {
 
 #[test]
 fn clock_skew_expires_every_timestamp() {
-    let sim = start_fixture(&["--clock-skew-secs", "3600"]);
+    let sim = Sim::fixture_fleet(&["--clock-skew-secs", "3600"]);
     let r = sim.call(&Req::ecs("DescribeRegions"));
     assert_eq!(
         (r.status, r.code().as_str()),
@@ -455,13 +304,10 @@ fn clock_skew_expires_every_timestamp() {
 
 #[test]
 fn paging_through_250_instances() {
-    let fleet = TempFile::new("fleet250.json");
-    std::fs::write(
-        &fleet.0,
-        generate(&["--regions", "1", "--instances", "250"]),
-    )
-    .unwrap();
-    let sim = start(&fleet.0, &[]);
+    let ws = Workspace::new();
+    let fleet = ws.path("fleet250.json");
+    std::fs::write(&fleet, generate(&["--regions", "1", "--instances", "250"])).unwrap();
+    let sim = Sim::start(&fleet, &[]);
     let mut seen = HashSet::new();
     for page in 1..=3 {
         let v = sim.ok(&describe("cn-hangzhou")
@@ -519,7 +365,7 @@ fn paging_through_250_instances() {
 
 #[test]
 fn filters() {
-    let sim = start_fixture(&[]);
+    let sim = Sim::fixture_fleet(&[]);
     let ids = |req: Req| instance_ids(&sim.ok(&req.set("PageSize", "100")));
 
     let all = ids(describe("cn-hangzhou"));
@@ -624,7 +470,7 @@ fn filters() {
 
 #[test]
 fn fixture_instances_have_the_full_shape_and_pass_unknown_fields_through() {
-    let sim = start_fixture(&[]);
+    let sim = Sim::fixture_fleet(&[]);
     let mut n = 0;
     for region in ["cn-hangzhou", "cn-shanghai", "ap-southeast-1"] {
         let v = sim.ok(&describe(region).set("PageSize", "100"));
@@ -646,7 +492,7 @@ fn fixture_instances_have_the_full_shape_and_pass_unknown_fields_through() {
 }
 
 fn assume(role: &str) -> Req {
-    Req::new("AssumeRole", "2015-04-01", "testid")
+    Req::new("AssumeRole", "2015-04-01", KEY)
         .set("RoleArn", role)
         .set("RoleSessionName", "inventory")
 }
@@ -655,7 +501,7 @@ const ROLE: &str = "acs:ram::1234567890123456:role/inventory-reader";
 
 #[test]
 fn assume_role_and_security_tokens() {
-    let sim = start_fixture(&["--role-arn", ROLE]);
+    let sim = Sim::fixture_fleet(&["--role-arn", ROLE]);
     let v = sim.ok(&assume(ROLE).set("DurationSeconds", "900"));
     let c = &v["Credentials"];
     let id = c["AccessKeyId"].as_str().unwrap();
@@ -737,8 +583,8 @@ fn assume_role_and_security_tokens() {
 
 #[test]
 fn expired_security_token_from_the_mint_hook() {
-    let sim = start_fixture(&[]);
-    let c = http(&sim.addr, "POST", "/_sim/mint-sts?ttl=-10", None).json();
+    let sim = Sim::fixture_fleet(&[]);
+    let c = sim.mint_sts(-10);
     let req = Req::new(
         "DescribeRegions",
         "2014-05-26",
@@ -752,7 +598,7 @@ fn expired_security_token_from_the_mint_hook() {
     );
     assert_eq!(r.json()["Message"], "Specified SecurityToken is expired.");
 
-    let c = http(&sim.addr, "POST", "/_sim/mint-sts?ttl=60", None).json();
+    let c = sim.mint_sts(60);
     let req = Req::new(
         "DescribeRegions",
         "2014-05-26",
@@ -763,7 +609,7 @@ fn expired_security_token_from_the_mint_hook() {
         sim.get(&req, c["AccessKeySecret"].as_str().unwrap()).status,
         200
     );
-    let r = http(&sim.addr, "POST", "/_sim/mint-sts?ttl=soon", None);
+    let r = sim.http("POST", "/_sim/mint-sts?ttl=soon", None);
     assert_eq!(r.status, 400);
     // Hooks are not API requests.
     assert_eq!(sim.stats()["requests"], 2);
@@ -771,16 +617,10 @@ fn expired_security_token_from_the_mint_hook() {
 
 #[test]
 fn metadata_service() {
-    let sim = start_fixture(&["--ecs-role", "EcsInventoryRole"]);
-    let r = http(
-        &sim.addr,
-        "GET",
-        "/latest/meta-data/ram/security-credentials/",
-        None,
-    );
+    let sim = Sim::fixture_fleet(&["--ecs-role", "EcsInventoryRole"]);
+    let r = sim.http("GET", "/latest/meta-data/ram/security-credentials/", None);
     assert_eq!((r.status, r.body.as_str()), (200, "EcsInventoryRole"));
-    let r = http(
-        &sim.addr,
+    let r = sim.http(
         "GET",
         "/latest/meta-data/ram/security-credentials/EcsInventoryRole",
         None,
@@ -807,8 +647,7 @@ fn metadata_service() {
         sim.get(&req, c["AccessKeySecret"].as_str().unwrap()).status,
         200
     );
-    let r = http(
-        &sim.addr,
+    let r = sim.http(
         "GET",
         "/latest/meta-data/ram/security-credentials/OtherRole",
         None,
@@ -816,22 +655,17 @@ fn metadata_service() {
     assert_eq!(r.status, 404);
     assert_eq!(sim.stats()["metadata_requests"], 3);
 
-    let plain = start_fixture(&[]);
-    let r = http(
-        &plain.addr,
-        "GET",
-        "/latest/meta-data/ram/security-credentials/",
-        None,
-    );
+    let plain = Sim::fixture_fleet(&[]);
+    let r = plain.http("GET", "/latest/meta-data/ram/security-credentials/", None);
     assert_eq!(r.status, 404);
-    let r = http(&plain.addr, "GET", "/no/such/path", None);
+    let r = plain.http("GET", "/no/such/path", None);
     assert_eq!(r.status, 404);
     assert!(r.json()["RequestId"].is_string());
 }
 
 #[test]
 fn faults() {
-    let sim = start_fixture(&[
+    let sim = Sim::fixture_fleet(&[
         "--fault",
         "f-forbidden:forbidden",
         "--fault",
@@ -918,10 +752,10 @@ fn faults() {
     );
 
     // hang: no answer, and the server keeps serving others meanwhile.
-    let q = describe("f-hang").encoded("GET", "testsecret");
-    let addr = sim.addr.clone();
+    let q = describe("f-hang").encoded("GET", SECRET);
+    let addr = sim.addr().to_owned();
     let hung = std::thread::spawn(move || {
-        http_with_timeout(
+        request(
             &addr,
             "GET",
             &format!("/?{q}"),
@@ -947,7 +781,7 @@ fn faults() {
 
 #[test]
 fn star_fault_covers_describe_regions() {
-    let sim = start_fixture(&[
+    let sim = Sim::fixture_fleet(&[
         "--fault",
         "*:unavailable",
         "--fault",
@@ -967,7 +801,7 @@ fn star_fault_covers_describe_regions() {
 
 #[test]
 fn throttle_first_then_serve() {
-    let sim = start_fixture(&["--throttle-first", "2"]);
+    let sim = Sim::fixture_fleet(&["--throttle-first", "2"]);
     let codes: Vec<(u16, String)> = (0..3)
         .map(|_| {
             let r = sim.call(&Req::ecs("DescribeRegions"));
@@ -995,13 +829,13 @@ fn throttle_first_then_serve() {
 
 #[test]
 fn throttle_above_inflight() {
-    let sim = start_fixture(&["--throttle-above-inflight", "2", "--fault", "f-hang:hang"]);
+    let sim = Sim::fixture_fleet(&["--throttle-above-inflight", "2", "--fault", "f-hang:hang"]);
     let mut hung = Vec::new();
     for _ in 0..2 {
-        let q = describe("f-hang").encoded("GET", "testsecret");
-        let addr = sim.addr.clone();
+        let q = describe("f-hang").encoded("GET", SECRET);
+        let addr = sim.addr().to_owned();
         hung.push(std::thread::spawn(move || {
-            let _ = http_with_timeout(
+            let _ = request(
                 &addr,
                 "GET",
                 &format!("/?{q}"),
@@ -1029,7 +863,7 @@ fn throttle_above_inflight() {
 
 #[test]
 fn latency_applies_concurrently() {
-    let sim = start_fixture(&["--latency-ms", "300"]);
+    let sim = Sim::fixture_fleet(&["--latency-ms", "300"]);
     let t = Instant::now();
     assert_eq!(sim.call(&Req::ecs("DescribeRegions")).status, 200);
     assert!(t.elapsed() >= Duration::from_millis(300));
@@ -1041,9 +875,9 @@ fn latency_applies_concurrently() {
     let t = Instant::now();
     let threads: Vec<_> = (0..8)
         .map(|_| {
-            let q = Req::ecs("DescribeRegions").encoded("GET", "testsecret");
-            let addr = sim.addr.clone();
-            std::thread::spawn(move || http(&addr, "GET", &format!("/?{q}"), None).status)
+            let q = Req::ecs("DescribeRegions").encoded("GET", SECRET);
+            let addr = sim.addr().to_owned();
+            std::thread::spawn(move || harness::http(&addr, "GET", &format!("/?{q}"), None).status)
         })
         .collect();
     for th in threads {
@@ -1060,7 +894,7 @@ fn latency_applies_concurrently() {
 
 #[test]
 fn stats_request_log_and_reset() {
-    let sim = start_fixture(&["--role-arn", ROLE]);
+    let sim = Sim::fixture_fleet(&["--role-arn", ROLE]);
     sim.ok(&Req::ecs("DescribeRegions"));
     sim.ok(&describe("cn-hangzhou").set("PageSize", "5"));
     let c = sim.ok(&assume(ROLE));
@@ -1083,65 +917,51 @@ fn stats_request_log_and_reset() {
     assert_eq!(s["errors"], 1);
     assert!(s["max_in_flight"].as_u64().unwrap() >= 1);
 
-    let log = http(&sim.addr, "GET", "/_sim/requests", None).json();
-    let log = log.as_array().unwrap();
+    let log = sim.requests();
     assert_eq!(log.len(), 5);
     assert_eq!(log[0]["action"], "DescribeRegions");
     assert_eq!(log[1]["region"], "cn-hangzhou");
     assert_eq!(log[1]["params"]["PageSize"], "5");
     assert_eq!(log[1]["status"], 200);
     assert_eq!(log[4]["status"], 400);
-    let text = serde_json::to_string(log).unwrap();
+    let text = serde_json::to_string(&log).unwrap();
     assert!(!text.contains("Signature\""));
     assert!(!text.contains("SecurityToken"));
     assert!(!text.contains(c["AccessKeySecret"].as_str().unwrap()));
-    assert!(!text.contains("testsecret"));
+    assert!(!text.contains(SECRET));
 
-    assert_eq!(http(&sim.addr, "POST", "/_sim/reset", None).status, 200);
+    assert_eq!(sim.http("POST", "/_sim/reset", None).status, 200);
     let s = sim.stats();
     assert_eq!(
         (s["requests"].clone(), s["errors"].clone()),
         (0.into(), 0.into())
     );
-    assert_eq!(
-        http(&sim.addr, "GET", "/_sim/requests", None).json(),
-        serde_json::json!([])
-    );
+    assert!(sim.requests().is_empty());
 }
 
 #[test]
 fn port_file_and_sigterm() {
-    let pf = TempFile::new("port");
-    let path = pf.0.to_str().unwrap().to_owned();
-    let mut sim = start_fixture(&["--port-file", &path]);
-    let url = std::fs::read_to_string(&pf.0).unwrap();
-    assert_eq!(url.trim(), format!("http://{}", sim.addr));
-    #[cfg(unix)]
-    {
-        let st = Command::new("kill")
-            .args(["-TERM", &sim.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(st.success());
-        let status = sim.child.wait().unwrap();
-        assert!(status.success(), "{status:?}");
-    }
+    let ws = Workspace::new();
+    let pf = ws.path("port");
+    let sim = Sim::fixture_fleet(&["--port-file", pf.to_str().unwrap()]);
+    let url = std::fs::read_to_string(&pf).unwrap();
+    assert_eq!(url.trim(), sim.url);
+    let status = sim.terminate();
+    assert!(status.success(), "{status:?}");
 }
 
 #[test]
 fn bad_command_lines_and_fleets_fail_cleanly() {
-    let bad = TempFile::new("bad.json");
-    std::fs::write(&bad.0, r#"{"regions": [{"RegionId": "cn-x"}], "instances": [{"InstanceId": "i-1", "RegionId": "cn-y"}]}"#).unwrap();
-    let out = Command::new(BIN)
-        .args(["serve", "--fleet"])
-        .arg(&bad.0)
-        .output()
-        .unwrap();
+    let ws = Workspace::new();
+    let bad = ws.path("bad.json");
+    std::fs::write(&bad, r#"{"regions": [{"RegionId": "cn-x"}], "instances": [{"InstanceId": "i-1", "RegionId": "cn-y"}]}"#).unwrap();
+    let out = simulator(&["serve", "--fleet"]).arg(&bad).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown RegionId"));
     assert!(out.stdout.is_empty());
-    let out = Command::new(BIN)
-        .args(["serve", "--fleet", FIXTURE, "--fault", "cn-x:explode"])
+    let out = simulator(&["serve", "--fleet"])
+        .arg(fixture("fleet.json"))
+        .args(["--fault", "cn-x:explode"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -1259,4 +1079,52 @@ fn generate_loopback_addresses_are_distinct() {
         }
     }
     assert!(seen.len() > 2000);
+}
+
+#[test]
+fn demo_runs_the_inventory_beside_it() {
+    let ws = Workspace::new();
+    // The demo's fleet: `generate`'s defaults with the demo's seed.
+    let fleet = ws.path("fleet.json");
+    let args = ["--regions", "2", "--instances", "12"];
+    std::fs::write(&fleet, generate(&[&args[..], &["--seed", "2024"]].concat())).unwrap();
+    let want = crate::inventory::expected_default_hosts(&fleet, None);
+    assert!(!want.is_empty());
+
+    let out = harness::output({
+        let mut cmd = simulator(&["demo"]);
+        cmd.args(args)
+            .env_clear()
+            .env("HOME", ws.dir.path())
+            .env("TMPDIR", ws.dir.path());
+        cmd
+    });
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    assert!(
+        out.stderr.starts_with("demo: 12 instances in 2 regions"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(crate::inventory::hosts_of(&out.json()), want);
+}
+
+#[test]
+fn default_access_key_only_without_access_key_switches() {
+    let sim = Sim::serve(&fixture("fleet.json"), &[]);
+    assert_eq!(
+        sim.get(&Req::ecs("DescribeRegions"), "testsecret").status,
+        200
+    );
+    let r = sim.call(&Req::ecs("DescribeRegions"));
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (400, "SignatureDoesNotMatch")
+    );
+
+    let sim = Sim::serve(&fixture("fleet.json"), &["--access-key", "AKID1:s3cret"]);
+    let r = sim.get(&Req::ecs("DescribeRegions"), "testsecret");
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (404, "InvalidAccessKeyId.NotFound")
+    );
 }

@@ -6,12 +6,10 @@
 //! of README.md, "Differences from alicloud.py", each named here by its row. `--host` must print
 //! exactly the `--list` entry of every host.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use common::{fixture, Sim, Workspace};
+use crate::harness::{fixture, Sim, Workspace};
 use serde_json::{Map, Value};
 use Diff::*;
 

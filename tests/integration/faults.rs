@@ -1,13 +1,11 @@
-//! Issue 6's fault matrix: every fault gives its exit status, one stderr line, an empty stdout on
+//! The fault matrix: every fault gives its exit status, one stderr line, an empty stdout on
 //! failure, and leaves the previous cache as it was.
-
-mod common;
 
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::{output, Sim, Workspace};
+use crate::harness::{self, output, Sim, Workspace};
 use serde_json::Value;
 
 const FIXTURE_HOSTS: usize = 8;
@@ -32,9 +30,9 @@ fn with_good_cache(ecs: &str) -> (Workspace, Sim, PathBuf, PathBuf, Vec<u8>) {
 }
 
 /// Runs a failing refresh against a faulty simulator and checks the old cache survived.
-fn assert_fault(sim_args: &[&str], ecs: &str, code: i32, needle: &str) -> common::Output {
+fn assert_fault(sim_args: &[&str], ecs: &str, code: i32, needle: &str) -> harness::Output {
     let (ws, sim, ini, file, before) = with_good_cache(ecs);
-    let sim = sim.restart(&common::fixture("fleet.json"), sim_args);
+    let sim = sim.restart(&harness::fixture("fleet.json"), sim_args);
     let out = ws.run_sim(&sim, &ini, &["--refresh-cache"]);
     out.assert_failure(code, needle);
     assert_eq!(
@@ -91,7 +89,7 @@ fn flaky_region_recovers_by_retrying() {
 fn region_that_hangs_past_timeout() {
     let (ws, sim, ini, file, before) = with_good_cache("timeout = 1\nmax_retries = 1");
     let sim = sim.restart(
-        &common::fixture("fleet.json"),
+        &harness::fixture("fleet.json"),
         &["--fault", "ap-southeast-1:hang"],
     );
     let started = Instant::now();
@@ -141,23 +139,19 @@ fn ok_status_with_an_error_body() {
 #[test]
 fn total_count_changing_between_pages_loses_nothing() {
     let ws = Workspace::new();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecs-simulator"))
-        .args([
-            "generate",
-            "--regions",
-            "1",
-            "--instances",
-            "350",
-            "--seed",
-            "11",
-            "--stopped-fraction",
-            "0",
-        ])
-        .output()
-        .unwrap();
+    let fleet_json = harness::generate(&[
+        "--regions",
+        "1",
+        "--instances",
+        "350",
+        "--seed",
+        "11",
+        "--stopped-fraction",
+        "0",
+    ]);
     let fleet = ws.path("fleet.json");
-    std::fs::write(&fleet, &out.stdout).unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    std::fs::write(&fleet, &fleet_json).unwrap();
+    let v: Value = serde_json::from_slice(&fleet_json).unwrap();
     let region = v["regions"][0]["RegionId"].as_str().unwrap().to_string();
     let sim = Sim::start(&fleet, &["--fault", &format!("{region}:shifting")]);
     let out = ws.run_sim(
@@ -215,8 +209,8 @@ fn connection_refused() {
         &["--config", ini.to_str().unwrap(), "--refresh-cache"],
         &[
             ("ALICLOUD_ECS_ENDPOINT", &url),
-            ("ALICLOUD_ACCESS_KEY", common::KEY),
-            ("ALICLOUD_SECRET_KEY", common::SECRET),
+            ("ALICLOUD_ACCESS_KEY", harness::KEY),
+            ("ALICLOUD_SECRET_KEY", harness::SECRET),
         ],
     );
     out.assert_failure(1, "DescribeRegions: could not connect");
@@ -296,7 +290,7 @@ fn disk_full_while_writing_keeps_the_old_cache() {
 fn corrupt_then_run(damage: impl Fn(&PathBuf), warned: bool) {
     let (ws, sim, ini, file, _) = with_good_cache("");
     damage(&file);
-    let sim = sim.restart(&common::fixture("fleet.json"), &[]);
+    let sim = sim.restart(&harness::fixture("fleet.json"), &[]);
     for args in [&["--list"][..], &["--host", "i_bp1aaaaaaaaaaaaaaa01"][..]] {
         let out = ws.run_sim(&sim, &ini, args);
         assert_eq!(out.code, 0, "{}", out.stderr);
@@ -471,7 +465,7 @@ fn fifty_processes_on_one_cache() {
 /// the secret nor the token appears on stdout, stderr or in any file of the cache directory.
 #[test]
 fn no_secret_in_any_output_error_or_cache_file() {
-    let fleet = common::fixture("fleet.json");
+    let fleet = harness::fixture("fleet.json");
     let ws = Workspace::new();
     let mut sim = Sim::fixture_fleet(&[]);
     let cred = sim.mint_sts(3600);
@@ -560,11 +554,11 @@ fn no_secret_in_any_output_error_or_cache_file() {
     for (what, out, secrets) in &outputs {
         for s in secrets.iter().chain([&secret, &token, &wrong.to_string()]) {
             assert!(
-                !common::leaks(&out.stdout, s),
+                !harness::leaks(&out.stdout, s),
                 "{what}: stdout holds a secret"
             );
             assert!(
-                !common::leaks(&out.stderr, s),
+                !harness::leaks(&out.stderr, s),
                 "{what}: stderr holds a secret: {}",
                 out.stderr
             );
@@ -575,7 +569,7 @@ fn no_secret_in_any_output_error_or_cache_file() {
         let text = String::from_utf8_lossy(&bytes);
         for (_, _, secrets) in &outputs {
             for s in secrets {
-                assert!(!common::leaks(&text, s), "a cache file holds a secret");
+                assert!(!harness::leaks(&text, s), "a cache file holds a secret");
             }
         }
     }

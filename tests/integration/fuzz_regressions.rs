@@ -3,11 +3,9 @@
 //! run, so a fixed crash stays fixed in CI without a fuzzer.
 //!
 //! The checks live here, in `checks`, and the fuzz targets include this file
-//! (`#[path = "../../fuzz_regressions.rs"]`), so both run exactly the same code. A check fails by
-//! panicking (a library panic or a broken invariant), which is a crash for the fuzzer and a failed
-//! test here.
-
-#![allow(dead_code)]
+//! (`#[path = "../../integration/fuzz_regressions.rs"]`), so both run exactly the same code. A
+//! check fails by panicking (a library panic or a broken invariant), which is a crash for the
+//! fuzzer and a failed test here.
 
 pub mod checks {
     use std::collections::{BTreeSet, HashSet};
@@ -24,8 +22,9 @@ pub mod checks {
     use regex::Regex;
     use serde_json::Value;
 
-    /// What SPEC §6.2 allows in a sanitized name: `_`, ASCII letters and digits, and Unicode
-    /// letters (L*) and decimal digits (Nd). `\p{L}` and `\p{Nd}` hold exactly A-Z a-z 0-9 of ASCII.
+    /// What docs/DESIGN.md, "Groups and names" allows in a sanitized name: `_`, ASCII letters and
+    /// digits, and Unicode letters (L*) and decimal digits (Nd). `\p{L}` and `\p{Nd}` hold exactly
+    /// A-Z a-z 0-9 of ASCII.
     fn valid_name() -> &'static Regex {
         static RE: OnceLock<Regex> = OnceLock::new();
         RE.get_or_init(|| Regex::new(r"^[_\p{L}\p{Nd}]*$").expect("static regex"))
@@ -243,9 +242,10 @@ pub mod checks {
             );
         }
         {
-            // SPEC §6.2: instances that resolve to one name all stay (each renamed
-            // `<name>_<id>`), and no group is named like a host; `Inventory::hosts` documents its
-            // names as unique. A host named `_meta` is only a host, so it is left out.
+            // docs/DESIGN.md, "Groups and names": instances that resolve to one name all stay (each
+            // renamed `<name>_<id>`), and no group is named like a host; `Inventory::hosts`
+            // documents its names as unique. A host named `_meta` is only a host, so it is left
+            // out.
             assert_eq!(all.len(), inv.hosts.len(), "two hosts share a name");
             for h in &inv.hosts {
                 assert!(

@@ -1,15 +1,13 @@
-//! Issue 3's integration tests: every source and mode of the credential chain (SPEC §3), its
-//! precedence and its failures, with the real binary against the simulator on a free loopback
-//! port (ECS, STS and the metadata service all on that one port).
-
-mod common;
+//! Integration tests of every source and mode of the credential chain (docs/DESIGN.md,
+//! "Credentials"), its precedence and its failures, with the real binary against the simulator
+//! on a free loopback port (ECS, STS and the metadata service all on that one port).
 
 use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{fixture, Output, Sim, Workspace, KEY, SECRET};
+use crate::harness::{fixture, Output, Sim, Workspace, KEY, SECRET};
 use serde_json::{json, Value};
 
 const ROLE_ARN: &str = "acs:ram::1234567890123456:role/inventory-reader";

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+// The versions the inventory sends are the ones the simulator accepts.
+use alicloud_inventory::client::{ECS_VERSION, STS_VERSION};
 use alicloud_inventory::sign;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -22,8 +24,6 @@ use serde_json::{json, Map, Value};
 use crate::fleet::{page, Filters, Fleet, Instance};
 use crate::sts::{self, Sts};
 
-pub const ECS_VERSION: &str = "2014-05-26";
-pub const STS_VERSION: &str = "2015-04-01";
 /// How far a timestamp may be from the simulator clock, and how long a nonce is remembered.
 const WINDOW_SECS: i64 = 15 * 60;
 /// Lifetime of the metadata service's temporary credentials.
@@ -954,26 +954,28 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .with_state(sim)
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Registers for SIGTERM and SIGINT at once (not when first polled), so a signal sent as soon as
+/// the URL is announced stops the server cleanly rather than killing it.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {},
-                    _ = term.recv() => {},
-                }
+        let register =
+            |kind: SignalKind| signal(kind).map_err(|e| format!("cannot handle signals: {e}"));
+        let mut term = register(SignalKind::terminate())?;
+        let mut int = register(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
             }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
-        }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = ctrl_c.await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 
@@ -987,6 +989,7 @@ pub async fn run(cfg: Config, fleet: Fleet) -> Result<(), String> {
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
     let url = format!("http://{addr}");
+    let shutdown = shutdown_signal()?;
     if let Some(path) = &cfg.port_file {
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, format!("{url}\n"))
@@ -1002,6 +1005,6 @@ pub async fn run(cfg: Config, fleet: Fleet) -> Result<(), String> {
     let app = router(Arc::new(Sim::new(cfg, fleet)));
     tokio::select! {
         r = axum::serve(listener, app).into_future() => r.map_err(|e| format!("server error: {e}")),
-        () = shutdown_signal() => Ok(()),
+        () = shutdown => Ok(()),
     }
 }

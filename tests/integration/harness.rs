@@ -1,14 +1,16 @@
-//! Shared by the integration tests: the simulator as a child process, the inventory binary run
-//! with a clean environment, and a tiny HTTP client for the simulator's test hooks.
-#![allow(dead_code)]
+//! Shared by every test module: the simulator as a child process and plain HTTP to it, the
+//! inventory binary run with a clean environment, and a private temp directory per test.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use serde_json::Value;
 
+/// The permanent key every simulator started by [`Sim::start`] accepts.
 pub const KEY: &str = "testid";
 pub const SECRET: &str = "testsecret-0123456789";
 
@@ -18,26 +20,75 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The `ecs-simulator` binary. It belongs to another package of the workspace, so cargo gives
+/// no `CARGO_BIN_EXE_` for it; it is built into the same directory as the inventory binary,
+/// which is the parent of this test executable's `deps/` (so `CARGO_TARGET_DIR`, `--release`
+/// and `--target` are all followed).
+pub fn simulator_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("the test executable's path");
+        let mut dir = exe.parent().expect("a directory").to_path_buf();
+        if dir.ends_with("deps") {
+            dir.pop();
+        }
+        let bin = dir.join(format!("ecs-simulator{}", std::env::consts::EXE_SUFFIX));
+        assert!(
+            bin.is_file(),
+            "the simulator binary {} is missing: run `cargo test` at the workspace root \
+             (it builds both packages), or `cargo build -p ecs-simulator` (with the same \
+             --release/--target) first",
+            bin.display()
+        );
+        bin
+    })
+}
+
+/// An `ecs-simulator` command with the given arguments.
+pub fn simulator(args: &[&str]) -> Command {
+    let mut cmd = Command::new(simulator_bin());
+    cmd.args(args).stdin(Stdio::null());
+    cmd
+}
+
+/// `ecs-simulator generate ARGS`: a fleet's JSON.
+pub fn generate(args: &[&str]) -> Vec<u8> {
+    let out = simulator(&["generate"])
+        .args(args)
+        .output()
+        .expect("run ecs-simulator generate");
+    assert!(out.status.success(), "generate failed: {out:?}");
+    out.stdout
+}
+
 /// A running simulator, killed when dropped.
 pub struct Sim {
     child: Child,
+    /// `http://127.0.0.1:PORT`
     pub url: String,
 }
 
 impl Sim {
-    /// Starts `ecs-simulator serve` on a free port and waits for its `listening on` line.
+    /// Starts `ecs-simulator serve` accepting [`KEY`]:[`SECRET`] (and any `--access-key` in
+    /// `extra`) on a free port.
     pub fn start(fleet: &Path, extra: &[&str]) -> Sim {
         let key = format!("{KEY}:{SECRET}");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ecs-simulator"))
-            .args(["serve", "--access-key", &key, "--fleet"])
+        let mut args = vec!["--access-key", key.as_str()];
+        args.extend_from_slice(extra);
+        Sim::serve(fleet, &args)
+    }
+
+    /// Starts `ecs-simulator serve --fleet FLEET ARGS` (on a free port unless ARGS has
+    /// `--listen`) and waits for its `listening on` line.
+    pub fn serve(fleet: &Path, args: &[&str]) -> Sim {
+        let mut child = simulator(&["serve", "--fleet"])
             .arg(fleet)
-            .args(if extra.contains(&"--listen") {
+            .args(if args.contains(&"--listen") {
                 &[][..]
             } else {
                 &["--listen", "127.0.0.1:0"][..]
             })
-            .args(extra)
-            .stdin(Stdio::null())
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -54,6 +105,11 @@ impl Sim {
             url: url.to_string(),
             child,
         }
+    }
+
+    /// `127.0.0.1:PORT`
+    pub fn addr(&self) -> &str {
+        self.url.trim_start_matches("http://")
     }
 
     /// The port this simulator listens on, to start a successor on the same endpoint (the
@@ -75,28 +131,43 @@ impl Sim {
         Sim::start(&fixture("fleet.json"), extra)
     }
 
+    /// Sends SIGTERM and waits for the simulator to exit.
+    pub fn terminate(mut self) -> ExitStatus {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
+        // SAFETY: kill(2) on our own child, which has not been waited for yet.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "kill -TERM");
+        self.child.wait().expect("wait for the simulator")
+    }
+
+    /// One HTTP exchange with this simulator; panics when it fails.
+    pub fn http(&self, method: &str, target: &str, body: Option<&str>) -> Resp {
+        http(self.addr(), method, target, body)
+    }
+
+    /// A test hook's JSON answer, which must be a success.
+    fn hook(&self, method: &str, target: &str) -> Value {
+        let r = self.http(method, target, None);
+        assert_eq!(r.status, 200, "{method} {target}: {}", r.body);
+        r.json()
+    }
+
     pub fn stats(&self) -> Value {
-        serde_json::from_str(&http(&self.url, "GET", "/_sim/stats")).expect("stats JSON")
+        self.hook("GET", "/_sim/stats")
     }
 
     /// Every API request so far, oldest first.
     pub fn requests(&self) -> Vec<Value> {
-        let v: Value =
-            serde_json::from_str(&http(&self.url, "GET", "/_sim/requests")).expect("requests JSON");
-        v.as_array().cloned().unwrap_or_default()
+        let v = self.hook("GET", "/_sim/requests");
+        v.as_array().cloned().expect("the request log is an array")
     }
 
     pub fn api_requests(&self) -> u64 {
         self.stats()["requests"].as_u64().expect("requests count")
     }
 
+    /// Fresh STS credentials expiring in `ttl` seconds (negative: already expired).
     pub fn mint_sts(&self, ttl: i64) -> Value {
-        serde_json::from_str(&http(
-            &self.url,
-            "POST",
-            &format!("/_sim/mint-sts?ttl={ttl}"),
-        ))
-        .expect("mint JSON")
+        self.hook("POST", &format!("/_sim/mint-sts?ttl={ttl}"))
     }
 }
 
@@ -107,34 +178,66 @@ impl Drop for Sim {
     }
 }
 
-/// A minimal HTTP/1.1 request to the simulator's test hooks.
-pub fn http(base: &str, method: &str, path: &str) -> String {
-    let host = base.trim_start_matches("http://");
-    let mut s = TcpStream::connect(host).expect("connect to simulator");
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).expect("read response");
-    let (head, body) = resp.split_once("\r\n\r\n").expect("HTTP response");
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        return dechunk(body);
-    }
-    body.to_string()
+/// An HTTP answer.
+pub struct Resp {
+    pub status: u16,
+    pub body: String,
 }
 
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = &rest[n + 2..];
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
     }
-    out
+
+    /// The API error code of the body (empty when there is none).
+    pub fn code(&self) -> String {
+        self.json()["Code"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// One HTTP/1.1 exchange with `Connection: close`; `body` is sent as a form. The simulator
+/// always answers with a Content-Length, never chunked.
+pub fn request(
+    addr: &str,
+    method: &str,
+    target: &str,
+    body: Option<&str>,
+    timeout: Duration,
+) -> std::io::Result<Resp> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(timeout))?;
+    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let body = body.unwrap_or_default();
+    if !body.is_empty() {
+        req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+    }
+    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    s.write_all(req.as_bytes())?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    assert!(
+        !head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "unexpected chunked answer"
+    );
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad status line in {head:?}")))?;
+    Ok(Resp {
+        status,
+        body: body.to_owned(),
+    })
+}
+
+/// [`request`] with a 30 s timeout; panics when the exchange fails.
+pub fn http(addr: &str, method: &str, target: &str, body: Option<&str>) -> Resp {
+    request(addr, method, target, body, Duration::from_secs(30)).expect("HTTP exchange")
 }
 
 /// A private home, cache and ini for one test.
@@ -158,7 +261,8 @@ impl Output {
         })
     }
 
-    /// A failure as SPEC §2 wants it: the status, nothing on stdout, one line on stderr.
+    /// A failure as docs/DESIGN.md, "Errors and diagnostics" wants it: the status, nothing on
+    /// stdout, one line on stderr.
     pub fn assert_failure(&self, code: i32, needle: &str) {
         assert_eq!(self.code, code, "exit status; stderr: {}", self.stderr);
         assert!(

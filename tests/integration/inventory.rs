@@ -1,12 +1,10 @@
-//! Issue 2's integration tests: the real binary against the simulator on a free loopback port.
-
-mod common;
+//! The inventory's integration tests: the real binary against the simulator on a free loopback
+//! port.
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
-use common::{fixture, Sim, Workspace};
+use crate::harness::{self, fixture, Sim, Workspace};
 use serde_json::Value;
 
 /// Compares with a reviewed snapshot in fixtures/golden (pretty-printed for review);
@@ -142,19 +140,13 @@ fn snapshots_are_valid_ansible_inventories() {
 }
 
 fn generate(ws: &Workspace, args: &[&str]) -> std::path::PathBuf {
-    let out = Command::new(env!("CARGO_BIN_EXE_ecs-simulator"))
-        .arg("generate")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
     let path = ws.path("fleet.json");
-    std::fs::write(&path, &out.stdout).unwrap();
+    std::fs::write(&path, harness::generate(args)).unwrap();
     path
 }
 
 /// Running instances with a public address: the hosts the default ini lists.
-fn expected_default_hosts(fleet: &Path, skip_region: Option<&str>) -> BTreeSet<String> {
+pub(crate) fn expected_default_hosts(fleet: &Path, skip_region: Option<&str>) -> BTreeSet<String> {
     let v: Value = serde_json::from_str(&std::fs::read_to_string(fleet).unwrap()).unwrap();
     v["instances"]
         .as_array()
@@ -182,7 +174,7 @@ fn expected_default_hosts(fleet: &Path, skip_region: Option<&str>) -> BTreeSet<S
         .collect()
 }
 
-fn hosts_of(out: &Value) -> BTreeSet<String> {
+pub(crate) fn hosts_of(out: &Value) -> BTreeSet<String> {
     out["_meta"]["hostvars"]
         .as_object()
         .unwrap()
@@ -618,7 +610,7 @@ fn verbose_goes_to_stderr_only_when_asked() {
     let out = ws.run_sim(&sim, &ws.ini(""), &["-v"]);
     assert_eq!(out.code, 0);
     assert!(out.stderr.contains("listed 10 instances"), "{}", out.stderr);
-    assert!(!out.stderr.contains(common::SECRET));
+    assert!(!out.stderr.contains(harness::SECRET));
     out.json();
 }
 

@@ -1,0 +1,12 @@
+//! The integration tests, one binary with a module per area; each runs the real binaries
+//! (`alicloud_inventory`, and `ecs-simulator` on a free loopback port) through `harness`.
+//! Plain `cargo test` at the workspace root builds both binaries first.
+
+mod harness;
+
+mod credentials;
+mod faults;
+mod fuzz_regressions;
+mod inventory;
+mod parity;
+mod simulator;

@@ -1,4 +1,4 @@
-//! Command-line arguments, as Ansible's script plugin and operators pass them (SPEC §2).
+//! Command-line arguments, as Ansible's script plugin and operators pass them (docs/DESIGN.md, "Command line").
 
 use std::path::PathBuf;
 

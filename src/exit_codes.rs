@@ -1,5 +1,5 @@
-//! The three exit statuses of SPEC §2; Ansible only tells zero from non-zero, operators and cron
-//! wrappers tell configuration mistakes (2) from runtime failures (1).
+//! The three exit statuses (docs/DESIGN.md, "Command line"). Ansible only tells zero from
+//! non-zero; operators and cron wrappers tell configuration mistakes (2) from runtime failures (1).
 
 pub const SUCCESS: i32 = 0;
 /// API, network, cache or file-system failure: retrying later may help.

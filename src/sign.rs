@@ -74,7 +74,7 @@ pub fn signatures_match(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
-    /// The known answer from the service's documentation (SPEC section 4).
+    /// The known answer from the service's documentation (docs/DESIGN.md, "The API client").
     #[test]
     fn documented_known_answer() {
         let params = [

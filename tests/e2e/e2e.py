@@ -2,8 +2,8 @@
 """Helpers of the end-to-end suite (tests/e2e/run.sh).
 
 Every subcommand prints what is wrong on stderr and exits 1 when a check fails, 0 when it holds.
-The expectation is computed from the fleet file alone, by the rules of SPEC.md sections 6.1 and
-6.2 with the default alicloud.ini options, independently of the Rust code under test.
+The expectation is computed from the fleet file alone, by the rules of docs/DESIGN.md ("Groups and names")
+with the default alicloud.ini options, independently of the Rust code under test.
 
     e2e.py expect FLEET                 -> expected.json on stdout
     e2e.py check-raw EXPECTED OUT       the binary's own --list output
@@ -48,7 +48,7 @@ def load_json(path):
 
 
 def sanitize(text):
-    """SPEC 6.2: keep `_`, ASCII letters and digits, non-ASCII letters (L*) and decimal digits (Nd);
+    """docs/DESIGN.md, "Groups and names": keep `_`, ASCII letters and digits, non-ASCII letters (L*) and decimal digits (Nd);
     every other character becomes one `_`; a leading digit gets a `_` in front."""
     out = []
     for c in text:
@@ -90,7 +90,7 @@ def hostname_of(inst):
 
 
 def groups_of(inst):
-    """The default groups of SPEC 6.2 (instance-id group left out: the host is named by its id)."""
+    """The default groups of docs/DESIGN.md, "Groups and names" (instance-id group left out: the host is named by its id)."""
     g = {"alicloud", sanitize(inst["RegionId"])}
     if inst.get("ZoneId"):
         g.add(sanitize(inst["ZoneId"]))
@@ -228,7 +228,7 @@ def ansible_reserved_names():
 
 
 def cmd_check_raw(exp_path, out_path):
-    """The binary's own --list output: SPEC 6.1's shape, the expected hosts and groups."""
+    """The binary's own --list output: the script-inventory shape of docs/DESIGN.md, "Command line", the expected hosts and groups."""
     exp = load_json(exp_path)
     problems = []
     try:

@@ -482,7 +482,7 @@ else
     ok "cache: directory 0700, files 0600, no secret in them"
 fi
 
-# a wrong secret: exit 1, stdout empty, one line naming the service's error, no secret, and the
+# a wrong secret: exit 2, stdout empty, one line naming the service's error, no secret, and the
 # cache (same key: it does not depend on the secret) left as it was
 sum_before=$(cd "$WORK/cache" 2>/dev/null && find . -type f -print0 | sort -z | xargs -0 sha256sum || true)
 run wrong-secret 60 env ALICLOUD_SECRET_KEY="wrong$SECRET" "$INV" --refresh-cache
@@ -490,9 +490,9 @@ WRONG_RC=$RC
 sum_after=$(cd "$WORK/cache" 2>/dev/null && find . -type f -print0 | sort -z | xargs -0 sha256sum || true)
 run after-wrong-secret 60 "$INV" --list
 err_lines=$(grep -c . "$LOGS/wrong-secret.err" || true)
-# (exit 1, a runtime failure, or 2, bad configuration: SPEC section 2 allows reading a wrong secret as either)
-if { [ "$WRONG_RC" != 1 ] && [ "$WRONG_RC" != 2 ]; } || [ -s "$LOGS/wrong-secret.out" ]; then
-    fail "--refresh-cache with a wrong secret: exit $WRONG_RC and $(wc -c <"$LOGS/wrong-secret.out") bytes on stdout, expected exit 1 or 2 and nothing"
+# (exit 2: rejected credentials are a configuration error, docs/DESIGN.md, "Command line")
+if [ "$WRONG_RC" != 2 ] || [ -s "$LOGS/wrong-secret.out" ]; then
+    fail "--refresh-cache with a wrong secret: exit $WRONG_RC and $(wc -c <"$LOGS/wrong-secret.out") bytes on stdout, expected exit 2 and nothing"
     show "$LOGS/wrong-secret.err"
 elif [ "$err_lines" != 1 ] || ! grep -q -E 'SignatureDoesNotMatch|InvalidAccessKeySecret' "$LOGS/wrong-secret.err"; then
     fail "--refresh-cache with a wrong secret: expected one stderr line naming SignatureDoesNotMatch, got $err_lines lines"

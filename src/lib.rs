@@ -8,6 +8,7 @@
 pub mod cache;
 pub mod cli;
 pub mod client;
+pub mod constructed;
 pub mod credentials;
 pub mod diag;
 pub mod error;

@@ -14,6 +14,7 @@ use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
 use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 /// The shared environments: configuration only holds compiled expressions.
@@ -355,29 +356,37 @@ fn f_replace(_: &State, v: Value, a: Args) -> Result<Value, Error> {
     }))
 }
 
+type RegexCache = HashMap<String, Vec<((bool, bool), Rc<regex::Regex>)>>;
+
 thread_local! {
-    static REGEX_CACHE: RefCell<HashMap<(String, bool, bool), regex::Regex>> =
-        RefCell::new(HashMap::new());
+    static REGEX_CACHE: RefCell<RegexCache> = RefCell::new(HashMap::new());
 }
 
 /// Compiled once per pattern and flags: patterns are constants of the configuration, and
-/// compiling one costs more than evaluating a whole entry.
-fn regex(pattern: &str, ignorecase: bool, multiline: bool) -> Result<regex::Regex, Error> {
+/// compiling one costs more than evaluating a whole entry. Shared, not cloned: a cloned
+/// Regex starts with an empty match cache, which is as slow as compiling.
+fn regex(pattern: &str, ignorecase: bool, multiline: bool) -> Result<Rc<regex::Regex>, Error> {
     REGEX_CACHE.with(|cache| {
-        let key = (pattern.to_owned(), ignorecase, multiline);
-        if let Some(re) = cache.borrow().get(&key) {
-            return Ok(re.clone());
+        let flags = (ignorecase, multiline);
+        if let Some(list) = cache.borrow().get(pattern) {
+            if let Some((_, re)) = list.iter().find(|(f, _)| *f == flags) {
+                return Ok(re.clone());
+            }
         }
         let re = regex::RegexBuilder::new(pattern)
             .case_insensitive(ignorecase)
             .multi_line(multiline)
             .build()
             .map_err(|e| err(format!("invalid regular expression {pattern:?}: {e}")))?;
+        let re = Rc::new(re);
         let mut cache = cache.borrow_mut();
         if cache.len() > 1024 {
             cache.clear();
         }
-        cache.insert(key, re.clone());
+        cache
+            .entry(pattern.to_owned())
+            .or_default()
+            .push((flags, re.clone()));
         Ok(re)
     })
 }
@@ -834,7 +843,10 @@ fn py_parse_int(s: &str, base: u32) -> Option<i64> {
         (0 | 8, Some("0o")) => (8, &lower[2..]),
         (0 | 2, Some("0b")) => (2, &lower[2..]),
         (0, _) => {
-            if lower.len() > 1 && lower.starts_with('0') && lower.trim_start_matches('0') != "" {
+            if lower.len() > 1
+                && lower.starts_with('0')
+                && !lower.trim_start_matches('0').is_empty()
+            {
                 return None;
             }
             (10, lower.as_str())

@@ -144,7 +144,7 @@ fn describe(e: &minijinja::Error) -> String {
 
 enum Cond {
     Const(bool),
-    Expr(Expr),
+    Expr(Box<Expr>),
 }
 
 struct GroupEntry {
@@ -155,7 +155,7 @@ struct GroupEntry {
 /// A `parent_group` value: plain text, or text with `{{ expression }}` parts.
 enum Part {
     Text(String),
-    Expr(Expr),
+    Expr(Box<Expr>),
 }
 
 struct KeyedEntry {
@@ -280,7 +280,7 @@ impl Constructed {
                                 Some(inner) if !inner.contains("{{") => inner.trim(),
                                 _ => s,
                             };
-                            Cond::Expr(Expr::compile(s, &entry)?)
+                            Cond::Expr(Box::new(Expr::compile(s, &entry)?))
                         }
                         _ => {
                             return Err(config_err(
@@ -684,7 +684,7 @@ fn compile_keyed(index: usize, e: &serde_json::Value) -> Result<KeyedEntry, Conf
     };
     // An explicit `prefix: null` is the text "None" to Ansible, like any other value.
     let prefix = m.get("prefix").map(json_str).unwrap_or_default();
-    let prefix_is_empty = matches!(m.get("prefix"), None)
+    let prefix_is_empty = m.get("prefix").is_none()
         || matches!(m.get("prefix"), Some(serde_json::Value::String(s)) if s.is_empty());
     Ok(KeyedEntry {
         index,
@@ -719,7 +719,10 @@ fn parse_template(s: &str, entry: &str) -> Result<Vec<Part>, ConfigError> {
         let end = after
             .find("}}")
             .ok_or_else(|| config_err(entry, format!("unclosed {{{{ in parent_group {s:?}")))?;
-        parts.push(Part::Expr(Expr::compile(after[..end].trim(), entry)?));
+        parts.push(Part::Expr(Box::new(Expr::compile(
+            after[..end].trim(),
+            entry,
+        )?)));
         rest = &after[end + 2..];
     }
     if !rest.is_empty() {
@@ -737,8 +740,11 @@ struct HostVars {
 
 impl Object for HostVars {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let i = *self.index.get(key.as_str()?)?;
-        let v = &self.slots[i];
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        let v = &self.slots[*self.index.get(key)?];
         (!v.is_undefined()).then(|| v.clone())
     }
 

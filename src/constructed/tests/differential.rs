@@ -137,10 +137,10 @@ fn input() -> Input {
 
 /// Runs a configuration over the input as Ansible would, giving `--list`'s groups, `all`'s
 /// children and hostvars; or the first host error.
-fn run(
-    c: &Constructed,
-    input: &Input,
-) -> Result<(BTreeMap<String, Group>, Vec<String>, Map<String, Json>), HostError> {
+/// Groups, `all`'s children, hostvars.
+type Listed = (BTreeMap<String, Group>, Vec<String>, Map<String, Json>);
+
+fn run(c: &Constructed, input: &Input) -> Result<Listed, HostError> {
     let mut groups = input.base_groups.clone();
     let mut created = Vec::new();
     let mut hostvars = input.hostvars.clone();

@@ -8,7 +8,16 @@
 //! `groups` entry, then every keyed group (both see the composed variables).
 //!
 //! Like Ansible, only groups that get a host exist: a `groups` entry that matches no host,
-//! or a keyed group's `parent_group` whose keyed groups got no host, creates nothing.
+//! or a keyed group's `parent_group` whose keyed groups got no host, creates nothing. After
+//! the last host, `all`'s children are the groups with no other parent: a group that became
+//! a `parent_group`'s child is no longer listed under `all`.
+//!
+//! Where we differ from Ansible on purpose: an entry that can never work (a Jinja syntax
+//! error, a non-string expression, a keyed group without `key`, `default_value` with
+//! `trailing_separator`) is a configuration error here, where Ansible skips it per host or
+//! fails only once a host reaches it. Known gaps of the engine (minijinja): `%` string
+//! formatting and lookups (`lookup`, `query`) are not there (the entry fails), and regular
+//! expressions follow Rust's `regex` syntax (no look-around or back-references).
 
 mod engine;
 mod pystr;

@@ -15,6 +15,7 @@ pub mod cache;
 pub mod cli;
 pub mod client;
 pub mod codes;
+pub mod constructed;
 pub mod credentials;
 pub mod diag;
 pub mod error;

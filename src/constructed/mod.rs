@@ -1,0 +1,763 @@
+//! Constructed groups and variables, as Ansible's `constructed` inventory plugin makes them.
+//!
+//! A configuration ([`Constructed::from_value`]) holds `compose` (variable: expression),
+//! `groups` (group: conditional), `keyed_groups` (list of `{key, prefix, separator,
+//! default_value, trailing_separator, parent_group}`), `strict` and `leading_separator`.
+//! Expressions are compiled once; [`Constructed::apply`] then runs per host, in Ansible's
+//! order: every compose entry (each sees the host's original variables only), then every
+//! `groups` entry, then every keyed group (both see the composed variables).
+//!
+//! Like Ansible, only groups that get a host exist: a `groups` entry that matches no host,
+//! or a keyed group's `parent_group` whose keyed groups got no host, creates nothing. After
+//! the last host, `all`'s children are the groups with no other parent: a group that became
+//! a `parent_group`'s child is no longer listed under `all`.
+//!
+//! Where we differ from Ansible on purpose: an entry that can never work (a Jinja syntax
+//! error, a non-string expression, a keyed group without `key`, `default_value` with
+//! `trailing_separator`) is a configuration error here, where Ansible skips it per host or
+//! fails only once a host reaches it. Known gaps of the engine (minijinja): `%` string
+//! formatting and lookups (`lookup`, `query`) are not there (the entry fails), and regular
+//! expressions follow Rust's `regex` syntax (no look-around or back-references).
+
+mod engine;
+mod pystr;
+#[cfg(test)]
+mod tests;
+
+use engine::{chainable_env, from_json, py_type, strict_env, to_json};
+use minijinja::value::{Enumerator, Object, Value, ValueKind};
+use minijinja::{ErrorKind, Expression};
+use pystr::{py_str, safe_group_name};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+pub use pystr::safe_group_name as to_safe_group_name;
+
+/// A configuration that can never work: names the entry and says why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// `compose.NAME`, `groups.NAME`, `keyed_groups[N]`, or the option's name.
+    pub entry: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "constructed {}: {}", self.entry, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// An entry failed for a host: with `strict`, or one of the failures Ansible never skips
+/// (a keyed group key of another type than string, list or mapping; an empty group name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostError {
+    pub host: String,
+    pub entry: String,
+    pub message: String,
+}
+
+impl fmt::Display for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "constructed {} failed for host {}: {}",
+            self.entry, self.host, self.message
+        )
+    }
+}
+
+impl std::error::Error for HostError {}
+
+/// The host joins `group`; when `parent` is set, `group` is also a child of `parent`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub group: String,
+    pub parent: Option<String>,
+}
+
+/// What the configuration adds to one host.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HostResult {
+    /// Composed variables in configuration order; they replace host variables of the
+    /// same name.
+    pub vars: Vec<(String, serde_json::Value)>,
+    /// Memberships in the order Ansible adds them (may repeat a group).
+    pub groups: Vec<Membership>,
+}
+
+/// A compiled expression. Evaluated in strict mode; when that fails on an undefined value
+/// and the expression can catch one (`default`, `defined`, `undefined`), evaluated again
+/// letting lookups on undefined values chain, as Ansible's do.
+struct Expr {
+    source: String,
+    strict: Expression<'static, 'static>,
+    chain: Option<Expression<'static, 'static>>,
+}
+
+impl Expr {
+    fn compile(source: &str, entry: &str) -> Result<Expr, ConfigError> {
+        let strict = strict_env()
+            .compile_expression_owned(source.to_owned())
+            .map_err(|e| ConfigError {
+                entry: entry.to_owned(),
+                message: format!("invalid expression {source:?}: {}", describe(&e)),
+            })?;
+        let chain = catches_undefined(source).then(|| {
+            chainable_env()
+                .compile_expression_owned(source.to_owned())
+                .expect("compiled in strict mode already")
+        });
+        Ok(Expr {
+            source: source.to_owned(),
+            strict,
+            chain,
+        })
+    }
+
+    fn eval(&self, ctx: &Value) -> Result<Value, minijinja::Error> {
+        match self.strict.eval(ctx.clone()) {
+            Err(e) if e.kind() == ErrorKind::UndefinedError => match &self.chain {
+                Some(chain) => chain.eval(ctx.clone()).map_err(|_| e),
+                None => Err(e),
+            },
+            other => other,
+        }
+    }
+
+    fn variables(&self) -> impl Iterator<Item = String> {
+        self.strict.undeclared_variables(false).into_iter()
+    }
+}
+
+fn catches_undefined(source: &str) -> bool {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r"\b(default|defined|undefined)\b|\|\s*d\b").expect("static regex")
+    })
+    .is_match(source)
+}
+
+/// An error's text with minijinja's detail, on one line.
+fn describe(e: &minijinja::Error) -> String {
+    let mut msg = e.to_string();
+    if let Some(detail) = e.detail() {
+        if !msg.contains(detail) {
+            msg = format!("{msg}: {detail}");
+        }
+    }
+    msg.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+enum Cond {
+    Const(bool),
+    Expr(Box<Expr>),
+}
+
+struct GroupEntry {
+    name: String,
+    cond: Cond,
+}
+
+/// A `parent_group` value: plain text, or text with `{{ expression }}` parts.
+enum Part {
+    Text(String),
+    Expr(Box<Expr>),
+}
+
+struct KeyedEntry {
+    index: usize,
+    key: Expr,
+    /// Python's `str()` of the option values, as `'%s%s%s'` formats them.
+    prefix: String,
+    prefix_is_empty: bool,
+    separator: String,
+    default_value: Option<String>,
+    trailing_separator_false: bool,
+    parent: Vec<Part>,
+}
+
+/// A compiled constructed configuration. Cheap to share between threads.
+pub struct Constructed {
+    compose: Vec<(String, Expr)>,
+    groups: Vec<GroupEntry>,
+    keyed: Vec<KeyedEntry>,
+    strict: bool,
+    leading_separator: bool,
+    /// Every top-level variable the expressions read, and its slot in a host's context.
+    index: Arc<HashMap<String, usize>>,
+}
+
+impl fmt::Debug for Constructed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Constructed")
+            .field("compose", &self.compose.len())
+            .field("groups", &self.groups.len())
+            .field("keyed_groups", &self.keyed.len())
+            .field("strict", &self.strict)
+            .field("leading_separator", &self.leading_separator)
+            .finish()
+    }
+}
+
+fn config_err(entry: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        entry: entry.into(),
+        message: message.into(),
+    }
+}
+
+fn opt_bool(
+    map: &serde_json::Map<String, serde_json::Value>,
+    key: &str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match map.get(key) {
+        None | Some(serde_json::Value::Null) => Ok(default),
+        Some(serde_json::Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(config_err(
+            key,
+            format!("must be true or false, not {other}"),
+        )),
+    }
+}
+
+/// Python's `str()` of a JSON scalar from the configuration.
+fn json_str(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => py_str(&from_json(other)),
+    }
+}
+
+impl Constructed {
+    /// Compiles a plugin-style mapping: `{compose: {...}, groups: {...}, keyed_groups: [...],
+    /// strict: bool, leading_separator: bool}` (`plugin` is accepted and ignored).
+    pub fn from_value(config: &serde_json::Value) -> Result<Constructed, ConfigError> {
+        let map = config
+            .as_object()
+            .ok_or_else(|| config_err("configuration", "must be a mapping"))?;
+        for key in map.keys() {
+            if !matches!(
+                key.as_str(),
+                "plugin" | "compose" | "groups" | "keyed_groups" | "strict" | "leading_separator"
+            ) {
+                return Err(config_err(
+                    key.as_str(),
+                    "unknown option (known: compose, groups, keyed_groups, strict, leading_separator)",
+                ));
+            }
+        }
+        let strict = opt_bool(map, "strict", false)?;
+        let leading_separator = opt_bool(map, "leading_separator", true)?;
+
+        let mut compose = Vec::new();
+        match map.get("compose") {
+            None | Some(serde_json::Value::Null) => {}
+            Some(serde_json::Value::Object(entries)) => {
+                for (name, expr) in entries {
+                    let entry = format!("compose.{name}");
+                    let serde_json::Value::String(source) = expr else {
+                        return Err(config_err(entry, "must be an expression (a string)"));
+                    };
+                    compose.push((name.clone(), Expr::compile(source, &entry)?));
+                }
+            }
+            Some(_) => return Err(config_err("compose", "must be a mapping")),
+        }
+
+        let mut groups = Vec::new();
+        match map.get("groups") {
+            None | Some(serde_json::Value::Null) => {}
+            Some(serde_json::Value::Object(entries)) => {
+                for (name, cond) in entries {
+                    let entry = format!("groups.{name}");
+                    let cond = match cond {
+                        serde_json::Value::Bool(b) => Cond::Const(*b),
+                        serde_json::Value::String(s) => {
+                            let s = s.trim();
+                            if s.is_empty() {
+                                return Err(config_err(
+                                    entry,
+                                    "empty conditional expressions are not allowed",
+                                ));
+                            }
+                            // A conditional wholly inside {{ }} is the expression within.
+                            let s = match s.strip_prefix("{{").and_then(|r| r.strip_suffix("}}")) {
+                                Some(inner) if !inner.contains("{{") => inner.trim(),
+                                _ => s,
+                            };
+                            Cond::Expr(Box::new(Expr::compile(s, &entry)?))
+                        }
+                        _ => {
+                            return Err(config_err(
+                                entry,
+                                "must be a conditional expression (a string) or a boolean",
+                            ))
+                        }
+                    };
+                    groups.push(GroupEntry {
+                        name: safe_group_name(name),
+                        cond,
+                    });
+                }
+            }
+            Some(_) => return Err(config_err("groups", "must be a mapping")),
+        }
+
+        let mut keyed = Vec::new();
+        match map.get("keyed_groups") {
+            None | Some(serde_json::Value::Null) => {}
+            Some(serde_json::Value::Array(entries)) => {
+                for (index, e) in entries.iter().enumerate() {
+                    keyed.push(compile_keyed(index, e)?);
+                }
+            }
+            Some(_) => return Err(config_err("keyed_groups", "must be a list")),
+        }
+
+        let mut index = HashMap::new();
+        let mut add = |name: String| {
+            let n = index.len();
+            index.entry(name).or_insert(n);
+        };
+        for (_, e) in &compose {
+            e.variables().for_each(&mut add);
+        }
+        for g in &groups {
+            if let Cond::Expr(e) = &g.cond {
+                e.variables().for_each(&mut add);
+            }
+        }
+        for k in &keyed {
+            k.key.variables().for_each(&mut add);
+            for p in &k.parent {
+                if let Part::Expr(e) = p {
+                    e.variables().for_each(&mut add);
+                }
+            }
+        }
+        Ok(Constructed {
+            compose,
+            groups,
+            keyed,
+            strict,
+            leading_separator,
+            index: Arc::new(index),
+        })
+    }
+
+    pub fn strict(&self) -> bool {
+        self.strict
+    }
+
+    /// Runs the configuration for one host. `hostvars` are the host's variables;
+    /// `group_names` the groups it is already in (Ansible's `group_names` variable, sorted,
+    /// without `all`). Entries that fail are skipped unless `strict`.
+    pub fn apply(
+        &self,
+        host: &str,
+        hostvars: &serde_json::Map<String, serde_json::Value>,
+        group_names: &[String],
+    ) -> Result<HostResult, HostError> {
+        let mut slots = vec![Value::UNDEFINED; self.index.len()];
+        for (name, &i) in self.index.iter() {
+            if let Some(v) = hostvars.get(name) {
+                slots[i] = from_json(v);
+            }
+        }
+        let magic = self.magic(host, group_names);
+        for (i, v) in &magic {
+            slots[*i] = v.clone();
+        }
+        let fail = |entry: String, message: String| HostError {
+            host: host.to_owned(),
+            entry,
+            message,
+        };
+        let mut result = HostResult::default();
+
+        if !self.compose.is_empty() {
+            let ctx = self.context(slots.clone());
+            for (name, expr) in &self.compose {
+                let composed = expr
+                    .eval(&ctx)
+                    .and_then(|v| to_json(&v).map(|json| (v, json)));
+                match composed {
+                    Ok((value, json)) => {
+                        if let Some(&i) = self.index.get(name) {
+                            slots[i] = value;
+                        }
+                        result.vars.push((name.clone(), json));
+                    }
+                    Err(e) if self.strict => {
+                        return Err(fail(
+                            format!("compose.{name}"),
+                            format!("could not set {name}: {}", describe(&e)),
+                        ))
+                    }
+                    Err(_) => {}
+                }
+            }
+            // Ansible's magic variables win over composed ones of the same name.
+            for (i, v) in magic {
+                slots[i] = v;
+            }
+        }
+        let ctx = self.context(slots);
+
+        for g in &self.groups {
+            let matched = match &g.cond {
+                Cond::Const(b) => Ok(*b),
+                Cond::Expr(e) => e.eval(&ctx).and_then(|v| match v.kind() {
+                    ValueKind::Bool => Ok(v.is_true()),
+                    ValueKind::Undefined => Err(undefined_error()),
+                    _ => Err(minijinja::Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!(
+                            "conditional result ({}) was derived from value of type '{}'; conditionals must have a boolean result",
+                            if v.is_true() { "True" } else { "False" },
+                            py_type(&v)
+                        ),
+                    )),
+                }),
+            };
+            match matched {
+                Ok(true) => result.groups.push(Membership {
+                    group: g.name.clone(),
+                    parent: None,
+                }),
+                Ok(false) => {}
+                Err(e) if self.strict => {
+                    return Err(fail(
+                        format!("groups.{}", g.name),
+                        format!(
+                            "could not add host {host} to group {}: {}",
+                            g.name,
+                            describe(&e)
+                        ),
+                    ))
+                }
+                Err(_) => {}
+            }
+        }
+
+        for k in &self.keyed {
+            self.apply_keyed(k, host, &ctx, &mut result)?;
+        }
+        Ok(result)
+    }
+
+    fn magic(&self, host: &str, group_names: &[String]) -> Vec<(usize, Value)> {
+        let mut out = Vec::new();
+        if let Some(&i) = self.index.get("inventory_hostname") {
+            out.push((i, Value::from(host)));
+        }
+        if let Some(&i) = self.index.get("inventory_hostname_short") {
+            let short = if host.parse::<std::net::IpAddr>().is_ok() {
+                host
+            } else {
+                host.split('.').next().unwrap_or(host)
+            };
+            out.push((i, Value::from(short)));
+        }
+        if let Some(&i) = self.index.get("group_names") {
+            let mut names: Vec<&str> = group_names
+                .iter()
+                .map(String::as_str)
+                .filter(|g| *g != "all")
+                .collect();
+            names.sort_unstable();
+            out.push((i, names.into_iter().map(Value::from).collect()));
+        }
+        out
+    }
+
+    fn context(&self, slots: Vec<Value>) -> Value {
+        Value::from_object(HostVars {
+            index: self.index.clone(),
+            slots,
+        })
+    }
+
+    fn apply_keyed(
+        &self,
+        k: &KeyedEntry,
+        host: &str,
+        ctx: &Value,
+        result: &mut HostResult,
+    ) -> Result<(), HostError> {
+        let fail = |message: String| HostError {
+            host: host.to_owned(),
+            entry: format!("keyed_groups[{}]", k.index),
+            message,
+        };
+        let key = match k.key.eval(ctx).and_then(|v| {
+            check_defined(&v)?;
+            Ok(v)
+        }) {
+            Ok(v) => v,
+            Err(e) if self.strict => {
+                return Err(fail(format!(
+                    "could not generate group from {} entry: {}",
+                    k.key.source,
+                    describe(&e)
+                )))
+            }
+            Err(_) => return Ok(()),
+        };
+        let is_default_value = |v: &Value| v.is_none() || v.as_str() == Some("");
+        let use_default = is_default_value(&key) && k.default_value.is_some();
+        if !(key.is_true() || use_default) {
+            // An empty list or mapping is a valid key that makes no group.
+            let empty_container =
+                matches!(key.kind(), ValueKind::Seq | ValueKind::Map) && key.len() == Some(0);
+            if self.strict && !empty_container {
+                return Err(fail(format!(
+                    "no key or key resulted empty for {}, invalid entry",
+                    k.key.source
+                )));
+            }
+            return Ok(());
+        }
+
+        let parent = match self.render_parent(&k.parent, ctx) {
+            Ok(p) => p,
+            Err(e) if self.strict => {
+                return Err(fail(format!(
+                    "could not generate parent group for group {}: {}",
+                    py_str(&key),
+                    describe(&e)
+                )))
+            }
+            Err(_) => return Ok(()),
+        };
+
+        let mut bare_names = Vec::new();
+        if use_default {
+            bare_names.push(k.default_value.clone().unwrap_or_default());
+        } else {
+            match key.kind() {
+                ValueKind::String => bare_names.push(py_str(&key)),
+                ValueKind::Seq => {
+                    for item in key.try_iter().map_err(|e| fail(describe(&e)))? {
+                        match &k.default_value {
+                            Some(d) if is_default_value(&item) => bare_names.push(d.clone()),
+                            _ => bare_names.push(py_str(&item)),
+                        }
+                    }
+                }
+                ValueKind::Map => {
+                    for gname in key.try_iter().map_err(|e| fail(describe(&e)))? {
+                        let gval = key.get_item(&gname).unwrap_or_default();
+                        let gname = py_str(&gname);
+                        let name = if is_default_value(&gval) {
+                            match &k.default_value {
+                                Some(d) => format!("{gname}{}{d}", k.separator),
+                                None if k.trailing_separator_false => gname,
+                                None => format!("{gname}{}{}", k.separator, py_str(&gval)),
+                            }
+                        } else {
+                            format!("{gname}{}{}", k.separator, py_str(&gval))
+                        };
+                        bare_names.push(name);
+                    }
+                }
+                _ => {
+                    return Err(fail(format!(
+                        "invalid group name format, expected a string or a list of them or dictionary, got: <class '{}'>",
+                        py_type(&key)
+                    )))
+                }
+            }
+        }
+
+        let sep = if k.prefix_is_empty && !self.leading_separator {
+            ""
+        } else {
+            k.separator.as_str()
+        };
+        for bare in bare_names {
+            let group = safe_group_name(&format!("{}{sep}{bare}", k.prefix));
+            if group.is_empty() {
+                return Err(fail("invalid empty group name".into()));
+            }
+            result.groups.push(Membership {
+                group,
+                parent: parent.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    fn render_parent(
+        &self,
+        parts: &[Part],
+        ctx: &Value,
+    ) -> Result<Option<String>, minijinja::Error> {
+        let text = match parts {
+            [] => return Ok(None),
+            [Part::Expr(e)] => {
+                let v = e.eval(ctx)?;
+                check_defined(&v)?;
+                if !v.is_true() {
+                    return Ok(None);
+                }
+                py_str(&v)
+            }
+            parts => {
+                let mut s = String::new();
+                for p in parts {
+                    match p {
+                        Part::Text(t) => s.push_str(t),
+                        Part::Expr(e) => {
+                            let v = e.eval(ctx)?;
+                            check_defined(&v)?;
+                            s.push_str(&py_str(&v));
+                        }
+                    }
+                }
+                s
+            }
+        };
+        Ok((!text.is_empty()).then(|| safe_group_name(&text)))
+    }
+}
+
+fn undefined_error() -> minijinja::Error {
+    minijinja::Error::new(ErrorKind::UndefinedError, "the result is undefined")
+}
+
+/// Ansible finalises a result: an undefined value anywhere in it is an error.
+fn check_defined(v: &Value) -> Result<(), minijinja::Error> {
+    match v.kind() {
+        ValueKind::Undefined => Err(undefined_error()),
+        ValueKind::Seq | ValueKind::Iterable => {
+            for item in v.try_iter()? {
+                check_defined(&item)?;
+            }
+            Ok(())
+        }
+        ValueKind::Map => {
+            for k in v.try_iter()? {
+                check_defined(&v.get_item(&k)?)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn compile_keyed(index: usize, e: &serde_json::Value) -> Result<KeyedEntry, ConfigError> {
+    let entry = format!("keyed_groups[{index}]");
+    let m = match e {
+        serde_json::Value::Object(m) if !m.is_empty() => m,
+        _ => return Err(config_err(entry, "must be a mapping with a key")),
+    };
+    for k in m.keys() {
+        if !matches!(
+            k.as_str(),
+            "key"
+                | "prefix"
+                | "separator"
+                | "default_value"
+                | "trailing_separator"
+                | "parent_group"
+        ) {
+            return Err(config_err(
+                entry,
+                format!("unknown option {k:?} (known: key, prefix, separator, default_value, trailing_separator, parent_group)"),
+            ));
+        }
+    }
+    let key = match m.get("key") {
+        Some(serde_json::Value::String(s)) => Expr::compile(s, &entry)?,
+        Some(_) => return Err(config_err(entry, "key must be an expression (a string)")),
+        None => return Err(config_err(entry, "has no key")),
+    };
+    let present = |name: &str| m.get(name).filter(|v| !v.is_null());
+    let default_value = present("default_value").map(json_str);
+    let trailing = present("trailing_separator");
+    if default_value.is_some() && trailing.is_some() {
+        return Err(config_err(
+            entry,
+            "default_value and trailing_separator are mutually exclusive",
+        ));
+    }
+    let parent = match m.get("parent_group") {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(serde_json::Value::String(s)) => parse_template(s, &entry)?,
+        Some(_) => return Err(config_err(entry, "parent_group must be a string")),
+    };
+    // An explicit `prefix: null` is the text "None" to Ansible, like any other value.
+    let prefix = m.get("prefix").map(json_str).unwrap_or_default();
+    let prefix_is_empty = m.get("prefix").is_none()
+        || matches!(m.get("prefix"), Some(serde_json::Value::String(s)) if s.is_empty());
+    Ok(KeyedEntry {
+        index,
+        key,
+        prefix,
+        prefix_is_empty,
+        separator: m
+            .get("separator")
+            .map(json_str)
+            .unwrap_or_else(|| "_".into()),
+        default_value,
+        trailing_separator_false: matches!(trailing, Some(serde_json::Value::Bool(false))),
+        parent,
+    })
+}
+
+/// Splits `text {{ expr }} text` into parts; `{% %}` blocks are not supported.
+fn parse_template(s: &str, entry: &str) -> Result<Vec<Part>, ConfigError> {
+    if s.contains("{%") {
+        return Err(config_err(
+            entry,
+            "parent_group supports {{ }} expressions only, not {% %} blocks",
+        ));
+    }
+    let mut parts = Vec::new();
+    let mut rest = s;
+    while let Some(start) = rest.find("{{") {
+        if start > 0 {
+            parts.push(Part::Text(rest[..start].to_owned()));
+        }
+        let after = &rest[start + 2..];
+        let end = after
+            .find("}}")
+            .ok_or_else(|| config_err(entry, format!("unclosed {{{{ in parent_group {s:?}")))?;
+        parts.push(Part::Expr(Box::new(Expr::compile(
+            after[..end].trim(),
+            entry,
+        )?)));
+        rest = &after[end + 2..];
+    }
+    if !rest.is_empty() {
+        parts.push(Part::Text(rest.to_owned()));
+    }
+    Ok(parts)
+}
+
+/// A host's variables for the expressions: only those they read, converted once per host.
+#[derive(Debug)]
+struct HostVars {
+    index: Arc<HashMap<String, usize>>,
+    slots: Vec<Value>,
+}
+
+impl Object for HostVars {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        let v = &self.slots[*self.index.get(key)?];
+        (!v.is_undefined()).then(|| v.clone())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::NonEnumerable
+    }
+}

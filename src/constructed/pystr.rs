@@ -1,0 +1,193 @@
+//! Python's text forms of values, and Ansible's group-name sanitising.
+//!
+//! Ansible builds group names with `'%s' % value`, and its filters (`string`, `join`, `lower`,
+//! …) call `str()`, so `True`, `None`, `1e+20` and `['a', 1]` must come out as Python
+//! writes them, not as minijinja displays them.
+
+use minijinja::value::{Value, ValueKind};
+use std::fmt::Write;
+
+/// Python's `str(value)`.
+pub fn py_str(v: &Value) -> String {
+    match v.kind() {
+        ValueKind::String => v.as_str().unwrap_or_default().to_owned(),
+        _ => {
+            let mut out = String::new();
+            write_repr(&mut out, v, false);
+            out
+        }
+    }
+}
+
+/// Python's `repr(value)`.
+pub fn py_repr(v: &Value) -> String {
+    let mut out = String::new();
+    write_repr(&mut out, v, true);
+    out
+}
+
+fn write_repr(out: &mut String, v: &Value, quote_strings: bool) {
+    match v.kind() {
+        ValueKind::Undefined | ValueKind::None => out.push_str("None"),
+        ValueKind::Bool => out.push_str(if v.is_true() { "True" } else { "False" }),
+        ValueKind::Number => {
+            if v.is_integer() {
+                let _ = write!(out, "{v}");
+            } else {
+                out.push_str(&py_float(f64::try_from(v.clone()).unwrap_or(f64::NAN)));
+            }
+        }
+        ValueKind::String => {
+            let s = v.as_str().unwrap_or_default();
+            if quote_strings {
+                write_str_repr(out, s);
+            } else {
+                out.push_str(s);
+            }
+        }
+        ValueKind::Map => {
+            out.push('{');
+            if let Ok(keys) = v.try_iter() {
+                for (i, k) in keys.enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write_repr(out, &k, true);
+                    out.push_str(": ");
+                    write_repr(out, &v.get_item(&k).unwrap_or_default(), true);
+                }
+            }
+            out.push('}');
+        }
+        ValueKind::Seq | ValueKind::Iterable => {
+            out.push('[');
+            if let Ok(items) = v.try_iter() {
+                for (i, item) in items.enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write_repr(out, &item, true);
+                }
+            }
+            out.push(']');
+        }
+        _ => {
+            let _ = write!(out, "{v}");
+        }
+    }
+}
+
+/// Python's `repr(str)`: single quotes unless the text holds `'` and no `"`.
+fn write_str_repr(out: &mut String, s: &str) {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => {
+                let n = c as u32;
+                if n < 0x100 {
+                    let _ = write!(out, "\\x{n:02x}");
+                } else {
+                    let _ = write!(out, "\\u{n:04x}");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+}
+
+/// Python's `repr(float)`: shortest round-trip digits, fixed notation for exponents in
+/// -4..16, otherwise `d.ddde+XX`.
+pub fn py_float(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    let sci = format!("{:e}", f.abs());
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let n = digits.len() as i32;
+    let mut out = String::new();
+    if f.is_sign_negative() {
+        out.push('-');
+    }
+    if (-4..16).contains(&exp) {
+        if exp >= 0 {
+            if n <= exp + 1 {
+                out.push_str(&digits);
+                out.extend(std::iter::repeat_n('0', (exp + 1 - n) as usize));
+                out.push_str(".0");
+            } else {
+                out.push_str(&digits[..(exp + 1) as usize]);
+                out.push('.');
+                out.push_str(&digits[(exp + 1) as usize..]);
+            }
+        } else {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
+            out.push_str(&digits);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if n > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
+    }
+    out
+}
+
+/// Python's `str.isalnum() or == '_'`, which is what `re`'s `\w` matches: Unicode
+/// letters, numbers and the underscore.
+fn is_word(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '_';
+    }
+    word_class().is_match(c.encode_utf8(&mut [0; 4]))
+}
+
+fn word_class() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r"^[\p{L}\p{N}]$").expect("static regex"))
+}
+
+fn is_decimal(c: char) -> bool {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    if c.is_ascii() {
+        return c.is_ascii_digit();
+    }
+    RE.get_or_init(|| regex::Regex::new(r"^\p{Nd}$").expect("static regex"))
+        .is_match(c.encode_utf8(&mut [0; 4]))
+}
+
+/// Ansible's `to_safe_group_name` with `TRANSFORM_INVALID_GROUP_CHARS=always`: the pattern
+/// `^[\d\W]|[^\w]` replaced by `_` — a leading digit and every character that is not a
+/// Unicode letter, number or underscore.
+pub fn safe_group_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for (i, c) in name.chars().enumerate() {
+        if !is_word(c) || (i == 0 && is_decimal(c)) {
+            out.push('_');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

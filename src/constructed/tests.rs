@@ -1,0 +1,138 @@
+use super::*;
+use serde_json::{json, Map, Value as Json};
+
+mod differential;
+mod rules;
+
+/// One host's variables from a JSON literal.
+fn vars(v: Json) -> Map<String, Json> {
+    match v {
+        Json::Object(m) => m,
+        other => panic!("not a mapping: {other}"),
+    }
+}
+
+fn compile(config: Json) -> Constructed {
+    Constructed::from_value(&config).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn compose_one(expr: &str, hostvars: Json) -> Option<Json> {
+    let c = compile(json!({"compose": {"v": expr}}));
+    let r = c.apply("h1", &vars(hostvars), &[]).expect("not strict");
+    r.vars.into_iter().find(|(k, _)| k == "v").map(|(_, v)| v)
+}
+
+fn groups_of(c: &Constructed, hostvars: Json) -> Vec<(String, Option<String>)> {
+    c.apply("h1", &vars(hostvars), &[])
+        .expect("apply")
+        .groups
+        .into_iter()
+        .map(|m| (m.group, m.parent))
+        .collect()
+}
+
+/// Per-host cost of a typical configuration (7 compose, 4 groups, 7 keyed groups) over the
+/// fixture fleet's hostvars. Run: cargo test --release --lib constructed::tests::bench --
+/// --ignored --nocapture
+#[test]
+#[ignore]
+fn bench() {
+    let base: Json = serde_json::from_str(include_str!("../../fixtures/constructed/base.json"))
+        .expect("base.json");
+    let fleet: Vec<(String, Map<String, Json>)> = base["_meta"]["hostvars"]
+        .as_object()
+        .expect("hostvars")
+        .iter()
+        .map(|(h, v)| (h.clone(), v.as_object().expect("vars").clone()))
+        .collect();
+    let c = compile(json!({
+        "compose": {
+            "ansible_host": "private_ip_address",
+            "env": "ecs_tags.env | default('none')",
+            "short_type": "instance_type | regex_replace('^ecs\\\\.', '')",
+            "cores": "cpu",
+            "mem_gb": "memory / 1024",
+            "sg_count": "security_group_ids | length",
+            "name_upper": "instance_name | upper",
+        },
+        "groups": {
+            "web": "'web' in (ecs_tags.role | default(''))",
+            "big": "cpu >= 4",
+            "running": "status == 'Running'",
+            "linux": "ostype | default('') == 'linux'",
+        },
+        "keyed_groups": [
+            {"key": "ecs_tags", "prefix": "tag"},
+            {"key": "zone_id", "prefix": "zone", "parent_group": "zones"},
+            {"key": "region_id", "prefix": "region"},
+            {"key": "instance_type", "prefix": "type"},
+            {"key": "security_group_ids", "prefix": "sg"},
+            {"key": "env", "prefix": "env"},
+            {"key": "status | lower", "prefix": "status"},
+        ],
+    }));
+    let groups = vec!["alicloud".to_owned(), "cn_hangzhou".to_owned()];
+    // CPU time of this thread: the machine is shared, wall time is not a measure.
+    let cpu = || {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes into the timespec we own.
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    };
+    let time = |c: &Constructed| {
+        let start = cpu();
+        for i in 0..5_000 {
+            let (h, v) = &fleet[i % fleet.len()];
+            std::hint::black_box(c.apply(h, v, &groups).expect("apply"));
+        }
+        (cpu() - start) / 5_000
+    };
+    for (label, config) in [
+        ("nothing", json!({})),
+        ("1 compose `cpu`", json!({"compose": {"x": "cpu"}})),
+        (
+            "1 compose regex_replace",
+            json!({"compose": {"x": "instance_type | regex_replace('^ecs\\\\.', '')"}}),
+        ),
+        ("1 group", json!({"groups": {"x": "cpu >= 4"}})),
+        (
+            "1 compose `cpu >= 4`",
+            json!({"compose": {"x": "cpu >= 4"}}),
+        ),
+        (
+            "1 compose `ecs_tags`",
+            json!({"compose": {"x": "ecs_tags"}}),
+        ),
+        (
+            "1 compose `status | lower`",
+            json!({"compose": {"x": "status | lower"}}),
+        ),
+        (
+            "1 keyed string",
+            json!({"keyed_groups": [{"key": "zone_id", "prefix": "z"}]}),
+        ),
+        (
+            "1 keyed mapping",
+            json!({"keyed_groups": [{"key": "ecs_tags", "prefix": "tag"}]}),
+        ),
+    ] {
+        println!("{label}: {:?} per host", time(&compile(config)));
+    }
+    let n = 20_000;
+    let mut memberships = 0;
+    let start = cpu();
+    for i in 0..n {
+        let (h, v) = &fleet[i % fleet.len()];
+        let r = c.apply(h, v, &groups).expect("apply");
+        memberships += r.groups.len();
+    }
+    let per_host = (cpu() - start) / n as u32;
+    println!(
+        "constructed: {per_host:?} per host, {:?} per 10,000 hosts ({memberships} memberships)",
+        per_host * 10_000
+    );
+    assert!(memberships > n * 5, "too few groups: {memberships}");
+}

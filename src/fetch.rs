@@ -22,7 +22,7 @@ use crate::settings::{Regions, Settings};
 pub const PAGE_SIZE: u64 = 100;
 /// More instances than any account holds in one region: a TotalCount above it is a broken or
 /// hostile answer, and would otherwise queue millions of page requests.
-const MAX_TOTAL_COUNT: u64 = 2_000_000;
+pub const MAX_TOTAL_COUNT: u64 = 2_000_000;
 /// How often a region is listed again when its TotalCount moved while it was being paged.
 const MAX_PASSES: u32 = 3;
 
@@ -196,27 +196,25 @@ pub async fn instances(
         totals.insert(page.total_count);
         *outstanding -= 1;
         if page.page == 1 {
-            if page.total_count > MAX_TOTAL_COUNT {
-                tasks.abort_all();
-                return Err(Error::Api {
-                    scope: format!("region {}", shared.targets[page.region].region),
-                    code: "MalformedResponse".into(),
-                    message: format!("TotalCount {} is not believable", page.total_count),
-                    hint: " (the endpoint is not speaking the ECS API; check ecs_endpoint)".into(),
-                });
-            }
-            let pages = page.total_count.div_ceil(PAGE_SIZE);
+            let pages = match page_count(page.total_count) {
+                Ok(p) => p,
+                Err(message) => {
+                    tasks.abort_all();
+                    return Err(Error::Api {
+                        scope: format!("region {}", shared.targets[page.region].region),
+                        code: "MalformedResponse".into(),
+                        message,
+                        hint: " (the endpoint is not speaking the ECS API; check ecs_endpoint)"
+                            .into(),
+                    });
+                }
+            };
             for n in 2..=pages {
                 tasks.spawn(fetch_page(shared.clone(), page.region, *pass, n));
             }
             *outstanding += pages.saturating_sub(1);
         }
-        for inst in page.instances {
-            // A region listed again (or a shifted page) repeats instances: the first one counts.
-            if seen.insert(inst.id.clone()) {
-                sink(inst);
-            }
-        }
+        hand_over(&mut seen, page.instances, sink);
         if *outstanding == 0 && totals.len() > 1 {
             // Instances were created or deleted while paging: offsets shifted, so an instance
             // may have slipped between two pages. List the region again; ids de-duplicate.
@@ -252,6 +250,29 @@ pub async fn instances(
         started.elapsed().as_millis()
     );
     Ok(seen.len())
+}
+
+/// How many pages a region whose page 1 says `total_count` has; a count above
+/// [`MAX_TOTAL_COUNT`] is refused, as a broken answer.
+pub fn page_count(total_count: u64) -> std::result::Result<u64, String> {
+    if total_count > MAX_TOTAL_COUNT {
+        return Err(format!("TotalCount {total_count} is not believable"));
+    }
+    Ok(total_count.div_ceil(PAGE_SIZE))
+}
+
+/// Hands each instance of a page to `sink` unless its id was seen before: a region listed again
+/// (or a shifted page) repeats instances, and the first one counts.
+pub fn hand_over(
+    seen: &mut HashSet<String>,
+    instances: Vec<Instance>,
+    sink: &mut dyn FnMut(Instance),
+) {
+    for inst in instances {
+        if seen.insert(inst.id.clone()) {
+            sink(inst);
+        }
+    }
 }
 
 async fn fetch_page(

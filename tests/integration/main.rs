@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod claims;
 mod credentials;
 mod faults;
 mod fuzz_regressions;

@@ -221,6 +221,11 @@ fn without_any_ini_the_defaults_apply_and_the_cache_is_in_the_home_cache() {
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_str().unwrap();
+    assert!(
+        files[0].is_file() && name.starts_with("alicloud_inventory-"),
+        "{name}"
+    );
     let verbose = run_env(&ws, &sim, &["-v"], &KEYS);
     assert!(
         verbose
@@ -612,7 +617,8 @@ fn the_cache_key_changes_with_key_id_regions_filters_and_endpoint_and_nothing_se
         "tuning.ini",
         "timeout = 7\nmax_concurrency = 3\nmax_retries = 1",
     );
-    let cases: Vec<(&str, &Path, &[(&str, &str)], &Sim, bool)> = vec![
+    type Case<'a> = (&'a str, &'a Path, &'a [(&'a str, &'a str)], &'a Sim, bool);
+    let cases: Vec<Case> = vec![
         ("first run", &ini, &KEYS, &sim, true),
         ("same settings", &ini, &KEYS, &sim, false),
         ("another access key id", &ini, &other_key, &sim, true),

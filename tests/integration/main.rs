@@ -10,4 +10,5 @@ mod faults;
 mod fuzz_regressions;
 mod inventory;
 mod parity;
+mod signing;
 mod simulator;

@@ -295,10 +295,17 @@ def check_list(expect_hosts=None):
     return check
 
 
-def check_host(doc):
-    if not isinstance(doc, dict) or not doc.get("ansible_host"):
-        return "--host printed no hostvars (host not found?)"
-    return None
+def check_host(instance_id):
+    """--host printed that instance's hostvars: its id, and an address to reach it by."""
+    def check(doc):
+        if not isinstance(doc, dict) or not doc:
+            return "--host printed no hostvars (host not found?)"
+        if doc.get("id") != instance_id or doc.get("instance_id") != instance_id:
+            return f"--host printed the hostvars of {doc.get('id')!r}, not {instance_id!r}"
+        if not doc.get("ansible_host") or doc.get("ansible_ssh_host") != doc.get("ansible_host"):
+            return "--host printed no ansible_host"
+        return None
+    return check
 
 
 def check_any_json(doc):
@@ -424,12 +431,15 @@ def main():
                           check=check_list(expect_hosts=n))
             measure([fw], 0, runs_dir, validate=True)
             fill.append(fw)
-        h_big = last_id(f_w2).lower().replace("-", "_")
-        h_small = last_id(f_hs).lower().replace("-", "_")
+        id_big, id_small = last_id(f_w2), last_id(f_hs)
+        h_big = id_big.lower().replace("-", "_")
+        h_small = id_small.lower().replace("-", "_")
         Hs = Workload(f"--host, warm cache of {hs['instances']:,} hosts",
-                      I(ini_h100, "--host", h_small), env_for(s_hs), s_hs, 0, check_host)
+                      I(ini_h100, "--host", h_small), env_for(s_hs), s_hs, 0,
+                      check_host(id_small))
         Hb = Workload(f"--host, warm cache of {w2['instances']:,} hosts",
-                      I(ini_h100k, "--host", h_big), env_for(s_w2), s_w2, 0, check_host)
+                      I(ini_h100k, "--host", h_big), env_for(s_w2), s_w2, 0,
+                      check_host(id_big))
         measure([Hs, Hb], P["short_runs"], runs_dir)
         workloads += [Hs, Hb]
         # The fills are checks only (100 / 100,000 hosts in the caches).

@@ -372,6 +372,316 @@ mod tests {
     use super::*;
     use crate::inventory::Host;
 
+    /// An inventory of hosts `h000`, `h002`, ... (even numbers, sorted), each with its own
+    /// hostvars.
+    fn inventory(n: usize) -> Inventory {
+        let mut inv = Inventory::default();
+        for i in 0..n {
+            inv.hosts.push(Host {
+                name: format!("h{:03}", 2 * i),
+                hostvars: format!(r#"{{"n":{i},"name":"h{:03}"}}"#, 2 * i).into(),
+            });
+        }
+        inv
+    }
+
+    fn written(n: usize) -> (tempfile::TempDir, Cache, Inventory) {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path(), "id", 300);
+        let inv = inventory(n);
+        cache.write(&inv).unwrap();
+        (dir, cache, inv)
+    }
+
+    fn list_of(cache: &Cache) -> Vec<u8> {
+        match cache.read_list() {
+            Lookup::Hit(l) => {
+                let mut out = Vec::new();
+                l.copy_to(&mut out).unwrap();
+                out
+            }
+            Lookup::Miss(m) => panic!("miss: {m}"),
+            Lookup::Corrupt(m) => panic!("corrupt: {m}"),
+        }
+    }
+
+    /// What a lookup found, in words, for assertions.
+    fn what<T>(l: Lookup<T>) -> String {
+        match l {
+            Lookup::Hit(_) => "hit".into(),
+            Lookup::Miss(m) => format!("miss: {m}"),
+            Lookup::Corrupt(m) => format!("corrupt: {m}"),
+        }
+    }
+
+    /// Rewrites the cache file with `edit` applied to its bytes.
+    fn damage(cache: &Cache, edit: impl FnOnce(&mut Vec<u8>)) {
+        let mut bytes = std::fs::read(&cache.path).unwrap();
+        edit(&mut bytes);
+        std::fs::write(&cache.path, bytes).unwrap();
+    }
+
+    #[test]
+    fn the_file_name_is_a_digest_of_the_identity() {
+        let dir = Path::new("/c");
+        let a = Cache::new(dir, "settings|key:LTAIa", 1);
+        assert_eq!(a.path, Cache::new(dir, "settings|key:LTAIa", 9).path);
+        assert_ne!(a.path, Cache::new(dir, "settings|key:LTAIb", 1).path);
+        assert_eq!(a.path.parent(), Some(dir));
+        let name = a.path.file_name().unwrap().to_str().unwrap();
+        let hex = name
+            .strip_prefix("alicloud_inventory-")
+            .and_then(|n| n.strip_suffix(".cache"))
+            .unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(hex.len(), 16, "{name}");
+        assert!(hex.chars().all(|c| c.is_ascii_hexdigit()), "{name}");
+        assert!(!name.contains("LTAI"), "{name}");
+    }
+
+    #[test]
+    fn every_host_is_found_and_no_other_name() {
+        for n in [0, 1, 2, 3, 7, 64, 100] {
+            let (_dir, cache, inv) = written(n);
+            for h in &inv.hosts {
+                match cache.read_host(&h.name) {
+                    Lookup::Hit(Some(v)) => assert_eq!(v, h.hostvars.as_bytes(), "{n}: {}", h.name),
+                    other => panic!("{n}: {}: {}", h.name, what(other)),
+                }
+            }
+            // Before the first, between any two, after the last, and prefixes.
+            for i in 0..=2 * n + 1 {
+                let name = format!("h{:03}", 2 * i + 1);
+                assert!(
+                    matches!(cache.read_host(&name), Lookup::Hit(None)),
+                    "{n}: {name}"
+                );
+            }
+            for name in ["", "h", "h00", "h0000", "a", "z"] {
+                assert!(
+                    matches!(cache.read_host(name), Lookup::Hit(None)),
+                    "{n}: {name:?}"
+                );
+            }
+            let mut direct = Vec::new();
+            output::write_list(&inv, &mut direct).unwrap();
+            assert_eq!(list_of(&cache), direct, "{n}");
+        }
+    }
+
+    #[test]
+    fn a_second_write_replaces_the_first() {
+        let (_dir, cache, _) = written(5);
+        let inv = inventory(2);
+        cache.write(&inv).unwrap();
+        let mut direct = Vec::new();
+        output::write_list(&inv, &mut direct).unwrap();
+        assert_eq!(list_of(&cache), direct);
+        assert!(matches!(cache.read_host("h004"), Lookup::Hit(None)));
+    }
+
+    #[test]
+    fn no_file_and_a_path_under_a_regular_file_are_misses() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path(), "id", 300);
+        assert_eq!(what(cache.read_list()), "miss: no cache yet");
+        assert_eq!(what(cache.read_host("x")), "miss: no cache yet");
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        let under = Cache::new(&file.join("sub"), "id", 300);
+        assert_eq!(what(under.read_list()), "miss: no cache yet");
+        assert!(
+            under.write(&inventory(1)).is_err(),
+            "writing says what is wrong"
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_read_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path(), "id", 300);
+        // A directory where the file should be: opened, but not readable as one.
+        std::fs::create_dir(&cache.path).unwrap();
+        let w = what(cache.read_list());
+        assert!(w.starts_with("corrupt: cannot read "), "{w}");
+        std::fs::remove_dir(&cache.path).unwrap();
+        // A planted symlink is not followed.
+        let target = dir.path().join("target");
+        std::fs::write(&target, "x".repeat(HEADER_LEN + 10)).unwrap();
+        std::os::unix::fs::symlink(&target, &cache.path).unwrap();
+        let w = what(cache.read_host("x"));
+        assert!(w.starts_with("corrupt: cannot read "), "{w}");
+    }
+
+    #[test]
+    fn stale_or_disabled_caches_are_misses() {
+        let dir = tempfile::tempdir().unwrap();
+        let inv = inventory(2);
+        let off = Cache::new(dir.path(), "id", 0);
+        off.write(&inv).unwrap();
+        assert_eq!(what(off.read_list()), "miss: stale");
+        assert_eq!(what(off.read_host("h000")), "miss: stale");
+        let fresh = Cache::new(dir.path(), "id", 3600);
+        assert_eq!(what(fresh.read_list()), "hit");
+        // Written an hour and a second ago.
+        damage(&fresh, |b| {
+            let at = MAGIC.len() + 1 + FORMAT.len() + 1 + 16 + 1;
+            let old = format!("{:020}", now() - 3601);
+            b[at..at + 20].copy_from_slice(old.as_bytes());
+        });
+        assert_eq!(what(fresh.read_list()), "miss: stale");
+        assert_eq!(what(Cache::new(dir.path(), "id", 7200).read_list()), "hit");
+    }
+
+    #[test]
+    fn damaged_files_are_corrupt_and_other_versions_are_misses() {
+        // Overwrites the i-th field of the header with a value of the same width.
+        let header_field = |b: &mut Vec<u8>, i: usize, new: &str| {
+            let text = String::from_utf8(b[..HEADER_LEN].to_vec()).unwrap();
+            let field = text.split_whitespace().nth(i).unwrap();
+            let start = field.as_ptr() as usize - text.as_ptr() as usize;
+            assert_eq!(new.len(), field.len(), "same width");
+            b[start..start + field.len()].copy_from_slice(new.as_bytes());
+        };
+        let other_version = format!("9{}", &env!("CARGO_PKG_VERSION")[1..]);
+        type Edit = Box<dyn Fn(&mut Vec<u8>)>;
+        let cases: Vec<(&str, Edit)> = vec![
+            ("is truncated", Box::new(|b| b.truncate(HEADER_LEN - 1))),
+            ("is truncated", Box::new(|b| b.truncate(b.len() - 1))),
+            ("is truncated", Box::new(|b| b.push(b'x'))),
+            ("has a damaged header", Box::new(|b| b[3] = 0xff)),
+            (
+                "is not a cache file of this program",
+                Box::new(|b| b[0] = b'X'),
+            ),
+            (
+                "is not a cache file of this program",
+                Box::new(|b| b[HEADER_LEN - 1] = b' '),
+            ),
+            (
+                "is not a cache file of this program",
+                Box::new(|b| b[MAGIC.len()] = b'_'),
+            ),
+            (
+                "written by another version",
+                Box::new(move |b| header_field(b, 1, "9")),
+            ),
+            (
+                "written by another version",
+                Box::new(move |b| header_field(b, 2, &other_version)),
+            ),
+            (
+                "has a damaged header",
+                Box::new(move |b| header_field(b, 4, "0000000000000000000x")),
+            ),
+            (
+                "has a damaged header",
+                Box::new(move |b| header_field(b, 5, "-0000000000000000001")),
+            ),
+            (
+                "has a damaged header",
+                Box::new(move |b| header_field(b, 6, "0000000g")),
+            ),
+            (
+                "has a damaged header",
+                Box::new(move |b| header_field(b, 3, "0000000000000000000z")),
+            ),
+            (
+                "failed its checksum",
+                Box::new(|b| b[HEADER_LEN + 5] ^= 0x01),
+            ),
+            (
+                "failed its checksum",
+                Box::new(|b| *b.last_mut().unwrap() ^= 0x01),
+            ),
+            (
+                "failed its checksum",
+                Box::new(move |b| header_field(b, 6, "00000000")),
+            ),
+        ];
+        for (want, edit) in cases {
+            let (_dir, cache, _) = written(3);
+            damage(&cache, |b| edit(b));
+            let got = what(cache.read_list());
+            assert!(got.ends_with(want), "{got}, expected {want}");
+            assert_eq!(
+                got.starts_with("corrupt"),
+                !want.contains("version"),
+                "{got}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_damaged_index_or_hostvars_fail_the_host_lookup() {
+        let (_dir, cache, inv) = written(4);
+        let size = std::fs::metadata(&cache.path).unwrap().len() as usize;
+        // The record count, at the very end: larger than the index holds.
+        damage(&cache, |b| {
+            let n = b.len();
+            b[n - 8..].copy_from_slice(&u64::MAX.to_le_bytes());
+        });
+        let w = what(cache.read_host("h002"));
+        assert!(w.contains("index count"), "{w}");
+        let (_dir, cache, _) = written(4);
+        damage(&cache, |b| {
+            let n = b.len();
+            b[n - 8..].copy_from_slice(&1000u64.to_le_bytes());
+        });
+        assert!(what(cache.read_host("h002")).contains("out of range"));
+        // A record offset past its end.
+        let (_dir, cache, _) = written(4);
+        damage(&cache, |b| {
+            let at = b.len() - 8 - 8 * 2;
+            b[at..at + 8].copy_from_slice(&(size as u64).to_le_bytes());
+        });
+        assert!(what(cache.read_host("h002")).contains("index record out of range"));
+        // The hostvars of h002 no longer an object.
+        let (_dir, cache, _) = written(4);
+        let vars = inv.hosts[1].hostvars.as_bytes().to_vec();
+        damage(&cache, |b| {
+            let at = b.windows(vars.len()).position(|w| w == vars).unwrap();
+            b[at] = b'x';
+        });
+        assert!(what(cache.read_host("h002")).ends_with("damaged hostvars"));
+        assert!(matches!(cache.read_host("h000"), Lookup::Hit(Some(_))));
+    }
+
+    /// A writer that takes at most 4 bytes a call and counts flushes.
+    #[derive(Default)]
+    struct Trickle {
+        data: Vec<u8>,
+        flushes: usize,
+    }
+
+    impl Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = buf.len().min(4);
+            self.data.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            self.flushes += 1;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_crc_writer_sums_what_was_written_and_passes_flush_on() {
+        let mut sink = Trickle::default();
+        let mut crc = crc32fast::Hasher::new();
+        let mut w = Crc {
+            inner: &mut sink,
+            crc: &mut crc,
+        };
+        // A short write is summed for the bytes taken, not the bytes offered.
+        assert_eq!(w.write(b"hello world").unwrap(), 4);
+        w.write_all(b"o world").unwrap();
+        w.flush().unwrap();
+        assert_eq!(sink.data, b"hello world");
+        assert_eq!(sink.flushes, 1);
+        assert_eq!(crc.finalize(), crc32fast::hash(b"hello world"));
+    }
+
     #[test]
     fn a_written_cache_is_private_complete_and_alone() {
         let dir = tempfile::tempdir().unwrap();

@@ -22,7 +22,7 @@ use crate::settings::{Regions, Settings};
 pub const PAGE_SIZE: u64 = 100;
 /// More instances than any account holds in one region: a TotalCount above it is a broken or
 /// hostile answer, and would otherwise queue millions of page requests.
-const MAX_TOTAL_COUNT: u64 = 2_000_000;
+pub const MAX_TOTAL_COUNT: u64 = 2_000_000;
 /// How often a region is listed again when its TotalCount moved while it was being paged.
 const MAX_PASSES: u32 = 3;
 
@@ -196,27 +196,25 @@ pub async fn instances(
         totals.insert(page.total_count);
         *outstanding -= 1;
         if page.page == 1 {
-            if page.total_count > MAX_TOTAL_COUNT {
-                tasks.abort_all();
-                return Err(Error::Api {
-                    scope: format!("region {}", shared.targets[page.region].region),
-                    code: "MalformedResponse".into(),
-                    message: format!("TotalCount {} is not believable", page.total_count),
-                    hint: " (the endpoint is not speaking the ECS API; check ecs_endpoint)".into(),
-                });
-            }
-            let pages = page.total_count.div_ceil(PAGE_SIZE);
+            let pages = match page_count(page.total_count) {
+                Ok(p) => p,
+                Err(message) => {
+                    tasks.abort_all();
+                    return Err(Error::Api {
+                        scope: format!("region {}", shared.targets[page.region].region),
+                        code: "MalformedResponse".into(),
+                        message,
+                        hint: " (the endpoint is not speaking the ECS API; check ecs_endpoint)"
+                            .into(),
+                    });
+                }
+            };
             for n in 2..=pages {
                 tasks.spawn(fetch_page(shared.clone(), page.region, *pass, n));
             }
             *outstanding += pages.saturating_sub(1);
         }
-        for inst in page.instances {
-            // A region listed again (or a shifted page) repeats instances: the first one counts.
-            if seen.insert(inst.id.clone()) {
-                sink(inst);
-            }
-        }
+        hand_over(&mut seen, page.instances, sink);
         if *outstanding == 0 && totals.len() > 1 {
             // Instances were created or deleted while paging: offsets shifted, so an instance
             // may have slipped between two pages. List the region again; ids de-duplicate.
@@ -252,6 +250,29 @@ pub async fn instances(
         started.elapsed().as_millis()
     );
     Ok(seen.len())
+}
+
+/// How many pages a region whose page 1 says `total_count` has; a count above
+/// [`MAX_TOTAL_COUNT`] is refused, as a broken answer.
+pub fn page_count(total_count: u64) -> std::result::Result<u64, String> {
+    if total_count > MAX_TOTAL_COUNT {
+        return Err(format!("TotalCount {total_count} is not believable"));
+    }
+    Ok(total_count.div_ceil(PAGE_SIZE))
+}
+
+/// Hands each instance of a page to `sink` unless its id was seen before: a region listed again
+/// (or a shifted page) repeats instances, and the first one counts.
+pub fn hand_over(
+    seen: &mut HashSet<String>,
+    instances: Vec<Instance>,
+    sink: &mut dyn FnMut(Instance),
+) {
+    for inst in instances {
+        if seen.insert(inst.id.clone()) {
+            sink(inst);
+        }
+    }
 }
 
 async fn fetch_page(
@@ -368,4 +389,187 @@ fn hint_for(code: &str, max_retries: u32) -> String {
         _ => return String::new(),
     };
     format!(" ({h})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{Credentials, Secret};
+    use crate::settings::Env;
+    use serde_json::json;
+
+    fn settings() -> Settings {
+        Settings::from_ini(None, &Env::default()).unwrap()
+    }
+
+    fn opts() -> HostvarOptions {
+        HostvarOptions::from_settings(&settings())
+    }
+
+    fn instance(id: &str, status: &str) -> Instance {
+        let raw = json!({"InstanceId": id, "Status": status, "RegionId": "r",
+                         "PublicIpAddress": {"IpAddress": ["1.2.3.4"]}});
+        Instance::from_api(raw, &opts()).unwrap()
+    }
+
+    #[test]
+    fn endpoints_from_the_template_the_region_or_the_default() {
+        let mut s = settings();
+        assert_eq!(
+            endpoint_for(&s, "cn-x", None),
+            "https://ecs.cn-x.aliyuncs.com"
+        );
+        assert_eq!(
+            endpoint_for(&s, "cn-x", Some("")),
+            "https://ecs.cn-x.aliyuncs.com"
+        );
+        assert_eq!(
+            endpoint_for(&s, "cn-x", Some("ecs.cn-x.example.com")),
+            "https://ecs.cn-x.example.com"
+        );
+        assert_eq!(
+            endpoint_for(&s, "cn-x", Some("http://127.0.0.1:9/")),
+            "http://127.0.0.1:9"
+        );
+        s.ecs_endpoint = Some("http://proxy/{region}/api".into());
+        assert_eq!(
+            endpoint_for(&s, "cn-x", Some("ecs.cn-x.example.com")),
+            "http://proxy/cn-x/api"
+        );
+    }
+
+    #[test]
+    fn pages_from_the_total_count_and_the_cap() {
+        assert_eq!(page_count(0), Ok(0));
+        assert_eq!(page_count(1), Ok(1));
+        assert_eq!(page_count(100), Ok(1));
+        assert_eq!(page_count(101), Ok(2));
+        assert_eq!(page_count(MAX_TOTAL_COUNT), Ok(20_000));
+        assert_eq!(
+            page_count(MAX_TOTAL_COUNT + 1),
+            Err("TotalCount 2000001 is not believable".into())
+        );
+        assert!(page_count(u64::MAX).is_err());
+    }
+
+    #[test]
+    fn the_first_instance_of_an_id_is_handed_over_once() {
+        let mut seen = HashSet::new();
+        let mut got = Vec::new();
+        let mut a = instance("i-a", "Running");
+        a.region = "first".into();
+        hand_over(
+            &mut seen,
+            vec![a, instance("i-b", "Running"), instance("i-a", "Running")],
+            &mut |i| got.push(i),
+        );
+        hand_over(
+            &mut seen,
+            vec![instance("i-b", "Running"), instance("i-c", "Running")],
+            &mut |i| got.push(i),
+        );
+        let ids: Vec<&str> = got.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, ["i-a", "i-b", "i-c"]);
+        assert_eq!(got[0].region, "first");
+    }
+
+    #[test]
+    fn a_page_keeps_the_wanted_states_and_its_total_count() {
+        let body = json!({"TotalCount": 250, "Instances": {"Instance": [
+            {"InstanceId": "i-1", "Status": "Running"},
+            {"InstanceId": "i-2", "Status": "Stopped"},
+        ]}})
+        .to_string();
+        let (total, all) = parse_page(200, body.as_bytes(), &opts()).unwrap();
+        assert_eq!((total, all.len()), (250, 2));
+        let answer: PageAnswer = serde_json::from_str(&body).unwrap();
+        let (_, running) = page_instances(answer, &opts(), Some(&["running".to_string()])).unwrap();
+        let ids: Vec<&str> = running.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, ["i-1"]);
+        let bad = json!({"TotalCount": 1, "Instances": {"Instance": [{"Status": "Running"}]}});
+        assert!(parse_page(200, bad.to_string().as_bytes(), &opts()).is_err());
+        let e = parse_page(400, br#"{"Code":"Forbidden.RAM","Message":"no"}"#, &opts());
+        assert_eq!(e.unwrap_err(), "Forbidden.RAM: no");
+    }
+
+    fn api(code: &str) -> CallError {
+        CallError::Api {
+            status: 400,
+            code: code.into(),
+            message: "m".into(),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_scope_the_code_and_the_fix() {
+        let line = |e: CallError, retries| api_error("region r".into(), e, retries).to_string();
+        assert_eq!(
+            line(api("Forbidden.RAM"), 5),
+            "region r: Forbidden.RAM: m (add it to regions_exclude or grant ecs:DescribeInstances)"
+        );
+        assert_eq!(
+            line(api("Throttling.User"), 3),
+            "region r: Throttling.User: m (still throttled after 3 retries; lower max_concurrency or run again later)"
+        );
+        assert!(line(api("SignatureDoesNotMatch"), 1).ends_with("(check the access key secret)"));
+        assert!(line(api("InvalidAccessKeyId.NotFound"), 1).ends_with("(check the access key id)"));
+        assert!(line(api("InvalidTimeStamp.Expired"), 1).contains("NTP"));
+        assert!(line(api("InvalidSecurityToken.Expired"), 1).contains("fresh credentials"));
+        assert!(
+            line(api("InvalidRegionId.NotFound"), 1).ends_with("(check regions in alicloud.ini)")
+        );
+        assert_eq!(line(api("Odd"), 1), "region r: Odd: m");
+        let malformed = CallError::Malformed {
+            len: 3,
+            source: serde_json::from_str::<u8>("x").unwrap_err(),
+        };
+        let l = line(malformed, 1);
+        assert!(
+            l.starts_with("region r: MalformedResponse: ") && l.ends_with("check ecs_endpoint)"),
+            "{l}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_transport_error_says_how_often_it_was_retried() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let refused = || async {
+            reqwest::Client::new()
+                .get(format!("http://127.0.0.1:{port}/"))
+                .send()
+                .await
+                .unwrap_err()
+        };
+        let e = api_error("x".into(), CallError::Transport(refused().await), 2).to_string();
+        assert!(e.starts_with("x: could not connect"), "{e}");
+        assert!(e.contains(" after 2 retries (check the endpoint"), "{e}");
+        let e = api_error("x".into(), CallError::Transport(refused().await), 0).to_string();
+        assert!(!e.contains("retries ("), "{e}");
+    }
+
+    #[tokio::test]
+    async fn listed_regions_are_taken_as_written_less_the_excluded() {
+        let mut s = settings();
+        s.regions = Regions::List(vec!["a".into(), "b".into(), "a".into(), "c".into()]);
+        s.regions_exclude = vec!["b".into()];
+        s.ecs_endpoint = Some("http://sim/{region}".into());
+        let creds = Credentials {
+            access_key_id: "k".into(),
+            secret: Secret::new("s"),
+            security_token: None,
+            source: "test".into(),
+        };
+        let client = Client::new(creds, std::time::Duration::from_secs(1), 1, 0).unwrap();
+        let t = targets(&client, &s, "home").await.unwrap();
+        let got: Vec<(&str, &str)> = t
+            .iter()
+            .map(|t| (t.region.as_str(), t.endpoint.as_str()))
+            .collect();
+        assert_eq!(got, [("a", "http://sim/a"), ("c", "http://sim/c")]);
+        assert_eq!(client.stats().requests, 0, "no DescribeRegions");
+    }
 }

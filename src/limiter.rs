@@ -158,6 +158,103 @@ mod tests {
         assert_eq!(l.sem.available_permits(), 2);
     }
 
+    /// Polls `f` once: its output if it is ready at once, `None` if it would wait.
+    fn now<F: std::future::Future>(f: F) -> Option<F::Output> {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match f.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(v) => Some(v),
+            std::task::Poll::Pending => None,
+        }
+    }
+
+    #[test]
+    fn no_more_slots_than_the_limit_and_a_returned_one_is_free_again() {
+        let l = Limiter::new(3);
+        let a = now(l.acquire()).expect("a first slot");
+        let b = now(l.acquire()).expect("a second slot");
+        let c = now(l.acquire()).expect("a third slot");
+        assert!(now(l.acquire()).is_none(), "a fourth waits");
+        assert_eq!(l.max_in_flight(), 3);
+        l.done(b, Outcome::Success);
+        let d = now(l.acquire()).expect("the returned slot");
+        assert!(now(l.acquire()).is_none());
+        for s in [a, c, d] {
+            l.done(s, Outcome::Other);
+        }
+        assert_eq!(l.max_in_flight(), 3, "the most at once, not the last count");
+        assert_eq!(l.current_limit(), 3);
+    }
+
+    #[test]
+    fn a_limit_of_zero_is_one() {
+        let l = Limiter::new(0);
+        assert_eq!(l.current_limit(), 1);
+        let a = now(l.acquire()).expect("one slot");
+        assert!(now(l.acquire()).is_none());
+        l.done(a, Outcome::Success);
+        assert_eq!(l.current_limit(), 1, "never above the maximum");
+    }
+
+    #[test]
+    fn success_grows_the_limit_by_about_one_per_round_trip() {
+        let l = Limiter::new(16);
+        let s = now(l.acquire()).unwrap();
+        l.done(s, Outcome::Throttled);
+        assert_eq!(l.current_limit(), 8);
+        // A round trip at a limit of 8 is 8 requests: the limit is then about 9.
+        let mut limits = Vec::new();
+        for _ in 0..30 {
+            let s = now(l.acquire()).unwrap();
+            l.done(s, Outcome::Success);
+            limits.push(l.current_limit());
+        }
+        assert_eq!(limits[7], 8, "{limits:?}");
+        assert_eq!(limits[8], 9, "{limits:?}");
+        assert_eq!(limits[18], 10, "{limits:?}");
+        assert_eq!(limits[29], 11, "{limits:?}");
+        assert_eq!(
+            l.sem.available_permits(),
+            11,
+            "the semaphore follows the limit"
+        );
+    }
+
+    #[test]
+    fn a_throttle_answered_to_a_request_sent_before_the_cut_does_not_cut_again() {
+        let l = Limiter::new(8);
+        let a = now(l.acquire()).unwrap();
+        let b = now(l.acquire()).unwrap();
+        l.done(a, Outcome::Throttled);
+        assert_eq!(l.current_limit(), 4);
+        l.done(b, Outcome::Throttled);
+        assert_eq!(l.current_limit(), 4, "b was sent before the cut");
+        let c = now(l.acquire()).unwrap();
+        l.done(c, Outcome::Throttled);
+        assert_eq!(l.current_limit(), 2, "c was sent after it");
+        assert_eq!(l.sem.available_permits(), 2);
+    }
+
+    #[test]
+    fn the_limit_never_falls_below_one_and_other_failures_change_nothing() {
+        let l = Limiter::new(2);
+        for _ in 0..5 {
+            let s = now(l.acquire()).unwrap();
+            l.done(s, Outcome::Throttled);
+            assert_eq!(l.current_limit(), 1);
+            assert_eq!(l.sem.available_permits(), 1);
+        }
+        for _ in 0..10 {
+            let s = now(l.acquire()).unwrap();
+            l.done(s, Outcome::Other);
+        }
+        assert_eq!(l.current_limit(), 1);
+        assert_eq!(l.sem.available_permits(), 1);
+        let s = now(l.acquire()).unwrap();
+        assert!(now(l.acquire()).is_none());
+        l.done(s, Outcome::Success);
+    }
+
     async fn futures_lite_join(l: &Limiter, n: usize) -> Vec<Slot<'_>> {
         let mut v = Vec::new();
         for _ in 0..n {

@@ -226,4 +226,54 @@ mod tests {
             "the io::Error is kept"
         );
     }
+
+    fn args(config: &std::path::Path) -> Args {
+        Args {
+            list: true,
+            host: None,
+            refresh_cache: false,
+            config: Some(config.to_path_buf()),
+            verbose: 0,
+        }
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env(pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
+    }
+
+    /// Configuration problems end the run before anything is fetched or printed, as exit 2.
+    #[test]
+    fn configuration_errors_stop_the_run_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().to_str().unwrap();
+        let e = run(&args(&dir.path().join("nope.ini")), &env(&[("HOME", home)])).unwrap_err();
+        assert_eq!(e.exit_code(), crate::exit_codes::CONFIG);
+        assert!(e.to_string().contains("nope.ini does not exist"), "{e}");
+
+        let ini = dir.path().join("a.ini");
+        let cache = dir.path().join("cache");
+        std::fs::write(&ini, format!("[ecs]\ncache_path = {}\n", cache.display())).unwrap();
+        let e = run(&args(&ini), &env(&[("HOME", home)])).unwrap_err();
+        assert_eq!(e.exit_code(), crate::exit_codes::CONFIG);
+        assert!(
+            e.to_string().contains("no Alibaba Cloud credentials"),
+            "{e}"
+        );
+        let e = run(
+            &args(&ini),
+            &env(&[("HOME", home), ("ALICLOUD_ACCESS_KEY", "k")]),
+        )
+        .unwrap_err();
+        assert_eq!(e.exit_code(), crate::exit_codes::CONFIG);
+        std::fs::write(&ini, "[ecs]\nmax_retries = many\n").unwrap();
+        let e = run(&args(&ini), &env(&[("HOME", home)])).unwrap_err();
+        assert!(
+            e.to_string().contains("a.ini:2: option 'max_retries'"),
+            "{e}"
+        );
+        assert!(!cache.exists(), "nothing was written");
+    }
 }

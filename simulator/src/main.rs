@@ -9,7 +9,9 @@
 //! - `GET /latest/meta-data/ram/security-credentials/[ROLE]`, `PUT /latest/api/token`: the
 //!   metadata service (the session token is handed out but never required).
 //! - `/_sim/*`: test hooks, never counted as API requests: `POST /_sim/mint-sts?ttl=S`,
-//!   `GET /_sim/stats`, `GET /_sim/requests`, `POST /_sim/reset`.
+//!   `GET /_sim/stats`, `GET /_sim/requests` (method, the names of the URL's query parameters,
+//!   action, region, parameters without Signature and SecurityToken, status),
+//!   `POST /_sim/reset`.
 //!
 //! Checks in order: missing common parameter (`MissingParameter`), SignatureMethod and
 //! SignatureVersion (`InvalidParameter`), access key (`InvalidAccessKeyId.NotFound`, 404),
@@ -93,7 +95,8 @@ struct ServeArgs {
     #[arg(long, value_name = "N")]
     throttle_above_inflight: Option<usize>,
     /// REGION:KIND (REGION may be `*`); KIND: forbidden, unavailable, internal, throttle, hang,
-    /// truncated, wrong-shape, error-200, shifting, flaky. Repeatable.
+    /// truncated, wrong-shape, error-200, shifting, flaky, churning (one more instance before
+    /// every request), huge-total (TotalCount 2000001). Repeatable.
     #[arg(long = "fault", value_name = "REGION:KIND", value_parser = parse_fault)]
     faults: Vec<(String, Fault)>,
     /// The simulator clock is now + N seconds for timestamp and expiry checks.

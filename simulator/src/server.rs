@@ -42,6 +42,8 @@ pub enum Fault {
     Error200,
     Shifting,
     Flaky,
+    Churning,
+    HugeTotal,
 }
 
 impl Fault {
@@ -56,6 +58,8 @@ impl Fault {
         ("error-200", Fault::Error200),
         ("shifting", Fault::Shifting),
         ("flaky", Fault::Flaky),
+        ("churning", Fault::Churning),
+        ("huge-total", Fault::HugeTotal),
     ];
 }
 
@@ -222,6 +226,10 @@ struct Stats {
 
 struct LogEntry {
     id: u64,
+    method: String,
+    /// The names of the parameters in the URL's query string (values are not kept), so tests
+    /// can check that no signature or token travels in a URL.
+    query_keys: Vec<String>,
     action: Option<String>,
     region: Option<String>,
     params: Map<String, Value>,
@@ -245,6 +253,7 @@ struct Nonces {
 struct FaultState {
     flaky_calls: u64,
     shifting_served: bool,
+    churning_served: u64,
 }
 
 pub struct Sim {
@@ -307,7 +316,13 @@ impl Sim {
     }
 
     /// Records the arrival of an API request; returns its log id.
-    fn arrive(&self, params: &Params, in_flight: usize) -> u64 {
+    fn arrive(
+        &self,
+        method: &str,
+        query_keys: Vec<String>,
+        params: &Params,
+        in_flight: usize,
+    ) -> u64 {
         let action = params.get("Action").map(str::to_owned);
         let region = params.get("RegionId").map(str::to_owned);
         {
@@ -331,6 +346,8 @@ impl Sim {
         log.next_id += 1;
         log.entries.push(LogEntry {
             id,
+            method: method.to_owned(),
+            query_keys,
             action,
             region,
             params: logged,
@@ -481,10 +498,10 @@ impl Sim {
     }
 
     /// One API request, start to end (stats and log around [`Sim::answer`]).
-    async fn api(&self, method: &str, params: Params) -> Reply {
+    async fn api(&self, method: &str, query_keys: Vec<String>, params: Params) -> Reply {
         let before = self.in_flight.fetch_add(1, Ordering::SeqCst);
         let _guard = InFlight(&self.in_flight);
-        let id = self.arrive(&params, before + 1);
+        let id = self.arrive(method, query_keys, &params, before + 1);
         let request_id = request_id();
         let host = if params.get("Version") == Some(STS_VERSION) {
             "sts.aliyuncs.com"
@@ -604,7 +621,7 @@ impl Sim {
                     Ok(None)
                 }
             }
-            Fault::Truncated | Fault::Shifting => Ok(None),
+            Fault::Truncated | Fault::Shifting | Fault::Churning | Fault::HugeTotal => Ok(None),
         }
     }
 
@@ -654,24 +671,45 @@ impl Sim {
                 "The specified RegionId does not exist.",
             ));
         };
-        let extra = if self.fault_for(region) == Some(Fault::Shifting) {
-            let mut f = lock(&self.faults);
-            let st = f.entry(region.to_owned()).or_default();
-            let shifted = st.shifting_served;
-            st.shifting_served = true;
-            if shifted {
-                all.first().and_then(new_instance_like)
-            } else {
-                None
+        let fault = self.fault_for(region);
+        let extra: Vec<Instance> = match fault {
+            Some(Fault::Shifting) => {
+                let mut f = lock(&self.faults);
+                let st = f.entry(region.to_owned()).or_default();
+                let shifted = st.shifting_served;
+                st.shifting_served = true;
+                if shifted {
+                    all.first()
+                        .and_then(new_instance_like)
+                        .into_iter()
+                        .collect()
+                } else {
+                    Vec::new()
+                }
             }
-        } else {
-            None
+            // One more instance created before every request: TotalCount never settles.
+            Some(Fault::Churning) => {
+                let mut f = lock(&self.faults);
+                let st = f.entry(region.to_owned()).or_default();
+                let n = st.churning_served;
+                st.churning_served += 1;
+                all.first()
+                    .map(|like| (0..n).filter_map(|i| churned_like(like, i)).collect())
+                    .unwrap_or_default()
+            }
+            _ => Vec::new(),
         };
         let selected: Vec<&Instance> = extra
             .iter()
             .chain(all.iter())
             .filter(|i| filters.is_empty() || filters.matches(&i.f))
             .collect();
+        // A broken answer: a TotalCount no region holds, with a normal page.
+        let total = if fault == Some(Fault::HugeTotal) {
+            2_000_001
+        } else {
+            selected.len()
+        };
         let items = page(&selected, number, size);
         let mut body =
             String::with_capacity(128 + items.iter().map(|i| i.raw.len() + 1).sum::<usize>());
@@ -679,7 +717,7 @@ impl Sim {
             body,
             r#"{{"RequestId":{},"TotalCount":{},"PageNumber":{},"PageSize":{},"Instances":{{"Instance":["#,
             Value::from(request_id),
-            selected.len(),
+            total,
             number,
             size
         );
@@ -809,6 +847,15 @@ fn new_instance_like(like: &Instance) -> Option<Instance> {
     Some(Instance::from_value(&v))
 }
 
+/// The `n`th instance "created" by the `churning` fault: a copy of `like` with a new id.
+fn churned_like(like: &Instance, n: u64) -> Option<Instance> {
+    let mut v: Value = serde_json::from_str(&like.raw).ok()?;
+    let id = format!("i-churned{n:012}");
+    v.as_object_mut()?
+        .insert("InstanceId".into(), Value::from(id));
+    Some(Instance::from_value(&v))
+}
+
 type AppState = Arc<Sim>;
 
 async fn api_handler(
@@ -829,10 +876,11 @@ async fn api_handler(
     }
     let mut params = Params(Vec::new());
     params.parse_into(query.as_deref().unwrap_or_default());
+    let query_keys = params.0.iter().map(|(k, _)| k.clone()).collect();
     if method == Method::POST {
         params.parse_into(&String::from_utf8_lossy(&body));
     }
-    let reply = sim.api(method.as_str(), params).await;
+    let reply = sim.api(method.as_str(), query_keys, params).await;
     let rid = serde_json::from_str::<Value>(&reply.body)
         .ok()
         .and_then(|v| {
@@ -912,6 +960,8 @@ async fn sim_requests(State(sim): State<AppState>) -> Response {
         .iter()
         .map(|e| {
             json!({
+                "method": e.method,
+                "query_keys": e.query_keys,
                 "action": e.action,
                 "region": e.region,
                 "params": e.params,

@@ -349,10 +349,14 @@ else
 fi
 
 run inventory-host 60 "$INV" --host "$SAMPLE_HOST"
+HOST_RC=$RC
 run inventory-host-unknown 60 "$INV" --host i_no_such_host
 if [ "$RC" != 0 ] || [ "$(tr -d ' \n' <"$LOGS/inventory-host-unknown.out")" != "{}" ] || [ -s "$LOGS/inventory-host-unknown.err" ]; then
     fail "alicloud_inventory --host i_no_such_host: exit $RC, expected {} and exit 0"
     show "$LOGS/inventory-host-unknown.out" "$LOGS/inventory-host-unknown.err"
+elif [ "$HOST_RC" != 0 ]; then
+    fail "alicloud_inventory --host $SAMPLE_HOST exited $HOST_RC"
+    show "$LOGS/inventory-host.err"
 elif [ ! -s "$LOGS/inventory-list.out" ] || ! py check-host "$EXP" "$LOGS/inventory-list.out" "$LOGS/inventory-host.out" "$SAMPLE_HOST" ||
     [ -s "$LOGS/inventory-host.err" ]; then
     fail "alicloud_inventory --host $SAMPLE_HOST is not its hostvars from --list"

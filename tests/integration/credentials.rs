@@ -607,6 +607,21 @@ fn closed_port() -> String {
     url
 }
 
+/// A loopback port whose accept queue is full, so a connection attempt gets no answer at all,
+/// like the metadata address off ECS. Keep both values alive while it is used.
+fn black_hole() -> (TcpListener, std::net::TcpStream, String) {
+    use std::os::fd::AsRawFd;
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    // SAFETY: listen(2) on a socket we own; a backlog of 0 leaves room for one connection.
+    assert_eq!(unsafe { libc::listen(l.as_raw_fd(), 0) }, 0);
+    let addr = l.local_addr().unwrap();
+    let filler = std::net::TcpStream::connect(addr).unwrap();
+    // The next connection is not answered: check that before relying on it.
+    let probe = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300));
+    assert!(probe.is_err(), "the accept queue is not full");
+    (l, filler, format!("http://{addr}"))
+}
+
 #[test]
 fn metadata_service_unreachable_fails_fast() {
     let sim = sim();
@@ -623,10 +638,38 @@ fn metadata_service_unreachable_fails_fast() {
             ("ALICLOUD_METADATA_ENDPOINT", &dead),
         ],
     );
-    assert!(started.elapsed() < Duration::from_secs(5));
+    // A refused connection is final at once: no wait, no retry.
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
     out.assert_failure(1, &dead);
     assert!(out.stderr.contains(ECS_ROLE), "{}", out.stderr);
     assert!(out.stderr.contains("could not connect"), "{}", out.stderr);
+}
+
+#[test]
+fn metadata_service_that_never_accepts_gives_up_after_the_one_second_connect_timeout() {
+    let sim = sim();
+    let ws = Workspace::new();
+    let (_listener, _filler, url) = black_hole();
+    let started = Instant::now();
+    let out = run(
+        &ws,
+        &sim,
+        &ws.ini(""),
+        &[],
+        &[
+            ("ALICLOUD_ECS_ROLE_NAME", ECS_ROLE),
+            ("ALICLOUD_METADATA_ENDPOINT", &url),
+        ],
+    );
+    let elapsed = started.elapsed();
+    out.assert_failure(1, &url);
+    // The connect timeout is 1 s, well inside the 2 s budget of the whole exchange.
+    assert!(
+        elapsed >= Duration::from_secs(1) && elapsed < Duration::from_millis(1800),
+        "{elapsed:?}"
+    );
+    assert!(out.stderr.contains(ECS_ROLE), "{}", out.stderr);
 }
 
 #[test]
@@ -649,7 +692,11 @@ fn metadata_service_that_never_answers_times_out() {
     );
     let elapsed = started.elapsed();
     out.assert_failure(1, &url);
-    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    // Connected, then no answer: the 2 s budget of the whole exchange, and not more.
+    assert!(
+        elapsed >= Duration::from_secs(2) && elapsed < Duration::from_millis(2800),
+        "{elapsed:?}"
+    );
     assert!(out.stderr.contains(ECS_ROLE), "{}", out.stderr);
 }
 

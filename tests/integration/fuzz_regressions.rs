@@ -13,7 +13,9 @@ pub mod checks {
     use std::sync::OnceLock;
 
     use alicloud_inventory::error::Error;
-    use alicloud_inventory::fetch::parse_page;
+    use alicloud_inventory::fetch::{
+        hand_over, page_count, parse_page, MAX_TOTAL_COUNT, PAGE_SIZE,
+    };
     use alicloud_inventory::ini::Ini;
     use alicloud_inventory::instance::HostvarOptions;
     use alicloud_inventory::inventory::{build, Namer};
@@ -35,12 +37,28 @@ pub mod checks {
         RE.get_or_init(|| Regex::new(r"^\p{Nd}").expect("static regex"))
     }
 
+    /// What a check made of one input; the replay compares it with the outcome recorded for
+    /// that input, so an input that stops reaching the code it was kept for fails the test.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Verdict {
+        /// Refused by the parser (an error, not a panic).
+        Refused,
+        /// Got through: settings read, filters accepted, or a page that made hosts.
+        Accepted,
+        /// An ini that parsed, with a value the settings refuse.
+        BadValue,
+        /// A page that decoded but made no host.
+        NoHosts,
+        /// A page whose TotalCount the fetch loop refuses as a broken answer.
+        Capped,
+    }
+
     /// Target `ini`: `Ini::parse`, then `Settings::from_ini`; errors are fine, panics are not, and
-    /// every line number an error or entry carries is a line of the input. True when the input
-    /// parsed as an ini (so the settings were read).
-    pub fn ini(data: &[u8]) -> bool {
+    /// every line number an error or entry carries is a line of the input. Accepted when the
+    /// input parsed as an ini (so the settings were read).
+    pub fn ini(data: &[u8]) -> Verdict {
         let Ok(text) = std::str::from_utf8(data) else {
-            return false;
+            return Verdict::Refused;
         };
         let lines = text.lines().count();
         let ini = match Ini::parse(Path::new("f.ini"), text) {
@@ -56,7 +74,7 @@ pub mod checks {
                     (1..=lines).contains(&line),
                     "parse error on line {line} of a {lines}-line input: {msg:?}"
                 );
-                return false;
+                return Verdict::Refused;
             }
         };
         for s in &ini.sections {
@@ -76,17 +94,20 @@ pub mod checks {
                 assert!(!e.key.is_empty(), "an empty option name on line {}", e.line);
             }
         }
-        if let Err(Error::ConfigValue {
-            file, line, option, ..
-        }) = Settings::from_ini(Some(&ini), &Env::default())
-        {
-            assert_eq!(file, PathBuf::from("f.ini"));
-            assert!(
-                (1..=lines).contains(&line),
-                "option '{option}': error on line {line} of a {lines}-line input"
-            );
+        match Settings::from_ini(Some(&ini), &Env::default()) {
+            Ok(_) => Verdict::Accepted,
+            Err(Error::ConfigValue {
+                file, line, option, ..
+            }) => {
+                assert_eq!(file, PathBuf::from("f.ini"));
+                assert!(
+                    (1..=lines).contains(&line),
+                    "option '{option}': error on line {line} of a {lines}-line input"
+                );
+                Verdict::BadValue
+            }
+            Err(_) => Verdict::BadValue,
         }
-        true
     }
 
     const LIST_KEYS: &[&str] = &[
@@ -97,13 +118,13 @@ pub mod checks {
     ];
 
     /// Target `instance_filters`: list-valued parameters are JSON arrays of strings, at most 20
-    /// tag filters numbered from 1, no parameter twice. True when the filters were accepted.
-    pub fn instance_filters(data: &[u8]) -> bool {
+    /// tag filters numbered from 1, no parameter twice.
+    pub fn instance_filters(data: &[u8]) -> Verdict {
         let Ok(text) = std::str::from_utf8(data) else {
-            return false;
+            return Verdict::Refused;
         };
         let Ok(params) = parse_instance_filters(text) else {
-            return false;
+            return Verdict::Refused;
         };
         let mut names = HashSet::new();
         let mut tag_keys = 0;
@@ -134,7 +155,7 @@ pub mod checks {
             }
         }
         assert!(tag_keys <= 20, "{tag_keys} tag filters");
-        true
+        Verdict::Accepted
     }
 
     fn opts(format_variant: bool) -> HostvarOptions {
@@ -173,11 +194,11 @@ pub mod checks {
 
     /// Target `response`: the first byte picks the HTTP status (low 4 bits: 0 → 400, 1 → 500,
     /// 2 → 503, else 200) and the hostvar options (bit 4: destination_format `{0}.x` with tags
-    /// `[Name]`); the rest is the body of a DescribeInstances answer. True when the page
-    /// decoded into at least one instance (so an inventory was built and written).
-    pub fn response(data: &[u8]) -> bool {
+    /// `[Name]`); the rest is the body of a DescribeInstances answer. The page goes through
+    /// fetch's own TotalCount cap and de-duplication, then into an inventory that is written.
+    pub fn response(data: &[u8]) -> Verdict {
         let Some((&sel, body)) = data.split_first() else {
-            return false;
+            return Verdict::Refused;
         };
         let status = match sel & 0x0f {
             0 => 400,
@@ -186,10 +207,27 @@ pub mod checks {
             _ => 200,
         };
         let opts = opts(sel & 0x10 != 0);
-        let Ok((_total, instances)) = parse_page(status, body, &opts) else {
-            return false;
+        let Ok((total, instances)) = parse_page(status, body, &opts) else {
+            return Verdict::Refused;
         };
         assert_eq!(status, 200, "only a 200 carries instances");
+        // The fetch loop queues the pages page_count gives: never more than the cap allows,
+        // always enough for every instance, and refused only above the cap.
+        let capped = match page_count(total) {
+            Ok(pages) => {
+                assert!(
+                    pages <= MAX_TOTAL_COUNT.div_ceil(PAGE_SIZE),
+                    "{pages} pages for TotalCount {total}"
+                );
+                assert!(pages * PAGE_SIZE >= total && pages * PAGE_SIZE < total + PAGE_SIZE);
+                false
+            }
+            Err(m) => {
+                assert!(total > MAX_TOTAL_COUNT, "TotalCount {total} refused: {m}");
+                assert!(m.contains(&total.to_string()), "{m}");
+                true
+            }
+        };
         let namer = Namer {
             replace_dash: true,
             ascii_only: false,
@@ -215,13 +253,24 @@ pub mod checks {
             }
         }
 
-        // As fetch does: instances are de-duplicated by id before the inventory is built.
+        // De-duplicated by id as fetch does it, with fetch's own code: the first of each id
+        // goes on, once.
+        let page = instances.clone();
         let mut seen = HashSet::new();
-        let instances: Vec<_> = instances
-            .into_iter()
-            .rev()
-            .filter(|i| seen.insert(i.id.clone()))
-            .collect();
+        let mut instances = Vec::new();
+        hand_over(&mut seen, page.clone(), &mut |i| instances.push(i));
+        let ids: HashSet<&str> = page.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(instances.len(), ids.len(), "one instance per id");
+        for kept in &instances {
+            let first = page
+                .iter()
+                .find(|i| i.id == kept.id)
+                .expect("from the page");
+            assert_eq!(kept, first, "the first instance of an id is kept");
+        }
+        let again = instances.len();
+        hand_over(&mut seen, page, &mut |_| panic!("an id handed over twice"));
+        assert_eq!(again, instances.len());
         let settings = Settings::from_ini(None, &Env::default()).expect("default settings");
         let inv = build(instances, &settings);
         let mut out = Vec::new();
@@ -278,11 +327,19 @@ pub mod checks {
                 assert!(all.contains(h), "group {group} holds {h}, not in alicloud");
             }
         }
-        !inv.hosts.is_empty()
+        if capped {
+            Verdict::Capped
+        } else if inv.hosts.is_empty() {
+            Verdict::NoHosts
+        } else {
+            Verdict::Accepted
+        }
     }
 }
 
 use std::path::PathBuf;
+
+use checks::Verdict::{self, Accepted, BadValue, Capped, NoHosts, Refused};
 
 /// Every kept input of one target, by path; at least one, so an empty or missing directory
 /// fails rather than passes.
@@ -308,39 +365,122 @@ fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
-/// Runs `check` on every kept input of `target`; fails when any check fails, and when no input
-/// got past the parser (the corpus would then test only the error paths).
-fn replay(target: &str, check: impl Fn(&[u8]) -> bool + std::panic::RefUnwindSafe) {
-    let mut failed = Vec::new();
-    let mut accepted = 0;
+/// Runs `check` on every kept input of `target` and compares each verdict with `expected`,
+/// which names every input: a check that panics, an input that no longer reaches the code it
+/// was kept for, and a kept input without a recorded verdict all fail.
+fn replay(
+    target: &str,
+    check: impl Fn(&[u8]) -> Verdict + std::panic::RefUnwindSafe,
+    expected: &[(&str, Verdict)],
+) {
+    let mut problems = Vec::new();
     let inputs = inputs(target);
     for (path, bytes) in &inputs {
-        match std::panic::catch_unwind(|| check(bytes)) {
-            Ok(true) => accepted += 1,
-            Ok(false) => {}
-            Err(_) => failed.push(path.display().to_string()),
+        let name = path.file_name().and_then(|n| n.to_str()).expect("a name");
+        let want = expected.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        match (std::panic::catch_unwind(|| check(bytes)), want) {
+            (Err(_), _) => problems.push(format!("{name}: the check failed")),
+            (Ok(got), None) => problems.push(format!(
+                "{name}: gave {got:?}; record it in the table of expected verdicts"
+            )),
+            (Ok(got), Some(want)) if got != want => {
+                problems.push(format!("{name}: gave {got:?}, expected {want:?}"))
+            }
+            _ => {}
         }
     }
-    assert!(
-        failed.is_empty(),
-        "{target}: {} of {} kept inputs fail their check: {failed:#?}",
-        failed.len(),
-        inputs.len()
-    );
-    assert!(accepted > 0, "{target}: no kept input gets past the parser");
+    for (name, _) in expected {
+        if !inputs.iter().any(|(p, _)| p.ends_with(name)) {
+            problems.push(format!("{name}: no such kept input"));
+        }
+    }
+    assert!(problems.is_empty(), "{target}: {problems:#?}");
 }
 
 #[test]
 fn ini_inputs() {
-    replay("ini", checks::ini);
+    replay(
+        "ini",
+        checks::ini,
+        &[
+            ("seed-assume-role", Accepted),
+            ("seed-assume-role-bad", BadValue),
+            ("seed-bad-bool", BadValue),
+            ("seed-bad-filter-continued", BadValue),
+            ("seed-bad-numbers", BadValue),
+            ("seed-bad-regex", BadValue),
+            ("seed-bad-state", BadValue),
+            ("seed-before-section", Refused),
+            ("seed-colon-and-empty-key", Refused),
+            ("seed-comments-only", Accepted),
+            ("seed-continuation", Accepted),
+            ("seed-duplicate-option", Refused),
+            ("seed-duplicate-section", Refused),
+            ("seed-empty", Accepted),
+            ("seed-example", Accepted),
+            ("seed-example-crlf-bom", Accepted),
+            ("seed-no-separator", Refused),
+            ("seed-quotes-and-paths", Accepted),
+            ("seed-timeout-inf", BadValue),
+            ("seed-unicode", Refused),
+            ("seed-unknown-things", Accepted),
+            ("seed-unterminated-header", Refused),
+        ],
+    );
 }
 
 #[test]
 fn instance_filters_inputs() {
-    replay("instance_filters", checks::instance_filters);
+    replay(
+        "instance_filters",
+        checks::instance_filters,
+        &[
+            ("seed-00", Accepted),
+            ("seed-01", Refused),
+            ("seed-02", Refused),
+            ("seed-03", Refused),
+            ("seed-04", Accepted),
+            ("seed-05", Accepted),
+            ("seed-06", Refused),
+            ("seed-07", Refused),
+            ("seed-08", Accepted),
+            ("seed-09", Accepted),
+            ("seed-10", Refused),
+            ("seed-11", Accepted),
+            ("seed-12", Accepted),
+            ("seed-13", Accepted),
+        ],
+    );
 }
 
 #[test]
 fn response_inputs() {
-    replay("response", checks::response);
+    replay(
+        "response",
+        checks::response,
+        &[
+            ("bug-renamed-host-takes-a-group-name", Accepted),
+            ("bug-renamed-host-takes-another-hosts-name", Accepted),
+            ("seed-deep-unknown-fields", Accepted),
+            ("seed-duplicate-ids", Accepted),
+            ("seed-empty-page", NoHosts),
+            ("seed-error-in-200", Refused),
+            ("seed-fleet-page-1", Accepted),
+            ("seed-fleet-page-2-format", Accepted),
+            ("seed-forbidden-400", Refused),
+            ("seed-host-named-like-group", Accepted),
+            ("seed-html-500", Refused),
+            ("seed-no-instance-list", NoHosts),
+            ("seed-odd-types", Refused),
+            ("seed-one-instance", Accepted),
+            ("seed-oversized-tags", Accepted),
+            ("seed-same-group-names", Accepted),
+            ("seed-throttled-503", Refused),
+            ("seed-too-deep", Refused),
+            ("seed-total-count-huge", Capped),
+            ("seed-total-count-negative", Refused),
+            ("seed-truncated", Refused),
+            ("seed-unicode-tags", Accepted),
+        ],
+    );
 }

@@ -7,8 +7,9 @@ use std::path::Path;
 use crate::harness::{self, fixture, Sim, Workspace};
 use serde_json::Value;
 
-/// Compares with a reviewed snapshot in fixtures/golden (pretty-printed for review);
-/// `UPDATE_GOLDEN=1` rewrites it.
+/// Compares with a reviewed snapshot in fixtures/golden (pretty-printed for review). With
+/// `UPDATE_GOLDEN=1` a differing snapshot is rewritten and the test still fails, so an update
+/// is never a silent pass: review the diff, then run again.
 fn assert_golden(name: &str, stdout: &str) {
     let value: Value = serde_json::from_str(stdout).expect("JSON");
     // The compact output must already be in canonical (sorted) form.
@@ -17,18 +18,83 @@ fn assert_golden(name: &str, stdout: &str) {
         stdout,
         "output is not sorted compact JSON"
     );
+    assert_valid_inventory(name, &value, name != "replace_dash_false");
     let pretty = serde_json::to_string_pretty(&value).unwrap() + "\n";
     let path = fixture(&format!("golden/{name}.json"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+    let want = std::fs::read_to_string(&path).unwrap_or_default();
+    if want != pretty && std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &pretty).unwrap();
+        panic!(
+            "{name}: rewrote {}; review the diff and run again",
+            path.display()
+        );
     }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing snapshot {}", path.display()));
+    assert!(!want.is_empty(), "missing snapshot {}", path.display());
     assert!(
         want == pretty,
         "{name}: output differs from {}; diff it by hand",
         path.display()
     );
+}
+
+/// The invariants Ansible needs, on what the program printed: every group an object with a
+/// hosts list, no group named like a host, every host in `alicloud` and in `_meta.hostvars`,
+/// every group name valid (no `-` unless dashes are kept), every member of a group a host,
+/// every child a group.
+fn assert_valid_inventory(what: &str, v: &Value, no_dashes: bool) {
+    let hosts: BTreeSet<&str> = v["_meta"]["hostvars"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{what}: no _meta.hostvars"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert!(!hosts.is_empty(), "{what}: no host");
+    let all: BTreeSet<&str> = v["alicloud"]["hosts"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{what}: no alicloud group"))
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert_eq!(all, hosts, "{what}");
+    let groups = v.as_object().unwrap();
+    for (name, group) in groups {
+        if name == "_meta" {
+            continue;
+        }
+        let members = group["hosts"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{what}: group {name} has no hosts list"));
+        for h in members {
+            assert!(
+                hosts.contains(h.as_str().unwrap()),
+                "{what}: {name} holds {h}, no host"
+            );
+        }
+        for c in group["children"].as_array().into_iter().flatten() {
+            let c = c.as_str().unwrap();
+            assert!(
+                groups.contains_key(c),
+                "{what}: {name} has child {c}, no group"
+            );
+        }
+        assert!(
+            !hosts.contains(name.as_str()),
+            "{what}: group {name} is named like a host"
+        );
+        let first = name.chars().next().unwrap();
+        assert!(
+            !first.is_ascii_digit(),
+            "{what}: {name} starts with a digit"
+        );
+        assert!(
+            name.chars()
+                .all(|c| c == '_' || c.is_alphanumeric() || c == '-'),
+            "{what}: {name}"
+        );
+        if no_dashes {
+            assert!(!name.contains('-'), "{what}: {name} has a dash");
+        }
+    }
 }
 
 fn golden_case(name: &str, ecs: &str) {
@@ -93,50 +159,6 @@ fn golden_private_destination() {
         "private_destination",
         "destination_variable = private_ip_address",
     );
-}
-
-/// The invariants Ansible needs, on every snapshot: every group an object with a hosts list, no
-/// group named like a host, every host in `alicloud`, every group name valid.
-#[test]
-fn snapshots_are_valid_ansible_inventories() {
-    for entry in std::fs::read_dir(fixture("golden")).unwrap() {
-        let path = entry.unwrap().path();
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let hosts: BTreeSet<&str> = v["_meta"]["hostvars"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        assert!(!hosts.is_empty(), "{}", path.display());
-        let all: BTreeSet<&str> = v["alicloud"]["hosts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h.as_str().unwrap())
-            .collect();
-        assert_eq!(all, hosts, "{}", path.display());
-        for (name, group) in v.as_object().unwrap() {
-            if name == "_meta" {
-                continue;
-            }
-            assert!(group["hosts"].is_array(), "{name} in {}", path.display());
-            assert!(
-                !hosts.contains(name.as_str()),
-                "group {name} is named like a host"
-            );
-            let first = name.chars().next().unwrap();
-            assert!(!first.is_ascii_digit(), "{name} starts with a digit");
-            assert!(
-                name.chars()
-                    .all(|c| c == '_' || c.is_alphanumeric() || c == '-'),
-                "{name}"
-            );
-            if !path.ends_with("replace_dash_false.json") {
-                assert!(!name.contains('-'), "{name} has a dash");
-            }
-        }
-    }
 }
 
 fn generate(ws: &Workspace, args: &[&str]) -> std::path::PathBuf {
@@ -209,7 +231,42 @@ fn many_pages_in_one_region() {
         want.len()
     );
     assert_eq!(hosts_of(&out.json()), want);
-    // Every page fetched once: DescribeRegions + ceil(running / 100) per region.
+    // Every page fetched once: ceil(running / 100) per region (Status=Running is sent, so
+    // stopped instances cost no pages), and page 1 even of an empty region.
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&fleet).unwrap()).unwrap();
+    let mut want_pages: std::collections::BTreeMap<String, (u64, u64)> = v["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["RegionId"].as_str().unwrap().to_string(), (0, 0)))
+        .collect();
+    for i in v["instances"].as_array().unwrap() {
+        let counts = want_pages.get_mut(i["RegionId"].as_str().unwrap()).unwrap();
+        counts.0 += 1;
+        counts.1 += u64::from(i["Status"] == "Running");
+    }
+    assert!(
+        want_pages
+            .values()
+            .any(|(all, running)| all.div_ceil(100) > running.div_ceil(100)),
+        "the stopped instances of some region would cost a page: {want_pages:?}"
+    );
+    let mut got_pages: std::collections::BTreeMap<String, u64> = Default::default();
+    for r in sim.requests() {
+        if r["action"] == "DescribeInstances" {
+            assert_eq!(r["params"]["Status"], "Running", "{r}");
+            *got_pages
+                .entry(r["region"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+    }
+    for (region, (_, running)) in &want_pages {
+        assert_eq!(
+            got_pages.get(region).copied().unwrap_or(0),
+            running.div_ceil(100).max(1),
+            "pages of {region}"
+        );
+    }
     let pages: Vec<(String, String)> = sim
         .requests()
         .iter()
@@ -279,7 +336,18 @@ fn explicit_regions_skip_describe_regions() {
             .all(|r| r["action"] == "DescribeInstances" && r["region"] == "cn-shanghai"),
         "{reqs:?}"
     );
-    assert!(hosts_of(&out.json()).iter().all(|h| h.starts_with("i_uf6")));
+    let golden: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("golden/default.json")).unwrap())
+            .unwrap();
+    let want: BTreeSet<String> = golden["_meta"]["hostvars"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| v["region"] == "cn-shanghai")
+        .map(|(h, _)| h.clone())
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(hosts_of(&out.json()), want, "the hosts of cn-shanghai only");
 }
 
 #[test]
@@ -386,12 +454,15 @@ fn host_from_a_warm_cache_makes_no_request() {
     list.assert_success();
     let cold = sim.api_requests();
     assert!(cold >= 2);
-    let host = ws.run_sim(&sim, &ini, &["--host", "i_bp1aaaaaaaaaaaaaaa01"]);
-    host.assert_success();
-    assert_eq!(
-        host.json(),
-        list.json()["_meta"]["hostvars"]["i_bp1aaaaaaaaaaaaaaa01"]
-    );
+    // Every host's --host is exactly its entry in --list.
+    let listed = list.json();
+    let hostvars = listed["_meta"]["hostvars"].as_object().unwrap();
+    assert_eq!(hostvars.len(), 8);
+    for (name, vars) in hostvars {
+        let host = ws.run_sim(&sim, &ini, &["--host", name]);
+        host.assert_success();
+        assert_eq!(&host.json(), vars, "--host {name}");
+    }
     assert_eq!(ws.run_sim(&sim, &ini, &["--list"]).stdout, list.stdout);
     assert_eq!(
         sim.api_requests(),

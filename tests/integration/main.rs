@@ -4,9 +4,11 @@
 
 mod harness;
 
+mod claims;
 mod credentials;
 mod faults;
 mod fuzz_regressions;
 mod inventory;
 mod parity;
+mod signing;
 mod simulator;

@@ -271,6 +271,13 @@ fn groups_of(inst: &Instance, s: &Settings, n: &Namer, out: &mut Vec<Membership>
         n.group(&format!("charge_{}", inst.charge_type)),
         None,
     );
+    push(
+        out,
+        g.account,
+        &inst.account_alias,
+        n.group(&format!("account_{}", inst.account_alias)),
+        Some("accounts".into()),
+    );
 }
 
 /// Builds the inventory from fetched instances (already filtered by state).
@@ -376,7 +383,9 @@ impl<'a> Builder<'a> {
         };
         // Instances arrive in any order; renaming below follows instance ids, so that the same
         // account always gives the same names.
-        pending.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        // The same id listed in two accounts (one account under two aliases) is ordered by its
+        // hostvars, which name the account.
+        pending.sort_unstable_by(|a, b| a.id.cmp(&b.id).then_with(|| a.hostvars.cmp(&b.hostvars)));
 
         // Two instances with one name, or a host named like a group: suffix the instance id.
         let mut counts: HashMap<&str, usize> = HashMap::new();

@@ -30,7 +30,9 @@ impl Source {
     pub fn of(settings: &Settings, env: &Env) -> Result<Source> {
         match &settings.accounts {
             None => credentials::plan(settings, env).map(Source::One),
-            Some(accounts) => credentials::account_plans(settings, env, accounts).map(Source::Accounts),
+            Some(accounts) => {
+                credentials::account_plans(settings, env, accounts).map(Source::Accounts)
+            }
         }
     }
 

@@ -209,7 +209,9 @@ pub async fn caller_account_id(client: &Client, sts_endpoint: &str) -> Result<St
                         " (the security token is invalid or expired; get fresh credentials)"
                     }
                     Class::Clock => " (check this machine's clock: is NTP running?)",
-                    Class::Throttled | Class::Unavailable => " (STS is unavailable; run again later)",
+                    Class::Throttled | Class::Unavailable => {
+                        " (STS is unavailable; run again later)"
+                    }
                     _ => "",
                 };
                 Error::Api {
@@ -264,7 +266,10 @@ mod tests {
         let s = settings(
             "[{alias: a, role_arn: acs:ram::111:role/r}, {alias: b}, {alias: c, alicloud_access_key: LTAIc, alicloud_secret_key: sec-c-123456}]",
         );
-        let e = env(&[("ALICLOUD_ACCESS_KEY", "LTAIbase"), ("ALICLOUD_SECRET_KEY", "sec-base-123456")]);
+        let e = env(&[
+            ("ALICLOUD_ACCESS_KEY", "LTAIbase"),
+            ("ALICLOUD_SECRET_KEY", "sec-base-123456"),
+        ]);
         let plans = account_plans(&s, &e, s.accounts.as_ref().unwrap()).unwrap();
         let ids: Vec<String> = plans.iter().map(AccountPlan::identity).collect();
         assert_eq!(
@@ -277,27 +282,45 @@ mod tests {
         );
         assert_eq!(plans[0].known_account_id().as_deref(), Some("111"));
         assert_eq!(plans[1].known_account_id(), None);
-        let shown = format!("{plans:?}{}", plans.iter().map(|p| p.source()).collect::<String>());
-        assert!(!shown.contains("sec-c-123456") && !shown.contains("sec-base-123456"), "{shown}");
+        let shown = format!(
+            "{plans:?}{}",
+            plans.iter().map(|p| p.source()).collect::<String>()
+        );
+        assert!(
+            !shown.contains("sec-c-123456") && !shown.contains("sec-base-123456"),
+            "{shown}"
+        );
     }
 
     #[test]
     fn a_role_without_base_credentials_names_the_account() {
         let s = settings("[{alias: c, alicloud_access_key: k, alicloud_secret_key: s}, {alias: r, role_arn: acs:ram::1:role/x}]");
         let e = account_plans(&s, &Env::default(), s.accounts.as_ref().unwrap()).unwrap_err();
-        assert!(e.to_string().starts_with("account 'r': no Alibaba Cloud credentials"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("account 'r': no Alibaba Cloud credentials"),
+            "{e}"
+        );
         assert_eq!(e.exit_code(), 2);
         // An account with keys of its own needs no base credentials.
         let s = settings("[{alias: c, alicloud_access_key: k, alicloud_secret_key: s}]");
         assert!(account_plans(&s, &Env::default(), s.accounts.as_ref().unwrap()).is_ok());
         let s = settings("[{alias: bad, role_arn: acs:ram::1:user/x}]");
-        let e = account_plans(&s, &env(&[("ALICLOUD_ACCESS_KEY", "k"), ("ALICLOUD_SECRET_KEY", "s")]), s.accounts.as_ref().unwrap()).unwrap_err();
+        let e = account_plans(
+            &s,
+            &env(&[("ALICLOUD_ACCESS_KEY", "k"), ("ALICLOUD_SECRET_KEY", "s")]),
+            s.accounts.as_ref().unwrap(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("account 'bad': the accounts option in a.ini: 'acs:ram::1:user/x' is not a RAM role ARN"), "{e}");
     }
 
     #[test]
     fn account_ids_of_arns() {
-        assert_eq!(account_of_arn("acs:ram::123:role/x").as_deref(), Some("123"));
+        assert_eq!(
+            account_of_arn("acs:ram::123:role/x").as_deref(),
+            Some("123")
+        );
         assert_eq!(account_of_arn("acs:ram:::role/x"), None);
         assert_eq!(account_of_arn("arn:aws:iam::1:role/x"), None);
     }

@@ -89,7 +89,10 @@ pub fn parse_accounts(value: &Value) -> Result<Vec<Account>, String> {
             .find(|a| folded(&a.alias) == folded(&account.alias))
         {
             return Err(if other.alias == account.alias {
-                format!("alias '{}' is used twice (aliases must be unique)", account.alias)
+                format!(
+                    "alias '{}' is used twice (aliases must be unique)",
+                    account.alias
+                )
             } else {
                 format!(
                     "aliases '{}' and '{}' would name one group (aliases must differ in more than - and _)",
@@ -114,7 +117,9 @@ fn scalar(v: &Value) -> Option<String> {
 
 fn parse_entry(item: &Value) -> Result<Account, String> {
     let Value::Object(map) = item else {
-        return Err("expected a mapping like {alias: prod, role_arn: acs:ram::123:role/inventory}".into());
+        return Err(
+            "expected a mapping like {alias: prod, role_arn: acs:ram::123:role/inventory}".into(),
+        );
     };
     for key in map.keys() {
         if !ACCOUNT_KEYS.contains(&key.as_str()) {
@@ -172,7 +177,10 @@ fn parse_entry(item: &Value) -> Result<Account, String> {
     }
     let role_only = ["session_name", "session_expiration", "policy"];
     if role_arn.is_none() {
-        if let Some(k) = role_only.iter().find(|k| map.get(**k).is_some_and(|v| !v.is_null())) {
+        if let Some(k) = role_only
+            .iter()
+            .find(|k| map.get(**k).is_some_and(|v| !v.is_null()))
+        {
             return Err(format!("'{k}' only goes with role_arn"));
         }
     }
@@ -184,7 +192,9 @@ fn parse_entry(item: &Value) -> Result<Account, String> {
                 v.parse::<u32>()
                     .ok()
                     .filter(|n| (900..=43200).contains(n))
-                    .ok_or_else(|| format!("session_expiration '{v}' must be 900..43200 seconds"))?,
+                    .ok_or_else(|| {
+                        format!("session_expiration '{v}' must be 900..43200 seconds")
+                    })?,
             ),
         };
         AccountCredentials::Role {
@@ -265,18 +275,30 @@ mod tests {
                 policy: None
             }
         );
-        assert_eq!(a[0].regions, Some(Regions::List(vec!["cn-hangzhou".into()])));
+        assert_eq!(
+            a[0].regions,
+            Some(Regions::List(vec!["cn-hangzhou".into()]))
+        );
         assert_eq!(a[1].credentials, AccountCredentials::Profile("dev".into()));
         assert_eq!(
             a[1].regions,
-            Some(Regions::List(vec!["cn-beijing".into(), "cn-shanghai".into()]))
+            Some(Regions::List(vec![
+                "cn-beijing".into(),
+                "cn-shanghai".into()
+            ]))
         );
         assert_eq!(a[1].regions_exclude, Some(vec!["cn-shanghai".to_string()]));
         assert!(matches!(a[2].credentials, AccountCredentials::Keys { .. }));
-        assert!(!format!("{a:?}").contains("hunter22"), "Debug shows no secret");
+        assert!(
+            !format!("{a:?}").contains("hunter22"),
+            "Debug shows no secret"
+        );
         assert_eq!(a[3].credentials, AccountCredentials::EcsRole("r".into()));
         assert_eq!(a[3].regions, Some(Regions::All));
-        assert_eq!((a[4].alias.as_str(), &a[4].credentials), ("7", &AccountCredentials::Base));
+        assert_eq!(
+            (a[4].alias.as_str(), &a[4].credentials),
+            ("7", &AccountCredentials::Base)
+        );
         assert_eq!(a[4].regions, None);
     }
 
@@ -288,19 +310,34 @@ mod tests {
             (json!([{"role_arn": "x"}]), "entry 1: 'alias' is missing"),
             (json!([{"alias": "a b"}]), "may hold only"),
             (json!([{"alias": "a"}, {"alias": "a"}]), "used twice"),
-            (json!([{"alias": "a-b"}, {"alias": "a_b"}]), "would name one group"),
+            (
+                json!([{"alias": "a-b"}, {"alias": "a_b"}]),
+                "would name one group",
+            ),
             (
                 json!([{"alias": "a", "role_arn": "r", "profile": "p"}]),
                 "entry 1 ('a'): role_arn and profile are alternatives",
             ),
-            (json!([{"alias": "a", "policy": "{}"}]), "'policy' only goes with role_arn"),
-            (json!([{"alias": "a", "rol_arn": "r"}]), "did you mean 'role_arn'"),
-            (json!([{"alias": "a", "alicloud_access_key": "k"}]), "must be given together"),
+            (
+                json!([{"alias": "a", "policy": "{}"}]),
+                "'policy' only goes with role_arn",
+            ),
+            (
+                json!([{"alias": "a", "rol_arn": "r"}]),
+                "did you mean 'role_arn'",
+            ),
+            (
+                json!([{"alias": "a", "alicloud_access_key": "k"}]),
+                "must be given together",
+            ),
             (
                 json!([{"alias": "a", "role_arn": "r", "session_expiration": 60}]),
                 "900..43200",
             ),
-            (json!([{"alias": "a", "regions": {"x": 1}}]), "list of region ids"),
+            (
+                json!([{"alias": "a", "regions": {"x": 1}}]),
+                "list of region ids",
+            ),
             (json!(["prod"]), "expected a mapping"),
         ] {
             let e = parse_accounts(&v).unwrap_err();

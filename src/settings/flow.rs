@@ -219,7 +219,9 @@ impl Parser {
                             out.push(ch);
                             self.pos += 4;
                         }
-                        other => return Err(format!("unknown escape '\\{other}' in a quoted value")),
+                        other => {
+                            return Err(format!("unknown escape '\\{other}' in a quoted value"))
+                        }
                     }
                 }
                 c => out.push(c),

@@ -226,9 +226,10 @@ impl Settings {
             ecs_role_name: cred("alicloud_ecs_role_name"),
             assume_role,
         };
-        let account_keys = accounts.iter().flatten().any(|a| {
-            matches!(a.credentials, AccountCredentials::Keys { .. })
-        });
+        let account_keys = accounts
+            .iter()
+            .flatten()
+            .any(|a| matches!(a.credentials, AccountCredentials::Keys { .. }));
         if credentials.secret_key.is_some() || credentials.security_token.is_some() || account_keys
         {
             if let Some(w) = reader.source().and_then(readable_secret_warning) {

@@ -93,11 +93,14 @@ fn settings_of(settings: &Settings, account: &Account) -> Settings {
 }
 
 type Listed = (Vec<Instance>, Listing, String);
+/// One account's listing under way, yielding its alias and what it found.
+type Pending<'a> = Pin<Box<dyn Future<Output = (String, Result<Listed>)> + 'a>>;
 
 /// Lists every account at once and adds each account's hosts to `builder` when that account
 /// is complete, so an account that fails half-way leaves nothing behind. The first failure
 /// fails the run (naming the account) unless `skip_failed_accounts` is set; then each failed
-/// account is one warning, and the run fails only when every account failed.
+/// account is one warning, and the run fails only when every account failed (with the first
+/// failure, and no warning).
 pub async fn fetch(
     plans: Vec<AccountPlan>,
     settings: &Settings,
@@ -110,14 +113,14 @@ pub async fn fetch(
         .flatten()
         .map(|a| settings_of(settings, a))
         .collect();
-    let mut pending: Vec<Pin<Box<dyn Future<Output = (String, Result<Listed>)> + '_>>> = plans
+    let mut pending: Vec<Pending<'_>> = plans
         .into_iter()
         .zip(&per_account)
         .map(|(plan, s)| {
             Box::pin(async move {
                 let listed = list(&plan, s, home_region).await;
                 (plan.alias, listed)
-            }) as Pin<Box<dyn Future<Output = _>>>
+            }) as Pending<'_>
         })
         .collect();
     let accounts = pending.len();
@@ -156,9 +159,6 @@ pub async fn fetch(
                 }
             }
             Err(e) if settings.skip_failed_accounts => {
-                diag::warn(&format!(
-                    "account '{alias}' left out: {e} (skip_failed_accounts is set: this inventory lacks its hosts and is not cached)"
-                ));
                 fetched.failed.push((alias.clone(), e.to_string()));
                 first_error.get_or_insert(Error::Account {
                     alias,
@@ -175,8 +175,16 @@ pub async fn fetch(
         }
     }
     match first_error {
+        // Nothing to print: the run fails as a one-account run would, with one line.
         Some(e) if fetched.failed.len() == accounts => Err(e),
-        _ => Ok(fetched),
+        _ => {
+            for (alias, cause) in &fetched.failed {
+                diag::warn(&format!(
+                    "account '{alias}' left out: {cause} (skip_failed_accounts is set: this inventory lacks its hosts and is not cached)"
+                ));
+            }
+            Ok(fetched)
+        }
     }
 }
 

@@ -60,7 +60,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve a fleet over HTTP until SIGTERM/SIGINT.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Write a generated fleet JSON to stdout (deterministic for the same arguments).
     Generate(GenerateArgs),
     /// Run alicloud_inventory (built beside this binary) against a generated fleet; arguments
@@ -307,7 +307,7 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(a) => serve(a),
+        Command::Serve(a) => serve(*a),
         Command::Generate(a) => generate(a),
         Command::Demo(a) => match demo::run(a.regions as usize, a.instances, a.inventory_args) {
             Ok(code) => return code,

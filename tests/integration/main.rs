@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod accounts;
 mod credentials;
 mod faults;
 mod fuzz_regressions;

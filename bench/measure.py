@@ -673,16 +673,16 @@ def write_doc(a, P, workloads, targets, errors, elapsed, lb, la, k):
              f"`max_concurrency = {k['throttle']}` against the same simulator. \"Requests "
              f"made\" counts the throttled ones too; the check is that the requests that were "
              f"answered equal the fewest possible.")
-    a = k["accounts"]
-    L.append(f"- **Accounts**: {a['accounts']} accounts, each a fleet of {a['regions']} regions × "
-             f"{a['per_region']} instances reached through a role the control account assumes "
-             f"(`accounts` with {a['accounts']} `role_arn` entries), against the control account "
-             f"alone holding {a['accounts'] * a['regions'] * a['per_region']:,} instances in its "
-             f"{a['regions']} regions; the same simulator, {a['latency']} ms per request, regions "
+    acc = k["accounts"]
+    L.append(f"- **Accounts**: {acc['accounts']} accounts, each a fleet of {acc['regions']} regions × "
+             f"{acc['per_region']} instances reached through a role the control account assumes "
+             f"(`accounts` with {acc['accounts']} `role_arn` entries), against the control account "
+             f"alone holding {acc['accounts'] * acc['regions'] * acc['per_region']:,} instances in its "
+             f"{acc['regions']} regions; the same simulator, {acc['latency']} ms per request, regions "
              f"listed in the ini, default `max_concurrency` (16, per account). Fewest possible: "
              f"{k['fewest_one']} pages for the one account; {k['fewest_multi']} requests for the "
-             f"accounts ({a['accounts']} AssumeRole and their pages). The throttled run uses a "
-             f"simulator that refuses a request arriving while {a['throttle_above']} of the same "
+             f"accounts ({acc['accounts']} AssumeRole and their pages). The throttled run uses a "
+             f"simulator that refuses a request arriving while {acc['throttle_above']} of the same "
              f"account are in flight (`--throttle-above-inflight` counts per account).")
     L.append("")
     L.append("## Method")

@@ -760,6 +760,23 @@ fn the_simulator_serves_each_account_its_fleet_and_identity() {
     let total = expected(&f.prod, Some(&["cn-beijing"]), &[]).len() as u64;
     assert!(page["TotalCount"].as_u64().unwrap() >= total && total > 0);
 
+    // Fleets generated with address offsets apart share no address.
+    let addresses = |p: &Path| -> BTreeSet<String> {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        v["instances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| {
+                i["PublicIpAddress"]["IpAddress"][0]
+                    .as_str()
+                    .map(String::from)
+            })
+            .collect()
+    };
+    let (a, b) = (addresses(&f.prod), addresses(&f.staging));
+    assert!(!a.is_empty() && a.is_disjoint(&b), "{a:?} {b:?}");
+
     // The roles trust the control account only: the team account gets NoPermission.
     let r = call(
         &sim,
@@ -773,4 +790,32 @@ fn the_simulator_serves_each_account_its_fleet_and_identity() {
         "{}",
         r.body
     );
+}
+
+#[test]
+fn the_simulator_refuses_inconsistent_accounts() {
+    let fleet = fixture("fleet.json");
+    let fleet = fleet.to_str().unwrap();
+    for (args, want) in [
+        (vec!["--account-key", "9:k:s"], "which no --account serves"),
+        (
+            vec!["--account", &format!("{CONTROL}:{fleet}")],
+            "given twice",
+        ),
+        (vec!["--account", "5:"], "the fleet file is empty"),
+        (
+            vec!["--role-arn", "acs:ram::5:role/x="],
+            "no account after '='",
+        ),
+    ] {
+        let out = crate::harness::simulator(&["serve", "--fleet", fleet])
+            .args(&args)
+            .output()
+            .expect("run the simulator");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(want),
+            "{args:?}: {err}"
+        );
+    }
 }

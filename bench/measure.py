@@ -37,6 +37,8 @@ FULL = dict(
     w2_base=dict(regions=20, instances=10_000, latency=5),
     host_small=dict(regions=20, instances=100),
     throttle_above=8,
+    # several accounts, one role each, against one account of the same size
+    accounts=dict(accounts=5, regions=10, per_region=200, latency=50, throttle_above=8),
 )
 SMOKE = dict(
     runs=2,
@@ -46,6 +48,7 @@ SMOKE = dict(
     w2_base=dict(regions=4, instances=300, latency=2),
     host_small=dict(regions=4, instances=100),
     throttle_above=3,
+    accounts=dict(accounts=3, regions=3, per_region=40, latency=10, throttle_above=3),
 )
 
 
@@ -120,14 +123,15 @@ def fewest_requests(regions, counts, states=("Running",)):
 # --- the simulator ---------------------------------------------------------------------------
 
 class Sim:
-    def __init__(self, sim_bin, fleet, latency, throttle_above=None, logdir="."):
+    def __init__(self, sim_bin, fleet, latency, throttle_above=None, logdir=".", extra=(),
+                 tag=""):
         args = [sim_bin, "serve", "--fleet", fleet, "--listen", "127.0.0.1:0",
-                "--access-key", f"{AK}:{SK}", "--latency-ms", str(latency)]
+                "--access-key", f"{AK}:{SK}", "--latency-ms", str(latency), *extra]
         if throttle_above is not None:
             args += ["--throttle-above-inflight", str(throttle_above)]
         self.latency = latency
         name = os.path.basename(fleet).replace(".json", "")
-        self.errlog = os.path.join(logdir, f"sim-{name}-{latency}ms"
+        self.errlog = os.path.join(logdir, f"sim-{name}{tag}-{latency}ms"
                                    f"{'-t' + str(throttle_above) if throttle_above else ''}.log")
         t0 = time.perf_counter()
         self.p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=open(self.errlog, "w"),
@@ -366,8 +370,8 @@ def main():
             for k in list(e):
                 if k.startswith(("ALICLOUD_", "ALIBABA_CLOUD_")):
                     del e[k]
-            e.update(ALICLOUD_ECS_ENDPOINT=sim.url, ALICLOUD_ACCESS_KEY=AK,
-                     ALICLOUD_SECRET_KEY=SK, HOME=out)
+            e.update(ALICLOUD_ECS_ENDPOINT=sim.url, ALICLOUD_STS_ENDPOINT=sim.url,
+                     ALICLOUD_ACCESS_KEY=AK, ALICLOUD_SECRET_KEY=SK, HOME=out)
             return e
 
         C = os.path.join(out, "cache")
@@ -456,6 +460,49 @@ def main():
                       check_list())
         measure([T, T8], R, runs_dir)
         workloads += [T, T8]
+
+        # Accounts: N accounts, each a fleet of its own reached through a role of the control
+        # account, against the control account alone holding as many instances in as many
+        # regions. Same simulator (so same latency) for both; the multi-account run pays the
+        # AssumeRole wave. A second simulator throttles each account above a few in flight.
+        A = P["accounts"]
+        n_acc, total = A["accounts"], A["accounts"] * A["regions"] * A["per_region"]
+        f_one = generate(sim_bin, os.path.join(out, f"fleet-acc-one-{total}.json"),
+                         A["regions"], total)
+        acc_fleets, sim_extra, entries, fewest_multi = [], [], [], n_acc
+        for k in range(n_acc):
+            account_id = f"{3000000000000001 + k}"
+            f = generate(sim_bin, os.path.join(out, f"fleet-acc-{k + 1}.json"), A["regions"],
+                         A["regions"] * A["per_region"], seed=101 + k)
+            reg_k, cnt_k = fleet_summary(f, A["regions"] * A["per_region"])
+            fewest_multi += fewest_requests(reg_k, cnt_k)
+            arn = f"acs:ram::{account_id}:role/inventory-reader"
+            sim_extra += ["--account", f"{account_id}:{f}", "--role-arn", arn]
+            entries.append(f'{{alias: acc{k + 1}, role_arn: "{arn}"}}')
+            acc_fleets.append(f)
+        reg_one, cnt_one = fleet_summary(f_one, total)
+        fewest_one = fewest_requests(reg_one, cnt_one)
+        s_acc = Sim(sim_bin, f_one, A["latency"], logdir=out, extra=sim_extra, tag="-accounts")
+        sims.append(s_acc)
+        s_acc_thr = Sim(sim_bin, f_one, A["latency"], throttle_above=A["throttle_above"],
+                        logdir=out, extra=sim_extra, tag="-accounts")
+        sims.append(s_acc_thr)
+        ini_one = ini("acc-one", reg_one)
+        accounts_line = "accounts = [" + ",\n    ".join(entries) + "]\n"
+        ini_multi = ini("acc-multi", reg_one, accounts_line)
+        Aone = Workload(f"One account, {total:,} instances in {A['regions']} regions",
+                        I(ini_one, "--refresh-cache"), env_for(s_acc), s_acc, fewest_one,
+                        check_list())
+        Amulti = Workload(f"{n_acc} accounts × {A['regions']} regions × {A['per_region']} "
+                          f"instances (roles)", I(ini_multi, "--refresh-cache"), env_for(s_acc),
+                          s_acc, fewest_multi, check_list())
+        measure([Aone, Amulti], R, runs_dir)
+        workloads += [Aone, Amulti]
+        At = Workload(f"{n_acc} accounts, each throttled above {A['throttle_above']} in flight",
+                      I(ini_multi, "--refresh-cache"), env_for(s_acc_thr), s_acc_thr,
+                      fewest_multi, check_list())
+        measure([At], R, runs_dir)
+        workloads += [At]
     finally:
         for s in sims:
             s.stop()
@@ -468,6 +515,9 @@ def main():
     rt = lambda w: w.med("wall") / (w.sim.latency / 1000)
     thr_frac = max(r["throttled"] / r["requests"] for r in T.runs if r["requests"]) \
         if T.runs else 0
+    acc_extra_rt = (Amulti.med("wall") - Aone.med("wall")) / (A["latency"] / 1000)
+    acc_thr = max(r["throttled"] / r["requests"] for r in At.runs if r["requests"]) \
+        if At.runs else 0
     rss_w2 = max(r["rss"] for r in W2.runs)
     targets = [
         ("W1 cold, defaults: round trips", f"{rt(W1):.1f}", "≤ 10", rt(W1) <= 10),
@@ -488,12 +538,17 @@ def main():
          thr_frac <= 0.20),
         (f"throttled ÷ max_concurrency = {n} run", f"{T.med('wall') / T8.med('wall'):.2f}×",
          "≤ 1.5×", T.med("wall") <= 1.5 * T8.med("wall")),
+        (f"{n_acc} accounts − one account of the same size, in round trips",
+         f"{acc_extra_rt:+.1f}", "≤ +1", acc_extra_rt <= 1),
+        (f"{n_acc} accounts throttled above {A['throttle_above']} each: share throttled "
+         "(worst run)", f"{acc_thr * 100:.1f} %", "≤ 20 %", acc_thr <= 0.20),
     ]
 
     errors = [f"{w.name}: {e}" for w in workloads for e in w.errors]
     write_doc(a, P, workloads, targets, errors, elapsed, load_before, load_after,
               dict(w1=w1, w2=w2, wb=wb, hs=hs, fewest_w1=fewest_w1, fewest_w2=fewest_w2,
-                   fewest_wb=fewest_wb, throttle=n, hosts=(h_small, h_big)))
+                   fewest_wb=fewest_wb, throttle=n, hosts=(h_small, h_big), accounts=A,
+                   fewest_one=fewest_one, fewest_multi=fewest_multi))
     for t in targets:
         # Small fleets and debug binaries say nothing about the targets: in a smoke run the
         # figures are shown for information, and only the checks below can fail it.
@@ -628,6 +683,17 @@ def write_doc(a, P, workloads, targets, errors, elapsed, lb, la, k):
              f"`max_concurrency = {k['throttle']}` against the same simulator. \"Requests "
              f"made\" counts the throttled ones too; the check is that the requests that were "
              f"answered equal the fewest possible.")
+    acc = k["accounts"]
+    L.append(f"- **Accounts**: {acc['accounts']} accounts, each a fleet of {acc['regions']} regions × "
+             f"{acc['per_region']} instances reached through a role the control account assumes "
+             f"(`accounts` with {acc['accounts']} `role_arn` entries), against the control account "
+             f"alone holding {acc['accounts'] * acc['regions'] * acc['per_region']:,} instances in its "
+             f"{acc['regions']} regions; the same simulator, {acc['latency']} ms per request, regions "
+             f"listed in the ini, default `max_concurrency` (16, per account). Fewest possible: "
+             f"{k['fewest_one']} pages for the one account; {k['fewest_multi']} requests for the "
+             f"accounts ({acc['accounts']} AssumeRole and their pages). The throttled run uses a "
+             f"simulator that refuses a request arriving while {acc['throttle_above']} of the same "
+             f"account are in flight (`--throttle-above-inflight` counts per account).")
     L.append("")
     L.append("## Method")
     L.append("")

@@ -85,6 +85,13 @@ pub enum Error {
     Runtime(#[source] io::Error),
     #[error("internal error: a fetch task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// One account of `accounts` failed; the cause keeps its own exit status.
+    #[error("account '{alias}': {source}")]
+    Account {
+        alias: String,
+        #[source]
+        source: Box<Error>,
+    },
     /// Writing the output failed (a reader that went away is not an error: see `run::Outcome`).
     #[error("cannot write the inventory to stdout: {0}")]
     Stdout(#[source] io::Error),
@@ -102,6 +109,7 @@ impl Error {
             | Error::CredentialFile { .. } => exit_codes::CONFIG,
             // Keys the service does not accept: the operator must fix them, retrying won't.
             Error::Api { code, .. } if codes::classify(code).is_credentials() => exit_codes::CONFIG,
+            Error::Account { source, .. } => source.exit_code(),
             _ => exit_codes::RUNTIME,
         }
     }

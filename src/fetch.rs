@@ -153,6 +153,42 @@ pub async fn instances(
     opts: HostvarOptions,
     sink: &mut dyn FnMut(Instance),
 ) -> Result<usize> {
+    let l = list(client, settings, targets, opts, sink).await?;
+    info!(
+        1,
+        "listed {} instances in {} regions: {} requests ({} retries, {} throttled, at most {} in flight) in {} ms",
+        l.instances,
+        l.regions,
+        l.stats.requests,
+        l.stats.retries,
+        l.stats.throttled,
+        l.max_in_flight,
+        l.elapsed.as_millis()
+    );
+    Ok(l.instances)
+}
+
+/// What one listing did, for `-v`.
+#[derive(Debug, Clone, Copy)]
+pub struct Listing {
+    pub instances: usize,
+    pub regions: usize,
+    /// DescribeInstances pages answered (a region listed again counts again).
+    pub pages: u64,
+    /// Every request of the client that listed, DescribeRegions and STS included.
+    pub stats: client::Stats,
+    pub max_in_flight: usize,
+    pub elapsed: std::time::Duration,
+}
+
+/// [`instances`], returning what the listing did instead of reporting it.
+pub async fn list(
+    client: Client,
+    settings: &Settings,
+    targets: Vec<Target>,
+    opts: HostvarOptions,
+    sink: &mut dyn FnMut(Instance),
+) -> Result<Listing> {
     let started = Instant::now();
     let mut filters = settings.instance_filters.clone();
     // One wanted state and no status filter of the operator's: let the service filter, which
@@ -180,6 +216,7 @@ pub async fn instances(
         tasks.spawn(fetch_page(shared.clone(), region, 1, 1));
     }
     let mut seen: HashSet<String> = HashSet::new();
+    let mut pages = 0u64;
     while let Some(joined) = tasks.join_next().await {
         let result = joined?;
         let page = match result {
@@ -189,6 +226,7 @@ pub async fn instances(
                 return Err(e);
             }
         };
+        pages += 1;
         let (pass, totals, outstanding) = &mut passes[page.region];
         if page.pass != *pass {
             continue;
@@ -237,19 +275,14 @@ pub async fn instances(
             tasks.spawn(fetch_page(shared.clone(), page.region, *pass, 1));
         }
     }
-    let stats = shared.client.stats();
-    info!(
-        1,
-        "listed {} instances in {} regions: {} requests ({} retries, {} throttled, at most {} in flight) in {} ms",
-        seen.len(),
-        shared.targets.len(),
-        stats.requests,
-        stats.retries,
-        stats.throttled,
-        shared.client.max_in_flight(),
-        started.elapsed().as_millis()
-    );
-    Ok(seen.len())
+    Ok(Listing {
+        instances: seen.len(),
+        regions: shared.targets.len(),
+        pages,
+        stats: shared.client.stats(),
+        max_in_flight: shared.client.max_in_flight(),
+        elapsed: started.elapsed(),
+    })
 }
 
 /// How many pages a region whose page 1 says `total_count` has; a count above

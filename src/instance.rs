@@ -17,6 +17,16 @@ pub struct HostvarOptions {
     pub destination_format_tags: Vec<String>,
     pub hostname_variable: String,
     pub legacy_tags_hostvar: bool,
+    /// The account the instances belong to, when `accounts` is set: hostvars `account_alias`
+    /// and `account_id`.
+    pub account: Option<AccountVars>,
+}
+
+/// The hostvars that say which account an instance belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountVars {
+    pub alias: String,
+    pub id: String,
 }
 
 impl HostvarOptions {
@@ -27,6 +37,7 @@ impl HostvarOptions {
             destination_format_tags: s.destination_format_tags.clone(),
             hostname_variable: s.hostname_variable.clone(),
             legacy_tags_hostvar: s.legacy_tags_hostvar,
+            account: None,
         }
     }
 }
@@ -54,6 +65,8 @@ pub struct Instance {
     pub hostname_source: String,
     /// The hostvars object, compact JSON with sorted keys.
     pub hostvars: Box<str>,
+    /// The alias of the account it was listed in; empty without `accounts`.
+    pub account_alias: String,
 }
 
 /// Ansible's reserved variable names (ansible-core `vars/reserved.py`, 2.19): a hostvar with one
@@ -435,6 +448,7 @@ impl Instance {
             address: String::new(),
             hostname_source: String::new(),
             hostvars: Box::from(""),
+            account_alias: String::new(),
         };
 
         // No hostvar may carry one of Ansible's reserved names: such a field moves to `ecs_`.
@@ -478,6 +492,11 @@ impl Instance {
             put("tags", Value::Object(tag_map.clone()));
         }
         put("ecs_tags", Value::Object(tag_map));
+        if let Some(account) = &opts.account {
+            put("account_alias", Value::from(account.alias.as_str()));
+            put("account_id", Value::from(account.id.as_str()));
+            inst.account_alias = account.alias.clone();
+        }
 
         inst.address = inst.destination(&vars, opts);
         inst.hostname_source = inst.hostname_value(&vars, opts);
@@ -545,6 +564,7 @@ mod tests {
             destination_format_tags: vec![],
             hostname_variable: "instance_id".into(),
             legacy_tags_hostvar: false,
+            account: None,
         }
     }
 

@@ -271,6 +271,13 @@ fn groups_of(inst: &Instance, s: &Settings, n: &Namer, out: &mut Vec<Membership>
         n.group(&format!("charge_{}", inst.charge_type)),
         None,
     );
+    push(
+        out,
+        g.account,
+        &inst.account_alias,
+        n.group(&format!("account_{}", inst.account_alias)),
+        Some("accounts".into()),
+    );
 }
 
 /// Builds the inventory from fetched instances (already filtered by state).
@@ -376,7 +383,9 @@ impl<'a> Builder<'a> {
         };
         // Instances arrive in any order; renaming below follows instance ids, so that the same
         // account always gives the same names.
-        pending.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        // The same id listed in two accounts (one account under two aliases) is ordered by its
+        // hostvars, which name the account.
+        pending.sort_unstable_by(|a, b| a.id.cmp(&b.id).then_with(|| a.hostvars.cmp(&b.hostvars)));
 
         // Two instances with one name, or a host named like a group: suffix the instance id.
         let mut counts: HashMap<&str, usize> = HashMap::new();
@@ -674,6 +683,46 @@ mod tests {
         assert!(
             !inv.groups.contains_key("instances"),
             "its only child is named like the host"
+        );
+    }
+
+    #[test]
+    fn account_groups_and_one_id_in_two_accounts() {
+        let mut s = settings();
+        s.group_by.account = true;
+        s.nested_groups = true;
+        let in_account = |alias: &str| {
+            let mut opts = HostvarOptions::from_settings(&s);
+            opts.account = Some(crate::instance::AccountVars {
+                alias: alias.into(),
+                id: format!("id-{alias}"),
+            });
+            let raw = json!({"InstanceId": "i-1", "RegionId": "cn-hangzhou", "Status": "Running",
+                "PublicIpAddress": {"IpAddress": ["47.0.0.1"]}});
+            Instance::from_api(raw, &opts).unwrap()
+        };
+        // Whatever order they arrive in, the same instance listed under two aliases gets the
+        // same names.
+        for order in [["prod", "dev-1"], ["dev-1", "prod"]] {
+            let inv = build(order.iter().map(|a| in_account(a)).collect(), &s);
+            assert_eq!(hosts_of(&inv, "account_dev_1"), vec!["i_1_i_1"]);
+            assert_eq!(hosts_of(&inv, "account_prod"), vec!["i_1_i_1_2"]);
+            let children: Vec<_> = inv.groups["accounts"].children.iter().collect();
+            assert_eq!(children, ["account_dev_1", "account_prod"]);
+            let vars: serde_json::Value =
+                serde_json::from_str(&inv.host("i_1_i_1_2").unwrap().hostvars).unwrap();
+            assert_eq!(
+                (vars["account_alias"].as_str(), vars["account_id"].as_str()),
+                (Some("prod"), Some("id-prod"))
+            );
+        }
+        let one = in_account("prod");
+        s.group_by.account = false;
+        let inv = build(vec![one], &s);
+        assert!(
+            inv.groups.keys().all(|g| !g.starts_with("account")),
+            "{:?}",
+            inv.groups.keys()
         );
     }
 

@@ -11,6 +11,7 @@
 //! their own, so the credential chain can use the client (for STS) without the client knowing
 //! the chain.
 
+pub mod accounts;
 pub mod cache;
 pub mod cli;
 pub mod client;

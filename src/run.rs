@@ -4,10 +4,11 @@
 use std::io::{self, Write};
 use std::time::Instant;
 
+use crate::accounts::{self, Source};
 use crate::cache::{Cache, CachedList, Lookup};
 use crate::cli::Args;
 use crate::client::Client;
-use crate::credentials::{self, Plan};
+use crate::credentials;
 use crate::diag;
 use crate::error::{Error, Result};
 use crate::fetch;
@@ -36,13 +37,13 @@ pub fn run(args: &Args, env: &Env) -> Result<Outcome> {
         Some(p) => info!(1, "config: {}", p.display()),
         None => info!(1, "config: none found, built-in defaults"),
     }
-    let plan = credentials::plan(&settings, env)?;
+    let source = Source::of(&settings, env)?;
     let home_region = credentials::home_region(&settings, env);
-    info!(1, "credentials: {}", plan.source());
+    info!(1, "credentials: {}", source.describe());
     let identity = format!(
         "{}|{}|{}|{}",
         settings.fingerprint(),
-        plan.identity(),
+        source.identity(&settings),
         home_region,
         env!("CARGO_PKG_VERSION")
     );
@@ -61,7 +62,7 @@ pub fn run(args: &Args, env: &Env) -> Result<Outcome> {
                 Lookup::Corrupt(why) => diag::warn(&format!("{why}; rebuilding it from the API")),
             }
         }
-        let (inv, _) = refresh(&settings, plan, &home_region, &cache)?;
+        let (inv, _) = refresh(&settings, source, &home_region, &cache)?;
         let found = inv.host(name).map_or("{}", |h| &h.hostvars);
         return print(&stdout, &[found.as_bytes(), b"\n"]);
     }
@@ -76,7 +77,7 @@ pub fn run(args: &Args, env: &Env) -> Result<Outcome> {
             Lookup::Corrupt(why) => diag::warn(&format!("{why}; rebuilding it from the API")),
         }
     }
-    let (inv, written) = refresh(&settings, plan, &home_region, &cache)?;
+    let (inv, written) = refresh(&settings, source, &home_region, &cache)?;
     match written {
         // The bytes just written are the output: copy them rather than serialize again.
         Some(cached) => print_cached(&stdout, cached),
@@ -133,10 +134,11 @@ fn to_stdout(write: impl FnOnce() -> io::Result<()>) -> Result<Outcome> {
 
 /// Calls the API, builds the inventory and rewrites the cache, returning the new cache file
 /// when it could be written. A failure leaves the cache as it was; a cache that cannot be
-/// written costs a warning, not the inventory.
+/// written costs a warning, not the inventory; an inventory that lacks a skipped account is
+/// not cached.
 fn refresh(
     settings: &Settings,
-    plan: Plan,
+    source: Source,
     home_region: &str,
     cache: &Cache,
 ) -> Result<(Inventory, Option<CachedList>)> {
@@ -147,7 +149,16 @@ fn refresh(
         .map_err(Error::Runtime)?;
     let opts = HostvarOptions::from_settings(settings);
     let mut builder = inventory::Builder::new(settings);
+    let mut complete = true;
     let total = runtime.block_on(async {
+        let plan = match source {
+            Source::One(plan) => plan,
+            Source::Accounts(plans) => {
+                let fetched = accounts::fetch(plans, settings, home_region, &mut builder).await?;
+                complete = fetched.failed.is_empty();
+                return Ok(fetched.instances);
+            }
+        };
         let creds = plan.resolve().await?;
         let client = Client::new(
             creds,
@@ -188,6 +199,10 @@ fn refresh(
             "all {total} instances were left out for lack of an address in {} (set destination_variable = private_ip_address, or give them public addresses)",
             settings.destination_variables.join(", ")
         ));
+    }
+    if !complete {
+        info!(1, "cache not written: some accounts were left out");
+        return Ok((inv, None));
     }
     let written = match cache.write(&inv) {
         Ok(cached) => {

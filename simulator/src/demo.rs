@@ -52,6 +52,7 @@ pub fn run(
         seed: 2024,
         loopback: false,
         stopped_fraction: 0.1,
+        address_offset: 0,
     };
     let mut file = std::io::BufWriter::new(
         std::fs::File::create(&fleet)

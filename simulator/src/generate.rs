@@ -14,6 +14,9 @@ pub struct Options {
     pub seed: u64,
     pub loopback: bool,
     pub stopped_fraction: f64,
+    /// Addresses start this many later in every range, so fleets generated with offsets far
+    /// enough apart (one account each) share no address.
+    pub address_offset: u64,
 }
 
 /// splitmix64 (Steele, Lea, Flood 2014).
@@ -249,12 +252,13 @@ pub fn write_fleet(opts: &Options, out: &mut impl Write) -> std::io::Result<()> 
         Value::Array(region_values)
     )?;
     // Separate ranges: public 47.96/11, EIP 39.96/11, private VPC 172.16/12, classic 10/8.
-    let mut public = Addresses::new(47, 96, 32, 0);
-    let mut eip = Addresses::new(39, 96, 32, 0);
-    let mut private = Addresses::new(172, 16, 16, 0);
-    let mut inner = Addresses::new(10, 0, 256, 0);
+    let off = opts.address_offset;
+    let mut public = Addresses::new(47, 96, 32, off);
+    let mut eip = Addresses::new(39, 96, 32, off);
+    let mut private = Addresses::new(172, 16, 16, off);
+    let mut inner = Addresses::new(10, 0, 256, off);
     // Loopback: 127.0.1.1 onwards, one address never reused.
-    let mut lo = Addresses::new(127, 0, 256, 254);
+    let mut lo = Addresses::new(127, 0, 256, 254 + off);
     let mut global = 0u64;
     let mut first = true;
     for (r, &count) in regions.iter().zip(&counts) {
@@ -511,6 +515,7 @@ mod tests {
             seed: 1,
             loopback: false,
             stopped_fraction: 0.1,
+            address_offset: 0,
         };
         let c = split(&o(20, 10_000, Some(0.5)));
         assert_eq!(c[0], 5000);

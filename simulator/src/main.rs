@@ -5,7 +5,16 @@
 //!
 //! Routes (one port):
 //! - `GET /?...` or `POST /` (form body): the RPC API. ECS `DescribeRegions` and
-//!   `DescribeInstances` (Version 2014-05-26) and STS `AssumeRole` (Version 2015-04-01).
+//!   `DescribeInstances` (Version 2014-05-26) and STS `AssumeRole` and `GetCallerIdentity`
+//!   (Version 2015-04-01).
+//!
+//! Accounts: `--fleet` and the `--access-key` keys are the default account (`--account-id`).
+//! `--account ID:FLEET` adds an account with a fleet of its own; its permanent keys are
+//! `--account-key ID:KEY:SECRET`, and a role `acs:ram::ID:role/NAME` given with `--role-arn`
+//! leads into it. A role may name the accounts it trusts (`--role-arn ARN=ID,ID`); any other
+//! caller gets `NoPermission`. A caller sees its own account's fleet; a role in an account the
+//! simulator does not serve sees the default fleet. `--throttle-above-inflight` counts the
+//! requests in flight per account, as the service throttles per account.
 //! - `GET /latest/meta-data/ram/security-credentials/[ROLE]`, `PUT /latest/api/token`: the
 //!   metadata service (the session token is handed out but never required).
 //! - `/_sim/*`: test hooks, never counted as API requests: `POST /_sim/mint-sts?ttl=S`,
@@ -53,7 +62,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve a fleet over HTTP until SIGTERM/SIGINT.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Write a generated fleet JSON to stdout (deterministic for the same arguments).
     Generate(GenerateArgs),
     /// Run alicloud_inventory (built beside this binary) against a generated fleet; arguments
@@ -94,9 +103,10 @@ struct ServeArgs {
     /// A request arriving while N are in flight answers Throttling.User at once.
     #[arg(long, value_name = "N")]
     throttle_above_inflight: Option<usize>,
-    /// REGION:KIND (REGION may be `*`); KIND: forbidden, unavailable, internal, throttle, hang,
-    /// truncated, wrong-shape, error-200, shifting, flaky, churning (one more instance before
-    /// every request), huge-total (TotalCount 2000001). Repeatable.
+    /// REGION:KIND (REGION may be `*`, and ACCOUNT_ID/REGION limits it to one account); KIND:
+    /// forbidden, unavailable, internal, throttle, hang, truncated, wrong-shape, error-200,
+    /// shifting, flaky, churning (one more instance before every request), huge-total
+    /// (TotalCount 2000001). Repeatable.
     #[arg(long = "fault", value_name = "REGION:KIND", value_parser = parse_fault)]
     faults: Vec<(String, Fault)>,
     /// The simulator clock is now + N seconds for timestamp and expiry checks.
@@ -107,9 +117,19 @@ struct ServeArgs {
         value_name = "N"
     )]
     clock_skew_secs: i64,
-    /// A role AssumeRole may assume (repeatable).
-    #[arg(long = "role-arn", value_name = "ARN")]
-    role_arns: Vec<String>,
+    /// A role AssumeRole may assume (repeatable); `=ID,ID` limits it to callers of those
+    /// accounts (its trust policy).
+    #[arg(long = "role-arn", value_name = "ARN[=ID,...]", value_parser = parse_role)]
+    role_arns: Vec<(String, Option<Vec<String>>)>,
+    /// The id of the default account: the one of --fleet and --access-key.
+    #[arg(long, default_value = server::DEFAULT_ACCOUNT_ID, value_name = "ID", value_parser = parse_account_id)]
+    account_id: String,
+    /// Another account and its fleet file (repeatable).
+    #[arg(long = "account", value_name = "ID:FLEET", value_parser = parse_account)]
+    accounts: Vec<(String, PathBuf)>,
+    /// A permanent key of another account (repeatable).
+    #[arg(long = "account-key", value_name = "ID:KEY:SECRET", value_parser = parse_account_key)]
+    account_keys: Vec<(String, String, String)>,
     /// The RAM role name the metadata service hands out credentials for.
     #[arg(long, value_name = "NAME")]
     ecs_role: Option<String>,
@@ -141,6 +161,10 @@ struct GenerateArgs {
     /// Fraction of Stopped instances.
     #[arg(long, default_value_t = 0.1, value_parser = parse_fraction)]
     stopped_fraction: f64,
+    /// Start every address range N addresses later (fleets of several accounts generated with
+    /// offsets at least their instance count apart share no address).
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u64).range(..=1_000_000_000))]
+    address_offset: u64,
 }
 
 fn parse_key(s: &str) -> Result<(String, String), String> {
@@ -150,6 +174,49 @@ fn parse_key(s: &str) -> Result<(String, String), String> {
         }
         _ => Err("expected ID:SECRET".into()),
     }
+}
+
+fn parse_role(s: &str) -> Result<(String, Option<Vec<String>>), String> {
+    let (arn, trusted) = match s.split_once('=') {
+        Some((arn, ids)) => {
+            let ids: Vec<String> = ids
+                .split(',')
+                .map(str::trim)
+                .filter(|i| !i.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if ids.is_empty() {
+                return Err("no account after '=' (ARN=ID,ID)".into());
+            }
+            (arn, Some(ids))
+        }
+        None => (s, None),
+    };
+    if arn.is_empty() {
+        return Err("the role ARN is empty".into());
+    }
+    Ok((arn.to_owned(), trusted))
+}
+
+fn parse_account_id(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.contains([':', '/', ',', '=']) {
+        return Err("an account id is non-empty, without : / , =".into());
+    }
+    Ok(s.to_owned())
+}
+
+fn parse_account(s: &str) -> Result<(String, PathBuf), String> {
+    let (id, fleet) = s.split_once(':').ok_or("expected ID:FLEET")?;
+    if fleet.is_empty() {
+        return Err("the fleet file is empty".into());
+    }
+    Ok((parse_account_id(id)?, PathBuf::from(fleet)))
+}
+
+fn parse_account_key(s: &str) -> Result<(String, String, String), String> {
+    let (id, key) = s.split_once(':').ok_or("expected ID:KEY:SECRET")?;
+    let (key, secret) = parse_key(key).map_err(|_| "expected ID:KEY:SECRET".to_string())?;
+    Ok((parse_account_id(id)?, key, secret))
 }
 
 fn parse_fault(s: &str) -> Result<(String, Fault), String> {
@@ -180,6 +247,25 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     if keys.is_empty() {
         keys.insert("testid".into(), "testsecret".into());
     }
+    let mut fleets = HashMap::new();
+    for (id, path) in &args.accounts {
+        if *id == args.account_id || fleets.contains_key(id) {
+            return Err(format!("account {id} is given twice"));
+        }
+        fleets.insert(id.clone(), fleet::Fleet::load(path)?);
+    }
+    let mut key_accounts = HashMap::new();
+    for (account, key, secret) in args.account_keys {
+        if !fleets.contains_key(&account) {
+            return Err(format!(
+                "--account-key names account {account}, which no --account serves"
+            ));
+        }
+        if keys.insert(key.clone(), secret).is_some() || key_accounts.contains_key(&key) {
+            return Err(format!("access key {key} is given twice"));
+        }
+        key_accounts.insert(key, account);
+    }
     let cfg = server::Config {
         listen: args.listen,
         keys,
@@ -189,6 +275,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         faults: args.faults,
         clock_skew: args.clock_skew_secs,
         role_arns: args.role_arns,
+        account_id: args.account_id,
+        key_accounts,
         ecs_role: args.ecs_role,
         port_file: args.port_file,
         verbose: args.verbose,
@@ -198,7 +286,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let result = rt.block_on(server::run(cfg, fleet));
+    let result = rt.block_on(server::run(cfg, fleet, fleets));
     // Hung requests are abandoned, not awaited.
     rt.shutdown_background();
     result
@@ -212,6 +300,7 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
         seed: args.seed,
         loopback: args.loopback,
         stopped_fraction: args.stopped_fraction,
+        address_offset: args.address_offset,
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -221,7 +310,7 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(a) => serve(a),
+        Command::Serve(a) => serve(*a),
         Command::Generate(a) => generate(a),
         Command::Demo(a) => match demo::run(a.regions as usize, a.instances, a.inventory_args) {
             Ok(code) => return code,

@@ -63,6 +63,9 @@ impl Fault {
     ];
 }
 
+/// The id of the default account (the one of `--fleet` and `--access-key`).
+pub const DEFAULT_ACCOUNT_ID: &str = "1000000000000001";
+
 /// Everything `serve` was told on the command line.
 pub struct Config {
     pub listen: SocketAddr,
@@ -72,7 +75,11 @@ pub struct Config {
     pub throttle_above_inflight: Option<usize>,
     pub faults: Vec<(String, Fault)>,
     pub clock_skew: i64,
-    pub role_arns: Vec<String>,
+    /// Roles AssumeRole may assume, each with the accounts it trusts (`None`: every account).
+    pub role_arns: Vec<(String, Option<Vec<String>>)>,
+    pub account_id: String,
+    /// The account of each key in `keys` that is not the default account's.
+    pub key_accounts: HashMap<String, String>,
     pub ecs_role: Option<String>,
     pub port_file: Option<PathBuf>,
     pub verbose: bool,
@@ -218,10 +225,26 @@ struct Stats {
     requests: u64,
     by_action: BTreeMap<String, u64>,
     by_region: BTreeMap<String, u64>,
+    by_account: BTreeMap<String, AccountStats>,
     throttled: u64,
     errors: u64,
     max_in_flight: usize,
     metadata: u64,
+}
+
+/// The requests of one served account.
+#[derive(Default, serde::Serialize)]
+struct AccountStats {
+    requests: u64,
+    throttled: u64,
+    max_in_flight: usize,
+}
+
+/// Who signed a request.
+struct Caller {
+    account: String,
+    arn: String,
+    kind: &'static str,
 }
 
 struct LogEntry {
@@ -259,12 +282,16 @@ struct FaultState {
 pub struct Sim {
     cfg: Config,
     fleet: Fleet,
+    /// The other accounts' fleets, by account id.
+    fleets: HashMap<String, Fleet>,
     sts: Sts,
     nonces: Mutex<Nonces>,
     stats: Mutex<Stats>,
     log: Mutex<Log>,
     faults: Mutex<HashMap<String, FaultState>>,
     in_flight: AtomicUsize,
+    /// Requests in flight per served account.
+    account_in_flight: Mutex<HashMap<String, usize>>,
     arrivals: AtomicU64,
 }
 
@@ -285,11 +312,32 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// The same for one account's count.
+struct AccountInFlight<'a>(&'a Mutex<HashMap<String, usize>>, String);
+
+impl Drop for AccountInFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(n) = lock(self.0).get_mut(&self.1) {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
+/// The account id of a role ARN (`acs:ram::ID:role/NAME`).
+fn account_of_arn(arn: &str) -> Option<&str> {
+    arn.strip_prefix("acs:ram::")?
+        .split(':')
+        .next()
+        .filter(|id| !id.is_empty())
+}
+
 impl Sim {
-    pub fn new(cfg: Config, fleet: Fleet) -> Sim {
+    pub fn new(cfg: Config, fleet: Fleet, fleets: HashMap<String, Fleet>) -> Sim {
         Sim {
             cfg,
             fleet,
+            fleets,
+            account_in_flight: Mutex::default(),
             sts: Sts::default(),
             nonces: Mutex::default(),
             stats: Mutex::default(),
@@ -305,14 +353,39 @@ impl Sim {
         chrono::Utc::now().timestamp() + self.cfg.clock_skew
     }
 
-    fn fault_for(&self, region: &str) -> Option<Fault> {
-        // A fault named for the region beats a `*` one.
+    fn fault_for(&self, account: &str, region: &str) -> Option<Fault> {
+        // An account's own fault beats one for every account; a region beats `*`.
         let faults = &self.cfg.faults;
-        faults
+        let mine = |r: &str| format!("{account}/{r}");
+        [mine(region), mine("*"), region.to_owned(), "*".to_owned()]
             .iter()
-            .find(|(r, _)| r == region)
-            .or_else(|| faults.iter().find(|(r, _)| r == "*"))
+            .find_map(|want| faults.iter().find(|(r, _)| r == want))
             .map(|(_, f)| *f)
+    }
+
+    /// The account a key belongs to (the default one for a key nobody issued).
+    fn account_of_key(&self, key_id: &str) -> String {
+        if let Some(a) = self.cfg.key_accounts.get(key_id) {
+            return a.clone();
+        }
+        match self.sts.get(key_id) {
+            Some(c) => c.account,
+            None => self.cfg.account_id.clone(),
+        }
+    }
+
+    /// The account whose fleet and limits a caller of `account` gets: its own when it is
+    /// served, else the default account's.
+    fn served<'a>(&'a self, account: &'a str) -> &'a str {
+        if self.fleets.contains_key(account) {
+            account
+        } else {
+            &self.cfg.account_id
+        }
+    }
+
+    fn fleet_of(&self, account: &str) -> &Fleet {
+        self.fleets.get(account).unwrap_or(&self.fleet)
     }
 
     /// Records the arrival of an API request; returns its log id.
@@ -321,8 +394,9 @@ impl Sim {
         method: &str,
         query_keys: Vec<String>,
         params: &Params,
-        in_flight: usize,
+        in_flight: (usize, &str, usize),
     ) -> u64 {
+        let (in_flight, account, in_account) = in_flight;
         let action = params.get("Action").map(str::to_owned);
         let region = params.get("RegionId").map(str::to_owned);
         {
@@ -335,6 +409,9 @@ impl Sim {
                 *st.by_region.entry(r.clone()).or_default() += 1;
             }
             st.max_in_flight = st.max_in_flight.max(in_flight);
+            let a = st.by_account.entry(account.to_owned()).or_default();
+            a.requests += 1;
+            a.max_in_flight = a.max_in_flight.max(in_account);
         }
         let logged: Map<String, Value> = params
             .iter()
@@ -356,7 +433,7 @@ impl Sim {
         id
     }
 
-    fn finish(&self, id: u64, reply: &Reply) {
+    fn finish(&self, id: u64, reply: &Reply, account: &str) {
         {
             let mut st = lock(&self.stats);
             if reply.status >= 400 {
@@ -364,6 +441,10 @@ impl Sim {
             }
             if reply.throttled {
                 st.throttled += 1;
+                st.by_account
+                    .entry(account.to_owned())
+                    .or_default()
+                    .throttled += 1;
             }
         }
         let mut log = lock(&self.log);
@@ -379,7 +460,7 @@ impl Sim {
     }
 
     /// Checks the common parameters, the credential and the signature, in the service's order.
-    fn authenticate(&self, method: &str, p: &Params) -> Result<(), ApiError> {
+    fn authenticate(&self, method: &str, p: &Params) -> Result<Caller, ApiError> {
         for name in [
             "Action",
             "Version",
@@ -409,7 +490,7 @@ impl Sim {
         }
         let key_id = p.get("AccessKeyId").unwrap_or_default();
         let token = p.get("SecurityToken").filter(|t| !t.is_empty());
-        let secret = if let Some(secret) = self.cfg.keys.get(key_id) {
+        let (secret, caller) = if let Some(secret) = self.cfg.keys.get(key_id) {
             if token.is_some() {
                 return Err(ApiError::new(
                     400,
@@ -417,7 +498,13 @@ impl Sim {
                     "Specified SecurityToken mismatch with the AccessKey.",
                 ));
             }
-            secret.clone()
+            let account = self.account_of_key(key_id);
+            let caller = Caller {
+                arn: format!("acs:ram::{account}:root"),
+                account,
+                kind: "Account",
+            };
+            (secret.clone(), caller)
         } else if let Some(cred) = self.sts.get(key_id) {
             match token {
                 None => {
@@ -443,7 +530,12 @@ impl Sim {
                     "Specified SecurityToken is expired.",
                 ));
             }
-            cred.secret
+            let caller = Caller {
+                account: cred.account.clone(),
+                arn: cred.arn.clone(),
+                kind: "AssumedRoleUser",
+            };
+            (cred.secret, caller)
         } else {
             return Err(ApiError::new(
                 404,
@@ -494,14 +586,28 @@ impl Sim {
             ));
         }
         n.order.push_back((now, nonce.to_owned()));
-        Ok(())
+        Ok(caller)
     }
 
     /// One API request, start to end (stats and log around [`Sim::answer`]).
     async fn api(&self, method: &str, query_keys: Vec<String>, params: Params) -> Reply {
-        let before = self.in_flight.fetch_add(1, Ordering::SeqCst);
+        let before_all = self.in_flight.fetch_add(1, Ordering::SeqCst);
         let _guard = InFlight(&self.in_flight);
-        let id = self.arrive(method, query_keys, &params, before + 1);
+        let key_account = self.account_of_key(params.get("AccessKeyId").unwrap_or_default());
+        let account = self.served(&key_account).to_owned();
+        let before = {
+            let mut counts = lock(&self.account_in_flight);
+            let n = counts.entry(account.clone()).or_default();
+            *n += 1;
+            *n - 1
+        };
+        let _account_guard = AccountInFlight(&self.account_in_flight, account.clone());
+        let id = self.arrive(
+            method,
+            query_keys,
+            &params,
+            (before_all + 1, &account, before + 1),
+        );
         let request_id = request_id();
         let host = if params.get("Version") == Some(STS_VERSION) {
             "sts.aliyuncs.com"
@@ -512,7 +618,7 @@ impl Sim {
             Ok(r) => r,
             Err(e) => Reply::error(&e, &request_id, host),
         };
-        self.finish(id, &reply);
+        self.finish(id, &reply, &account);
         if self.cfg.verbose {
             eprintln!(
                 "ecs-simulator: {method} {} {} -> {}",
@@ -543,12 +649,12 @@ impl Sim {
         if arrival <= self.cfg.throttle_first {
             return Err(ApiError::throttling());
         }
-        self.authenticate(method, p)?;
+        let caller = self.authenticate(method, p)?;
         let action = p.get("Action").unwrap_or_default();
         let version = p.get("Version").unwrap_or_default();
         let wanted = match action {
             "DescribeRegions" | "DescribeInstances" => ECS_VERSION,
-            "AssumeRole" => STS_VERSION,
+            "AssumeRole" | "GetCallerIdentity" => STS_VERSION,
             _ => {
                 return Err(ApiError::new(
                     404,
@@ -576,17 +682,34 @@ impl Sim {
                 "the simulator only answers JSON",
             ));
         }
+        let account = self.served(&caller.account);
         match action {
-            "DescribeRegions" => self.describe_regions(request_id).await,
-            "DescribeInstances" => self.describe_instances(p, request_id).await,
-            _ => self.assume_role(p, request_id),
+            "DescribeRegions" => self.describe_regions(account, request_id).await,
+            "DescribeInstances" => self.describe_instances(account, p, request_id).await,
+            "GetCallerIdentity" => Ok(Reply::ok(
+                json!({
+                    "RequestId": request_id,
+                    "AccountId": caller.account,
+                    "UserId": caller.account,
+                    "PrincipalId": caller.account,
+                    "Arn": caller.arn,
+                    "IdentityType": caller.kind,
+                })
+                .to_string(),
+            )),
+            _ => self.assume_role(&caller, p, request_id),
         }
     }
 
     /// Applies the fault configured for `region`, if any. `Ok(None)`: answer normally (for
     /// `truncated` and `shifting` the caller shapes the normal answer).
-    async fn fault(&self, region: &str, request_id: &str) -> Result<Option<Reply>, ApiError> {
-        let Some(fault) = self.fault_for(region) else {
+    async fn fault(
+        &self,
+        account: &str,
+        region: &str,
+        request_id: &str,
+    ) -> Result<Option<Reply>, ApiError> {
+        let Some(fault) = self.fault_for(account, region) else {
             return Ok(None);
         };
         match fault {
@@ -613,7 +736,7 @@ impl Sim {
             ))),
             Fault::Flaky => {
                 let mut f = lock(&self.faults);
-                let st = f.entry(region.to_owned()).or_default();
+                let st = f.entry(format!("{account}/{region}")).or_default();
                 st.flaky_calls += 1;
                 if st.flaky_calls % 2 == 1 {
                     Err(ApiError::unavailable())
@@ -625,8 +748,8 @@ impl Sim {
         }
     }
 
-    fn truncate_if_faulty(&self, region: &str, mut body: String) -> String {
-        if self.fault_for(region) == Some(Fault::Truncated) {
+    fn truncate_if_faulty(&self, account: &str, region: &str, mut body: String) -> String {
+        if self.fault_for(account, region) == Some(Fault::Truncated) {
             let mut cut = body.len() / 2;
             while !body.is_char_boundary(cut) {
                 cut -= 1;
@@ -636,24 +759,35 @@ impl Sim {
         body
     }
 
-    async fn describe_regions(&self, request_id: &str) -> Result<Reply, ApiError> {
-        // Only `*` faults reach DescribeRegions.
-        let star = self.cfg.faults.iter().any(|(r, _)| r == "*").then_some("*");
+    async fn describe_regions(&self, account: &str, request_id: &str) -> Result<Reply, ApiError> {
+        // Only `*` faults (every account's or this one's) reach DescribeRegions.
+        let mine = format!("{account}/*");
+        let star = self
+            .cfg
+            .faults
+            .iter()
+            .any(|(r, _)| r == "*" || *r == mine)
+            .then_some("*");
         if let Some(region) = star {
-            if let Some(r) = self.fault(region, request_id).await? {
+            if let Some(r) = self.fault(account, region, request_id).await? {
                 return Ok(r);
             }
         }
-        let body =
-            json!({"RequestId": request_id, "Regions": {"Region": self.fleet.regions}}).to_string();
+        let regions = &self.fleet_of(account).regions;
+        let body = json!({"RequestId": request_id, "Regions": {"Region": regions}}).to_string();
         let body = match star {
-            Some(r) => self.truncate_if_faulty(r, body),
+            Some(r) => self.truncate_if_faulty(account, r, body),
             None => body,
         };
         Ok(Reply::ok(body))
     }
 
-    async fn describe_instances(&self, p: &Params, request_id: &str) -> Result<Reply, ApiError> {
+    async fn describe_instances(
+        &self,
+        account: &str,
+        p: &Params,
+        request_id: &str,
+    ) -> Result<Reply, ApiError> {
         let region = match p.get("RegionId") {
             Some(r) if !r.is_empty() => r,
             _ => return Err(ApiError::missing_parameter("RegionId")),
@@ -661,21 +795,21 @@ impl Sim {
         let number = positive(p, "PageNumber", 1, u64::MAX)?;
         let size = positive(p, "PageSize", 10, 100)?;
         let filters = Filters::parse(p)?;
-        if let Some(r) = self.fault(region, request_id).await? {
+        if let Some(r) = self.fault(account, region, request_id).await? {
             return Ok(r);
         }
-        let Some(all) = self.fleet.instances.get(region) else {
+        let Some(all) = self.fleet_of(account).instances.get(region) else {
             return Err(ApiError::new(
                 404,
                 "InvalidRegionId.NotFound",
                 "The specified RegionId does not exist.",
             ));
         };
-        let fault = self.fault_for(region);
+        let fault = self.fault_for(account, region);
         let extra: Vec<Instance> = match fault {
             Some(Fault::Shifting) => {
                 let mut f = lock(&self.faults);
-                let st = f.entry(region.to_owned()).or_default();
+                let st = f.entry(format!("{account}/{region}")).or_default();
                 let shifted = st.shifting_served;
                 st.shifting_served = true;
                 if shifted {
@@ -690,7 +824,7 @@ impl Sim {
             // One more instance created before every request: TotalCount never settles.
             Some(Fault::Churning) => {
                 let mut f = lock(&self.faults);
-                let st = f.entry(region.to_owned()).or_default();
+                let st = f.entry(format!("{account}/{region}")).or_default();
                 let n = st.churning_served;
                 st.churning_served += 1;
                 all.first()
@@ -728,10 +862,15 @@ impl Sim {
             body.push_str(&inst.raw);
         }
         body.push_str("]}}");
-        Ok(Reply::ok(self.truncate_if_faulty(region, body)))
+        Ok(Reply::ok(self.truncate_if_faulty(account, region, body)))
     }
 
-    fn assume_role(&self, p: &Params, request_id: &str) -> Result<Reply, ApiError> {
+    fn assume_role(
+        &self,
+        caller: &Caller,
+        p: &Params,
+        request_id: &str,
+    ) -> Result<Reply, ApiError> {
         let arn = match p.get("RoleArn") {
             Some(a) if !a.is_empty() => a,
             _ => return Err(ApiError::missing_parameter("RoleArn")),
@@ -773,14 +912,24 @@ impl Sim {
                 ));
             }
         }
-        if !self.cfg.role_arns.iter().any(|r| r == arn) {
+        // The role must exist, and its trust policy must name the caller's account.
+        let trusted = self.cfg.role_arns.iter().any(|(r, trust)| {
+            r == arn && trust.as_ref().is_none_or(|t| t.contains(&caller.account))
+        });
+        if !trusted {
             return Err(ApiError::new(
                 403,
                 "NoPermission",
                 "You are not authorized to do this action. You should be authorized by RAM.",
             ));
         }
-        let cred = self.sts.mint(self.now() + duration);
+        let account = account_of_arn(arn).unwrap_or(&self.cfg.account_id);
+        let role_name = arn.rsplit('/').next().unwrap_or("role");
+        let cred = self.sts.mint(
+            self.now() + duration,
+            account,
+            &format!("acs:ram::{account}:assumed-role/{role_name}/{session}"),
+        );
         Ok(Reply::ok(
             sts::assume_role_json(&cred, request_id, arn, session).to_string(),
         ))
@@ -905,7 +1054,12 @@ async fn metadata_role(State(sim): State<AppState>, Path(role): Path<String>) ->
         return text_response(StatusCode::NOT_FOUND, "404 - Not Found\n".into());
     }
     let now = sim.now();
-    let cred = sim.sts.mint(now + METADATA_TTL_SECS);
+    let account = &sim.cfg.account_id;
+    let cred = sim.sts.mint(
+        now + METADATA_TTL_SECS,
+        account,
+        &format!("acs:ram::{account}:assumed-role/{role}/ecs"),
+    );
     json_response(200, sts::metadata_json(&cred, now).to_string(), None)
 }
 
@@ -934,7 +1088,12 @@ async fn sim_mint(State(sim): State<AppState>, RawQuery(query): RawQuery) -> Res
         }
     };
     let now = sim.now();
-    let cred = sim.sts.mint(now.saturating_add(ttl));
+    let account = &sim.cfg.account_id;
+    let cred = sim.sts.mint(
+        now.saturating_add(ttl),
+        account,
+        &format!("acs:ram::{account}:assumed-role/simulator/minted"),
+    );
     json_response(200, sts::metadata_json(&cred, now).to_string(), None)
 }
 
@@ -944,6 +1103,7 @@ async fn sim_stats(State(sim): State<AppState>) -> Response {
         "requests": st.requests,
         "by_action": st.by_action,
         "by_region": st.by_region,
+        "by_account": st.by_account,
         "throttled": st.throttled,
         "errors": st.errors,
         "max_in_flight": st.max_in_flight,
@@ -1030,7 +1190,7 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
 }
 
 /// Binds, announces the URL on stdout (and in the port file), and serves until a signal.
-pub async fn run(cfg: Config, fleet: Fleet) -> Result<(), String> {
+pub async fn run(cfg: Config, fleet: Fleet, fleets: HashMap<String, Fleet>) -> Result<(), String> {
     use std::io::Write;
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
@@ -1052,7 +1212,7 @@ pub async fn run(cfg: Config, fleet: Fleet) -> Result<(), String> {
             .and_then(|()| out.flush())
             .map_err(|e| format!("cannot write to stdout: {e}"))?;
     }
-    let app = router(Arc::new(Sim::new(cfg, fleet)));
+    let app = router(Arc::new(Sim::new(cfg, fleet, fleets)));
     tokio::select! {
         r = axum::serve(listener, app).into_future() => r.map_err(|e| format!("server error: {e}")),
         () = shutdown => Ok(()),

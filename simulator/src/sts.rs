@@ -14,6 +14,10 @@ pub struct TempCred {
     pub token: String,
     /// Unix seconds on the simulator clock.
     pub expires: i64,
+    /// The account the credential belongs to.
+    pub account: String,
+    /// Who it signs as (GetCallerIdentity's `Arn`).
+    pub arn: String,
 }
 
 #[derive(Default)]
@@ -45,13 +49,16 @@ pub fn iso(secs: i64) -> String {
 }
 
 impl Sts {
-    /// Mints credentials valid until `expires` (unix seconds, simulator clock).
-    pub fn mint(&self, expires: i64) -> TempCred {
+    /// Mints credentials of `account`, signing as `arn`, valid until `expires` (unix seconds,
+    /// simulator clock).
+    pub fn mint(&self, expires: i64, account: &str, arn: &str) -> TempCred {
         let cred = TempCred {
             id: format!("STS.NU{}", alnum(22)),
             secret: alnum(44),
             token: token(),
             expires,
+            account: account.to_owned(),
+            arn: arn.to_owned(),
         };
         self.creds
             .lock()

@@ -6,6 +6,7 @@
 //! This module only names its parts: each part imports its siblings directly, never this file,
 //! so nothing here imports back what imports it.
 
+mod accounts;
 mod chain;
 mod metadata;
 mod plan;
@@ -14,6 +15,7 @@ mod static_keys;
 mod sts;
 
 pub use crate::keys::{Credentials, Secret};
+pub use accounts::{account_plans, caller_account_id, AccountPlan};
 pub use chain::{home_region, plan};
 pub use metadata::{EcsRole, METADATA_CONNECT_TIMEOUT, METADATA_TIMEOUT};
 pub use plan::Plan;

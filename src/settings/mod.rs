@@ -5,7 +5,9 @@
 //! A file format is only a reader ([`Options`]); what the options mean, their defaults and
 //! their checks are here, once for every format, and the value parsers are in [`values`].
 
+mod accounts;
 mod env;
+mod flow;
 mod ini_options;
 mod options;
 pub mod values;
@@ -18,7 +20,9 @@ use regex::Regex;
 use crate::error::{Error, Result};
 use crate::ini::Ini;
 
+pub use accounts::{parse_accounts, Account, AccountCredentials, ACCOUNT_KEYS};
 pub use env::Env;
+pub use flow::parse_flow;
 use ini_options::IniOptions;
 pub use options::{Options, CREDENTIAL_OPTIONS, ECS_OPTIONS};
 use values::{destination_alias, parse_states, with_scheme};
@@ -51,6 +55,8 @@ pub struct GroupBy {
     pub key_pair: bool,
     pub resource_group: bool,
     pub charge_type: bool,
+    /// `account_<alias>` (docs/DESIGN.md, "Accounts").
+    pub account: bool,
 }
 
 /// The `[credentials]` options; the environment is consulted in `credentials`.
@@ -99,6 +105,11 @@ pub struct Settings {
     pub timeout: Duration,
     pub max_retries: u32,
     pub credentials: IniCredentials,
+    /// `accounts`: the accounts to list, each with its credentials; `None` = the one account
+    /// of the credential chain.
+    pub accounts: Option<Vec<Account>>,
+    /// An account that fails is left out with a warning instead of failing the run.
+    pub skip_failed_accounts: bool,
     /// Warnings the operator must see (unknown options, a readable secret).
     pub warnings: Vec<String>,
 }
@@ -157,6 +168,7 @@ impl Settings {
             None => default_cache_dir(env),
         };
         let b = |name: &str, default: bool| reader.boolean(name, default);
+        let accounts = reader.accounts()?;
         let group_by = GroupBy {
             instance_id: b("group_by_instance_id", true)?,
             region: b("group_by_region", true)?,
@@ -173,6 +185,7 @@ impl Settings {
             key_pair: b("group_by_key_pair", false)?,
             resource_group: b("group_by_resource_group", false)?,
             charge_type: b("group_by_charge_type", false)?,
+            account: b("group_by_account", accounts.is_some())?,
         };
         let timeout_secs = reader.number::<f64>("timeout", 10.0)?;
         if !(timeout_secs > 0.0 && timeout_secs <= 3600.0) {
@@ -213,7 +226,12 @@ impl Settings {
             ecs_role_name: cred("alicloud_ecs_role_name"),
             assume_role,
         };
-        if credentials.secret_key.is_some() || credentials.security_token.is_some() {
+        let account_keys = accounts
+            .iter()
+            .flatten()
+            .any(|a| matches!(a.credentials, AccountCredentials::Keys { .. }));
+        if credentials.secret_key.is_some() || credentials.security_token.is_some() || account_keys
+        {
             if let Some(w) = reader.source().and_then(readable_secret_warning) {
                 warnings.push(w);
             }
@@ -248,6 +266,8 @@ impl Settings {
             timeout: Duration::from_secs_f64(timeout_secs),
             max_retries,
             credentials,
+            skip_failed_accounts: b("skip_failed_accounts", false)?,
+            accounts,
             warnings,
         })
     }

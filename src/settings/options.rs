@@ -9,6 +9,8 @@ use std::str::FromStr;
 use regex::Regex;
 
 use crate::error::{Error, Result};
+use crate::settings::accounts::{parse_accounts, Account};
+use crate::settings::flow::parse_flow;
 use crate::settings::values::{self, AssumeRole};
 
 pub const ECS_OPTIONS: &[&str] = &[
@@ -50,6 +52,9 @@ pub const ECS_OPTIONS: &[&str] = &[
     "max_concurrency",
     "timeout",
     "max_retries",
+    "accounts",
+    "group_by_account",
+    "skip_failed_accounts",
 ];
 
 pub const CREDENTIAL_OPTIONS: &[&str] = &[
@@ -126,6 +131,18 @@ pub trait Options {
             Some(v) => values::parse_assume_role(v)
                 .map(Some)
                 .map_err(|m| self.invalid("assume_role", m)),
+            None => Ok(None),
+        }
+    }
+
+    /// `accounts`, written as a YAML flow list (it may span continuation lines). A format whose
+    /// values are structured overrides this and hands its list to [`parse_accounts`].
+    fn accounts(&self) -> Result<Option<Vec<Account>>> {
+        match self.raw("accounts").filter(|v| !v.trim().is_empty()) {
+            Some(v) => parse_flow(v)
+                .and_then(|v| parse_accounts(&v))
+                .map(Some)
+                .map_err(|m| self.invalid("accounts", m)),
             None => Ok(None),
         }
     }

@@ -6,6 +6,7 @@ The expectation is computed from the fleet file alone, by the rules of docs/DESI
 with the default alicloud.ini options, independently of the Rust code under test.
 
     e2e.py expect FLEET                 -> expected.json on stdout
+    e2e.py expect-accounts ALIAS:ID:FLEET...   -> the same for an inventory over several accounts
     e2e.py check-raw EXPECTED OUT       the binary's own --list output
     e2e.py check-host EXPECTED LIST OUT NAME   --host NAME equals _meta.hostvars[NAME]
     e2e.py check-list EXPECTED OUT      ansible-inventory --list output
@@ -117,13 +118,30 @@ def groups_of(inst):
 
 
 def cmd_expect(fleet_path):
-    fleet = load_json(fleet_path)
+    expect([(None, None, fleet_path)])
+
+
+def cmd_expect_accounts(*specs):
+    """Each spec is ALIAS:ACCOUNT_ID:FLEET: the inventory of `accounts` with one entry per spec
+    (docs/DESIGN.md, "Accounts"): every account's hosts, their account hostvars, and the group
+    account_<alias> of each."""
+    fleets = []
+    for spec in specs:
+        alias, account_id, path = spec.split(":", 2)
+        fleets.append((alias, account_id, path))
+    expect(fleets)
+
+
+def expect(fleets):
     problems = []
-    regions = [r["RegionId"] for r in fleet.get("regions", [])]
-    instances = fleet.get("instances", [])
+    regions, instances = [], []
+    for alias, account_id, path in fleets:
+        fleet = load_json(path)
+        regions += [r["RegionId"] for r in fleet.get("regions", []) if r["RegionId"] not in regions]
+        instances += [(alias, account_id, i) for i in fleet.get("instances", [])]
     hosts, groups, seen_addr, all_ids = {}, {}, {}, {}
     region_groups, tag_groups = {}, {}
-    for inst in instances:
+    for alias, account_id, inst in instances:
         all_ids.setdefault(inst["RegionId"], []).append(inst["InstanceId"])
         if inst.get("Status") != "Running":
             continue
@@ -143,15 +161,23 @@ def cmd_expect(fleet_path):
             continue
         seen_addr[addr] = inst["InstanceId"]
         name = hostname_of(inst)
+        if name in hosts:
+            problems.append("fleet: host name %s is given twice" % name)
+            continue
         hosts[name] = {"address": addr, "id": inst["InstanceId"], "region": inst["RegionId"],
                        "ecs_tags": {t.get("TagKey", ""): t.get("TagValue", "") or "" for t in (dig(inst, "Tags", "Tag") or [])}}
-        for g in groups_of(inst):
+        member_of = groups_of(inst)
+        if alias is not None:
+            hosts[name]["account_alias"] = alias
+            hosts[name]["account_id"] = account_id
+            member_of.add(sanitize("account_" + alias))
+        for g in member_of:
             groups.setdefault(g, []).append(name)
         region_groups.setdefault(sanitize(inst["RegionId"]), []).append(name)
         for t in dig(inst, "Tags", "Tag") or []:
             if t.get("TagValue"):
                 tag_groups.setdefault(sanitize("tag_%s_%s" % (t["TagKey"], t["TagValue"])), []).append(name)
-    stopped = sum(1 for i in instances if i.get("Status") != "Running")
+    stopped = sum(1 for _, _, i in instances if i.get("Status") != "Running")
     if not hosts:
         problems.append("fleet: no running instance with an address")
     if not stopped:
@@ -213,6 +239,9 @@ def check_hostvars(exp, hostvars, problems, reserved=None):
             problems.append("host %s: hostvar region is %r, expected %r" % (name, hv.get("region"), want["region"]))
         if hv.get("ecs_tags") != want["ecs_tags"]:
             problems.append("host %s: ecs_tags is %r, expected %r" % (name, hv.get("ecs_tags"), want["ecs_tags"]))
+        for key in ("account_alias", "account_id"):
+            if key in want and hv.get(key) != want[key]:
+                problems.append("host %s: hostvar %s is %r, expected %r" % (name, key, hv.get(key), want[key]))
         if reserved:
             bad = sorted(set(hv) & reserved)
             if bad:
@@ -326,30 +355,31 @@ def cmd_check_graph(exp_path, out_path):
         lines = f.read().splitlines()
     if not lines or lines[0].strip() != "@all:":
         problems.append("--graph does not start with @all:")
-    # hosts listed directly under @alicloud (one level deeper than the group line)
-    under, depth, in_alicloud = set(), None, False
+    # the hosts listed directly under each group (one level deeper than the group line)
+    members, stack = {}, []  # stack of (indent, group)
     groups = set()
     for line in lines:
         stripped = line.lstrip("| -")
         indent = len(line) - len(stripped)
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
         if stripped.startswith("@"):
-            groups.add(stripped[1:].rstrip(":"))
-            if stripped == "@alicloud:":
-                in_alicloud, depth = True, indent
-                continue
-            if in_alicloud and indent <= depth:
-                in_alicloud = False
-        elif in_alicloud:
-            if indent <= depth:
-                in_alicloud = False
-            else:
-                under.add(stripped)
+            group = stripped[1:].rstrip(":")
+            groups.add(group)
+            members.setdefault(group, set())
+            stack.append((indent, group))
+        elif stack:
+            members[stack[-1][1]].add(stripped)
+    under = members.get("alicloud", set())
     if "alicloud" not in groups:
         problems.append("--graph shows no @alicloud group")
     compare_sets("hosts under @alicloud", under, exp["hosts"], problems)
     missing = sorted(set(exp["groups"]) - groups)
     if missing:
         problems.append("--graph misses groups %s" % missing[:8])
+    for g, want in exp["groups"].items():
+        if g.startswith("account_") and g in members:
+            compare_sets("hosts under @%s" % g, members[g], want, problems)
     finish(problems)
 
 
@@ -553,6 +583,7 @@ def cmd_sdk(exp_path, endpoint, ak, secret):
 def main(argv):
     cmds = {
         "expect": cmd_expect,
+        "expect-accounts": cmd_expect_accounts,
         "check-raw": cmd_check_raw,
         "check-host": cmd_check_host,
         "check-list": cmd_check_list,

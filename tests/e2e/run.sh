@@ -10,7 +10,10 @@
 #   the binary's own --list and --host; ansible-inventory --list (exactly the hosts and groups that
 #   e2e.py computes from the fleet file) and --graph, with no [WARNING]/[ERROR]/[DEPRECATION WARNING];
 #   ansible -m ping to all, to a tag group and to a region group over SSH; each host reached at its
-#   own 127.x.y.z; cron-style --refresh-cache in a loop while 20 ansible-inventory --list and 200
+#   own 127.x.y.z; an inventory over three more accounts (two reached by a role, one by an aliyun
+#   CLI profile): the binary's --list, ansible-inventory --list and --graph with no warning, and a
+#   ping of one account_<alias> group reaching exactly that account's hosts; cron-style
+#   --refresh-cache in a loop while 20 ansible-inventory --list and 200
 #   direct --list runs read the cache; private cache files; a wrong secret failing cleanly without
 #   touching the cache; the official Aliyun Python SDK against the simulator (GET and POST signing).
 #
@@ -137,7 +140,7 @@ py() {
 }
 
 mkdir -p "$WORK"
-rm -rf "$LOGS" "$WORK/cache" "$WORK/cache-wrong" "$WORK/sshd" "$WORK/ansible" "$WORK/concurrent"
+rm -rf "$LOGS" "$WORK/cache" "$WORK/cache-wrong" "$WORK/cache-accounts" "$WORK/sshd" "$WORK/ansible" "$WORK/concurrent"
 mkdir -p "$LOGS"
 
 # ---------------------------------------------------------------------------------------------
@@ -214,9 +217,32 @@ e = json.load(open(sys.argv[1]))
 print(len(e["hosts"]), e["tag_target"], e["region_target"], e["regions"][0], sorted(e["hosts"])[len(e["hosts"]) // 2])
 ' "$WORK/expected.json")
 
+# Three more accounts for the multi-account checks, each with its own fleet and addresses; the
+# account above is the control account: it may assume the roles of prod and staging, and team is
+# reached with a key of its own, through an aliyun CLI profile.
+CONTROL_ID=1000000000000001
+ACCOUNT_SPECS=()
+SIM_ACCOUNTS=()
+for spec in prod:2000000000000011:1000 staging:2000000000000012:2000 team:2000000000000013:3000; do
+    IFS=: read -r alias id offset <<<"$spec"
+    "$SIM" generate --regions 2 --instances 16 --seed $((SEED + offset)) --loopback --address-offset "$offset" \
+        >"$WORK/fleet-$alias.json" 2>"$LOGS/generate.err" ||
+        { show "$LOGS/generate.err"; die "ecs-simulator generate failed"; }
+    ACCOUNT_SPECS+=("$alias:$id:$WORK/fleet-$alias.json")
+    SIM_ACCOUNTS+=(--account "$id:$WORK/fleet-$alias.json")
+done
+"$VPY" "$HERE/e2e.py" expect-accounts "${ACCOUNT_SPECS[@]}" >"$WORK/expected-accounts.json" 2>"$LOGS/expect.err" ||
+    { show "$LOGS/expect.err"; die "the generated account fleets are not what the suite needs"; }
+note "accounts: $(cat "$LOGS/expect.err")"
+TEAM_AK=E2ETeamAccessKeyId
+TEAM_SECRET=e2e$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+
 AK=E2ETestAccessKeyId
 SECRET=e2e$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 "$SIM" serve --fleet "$WORK/fleet.json" --listen 127.0.0.1:0 --access-key "$AK:$SECRET" \
+    --account-id "$CONTROL_ID" "${SIM_ACCOUNTS[@]}" --account-key "2000000000000013:$TEAM_AK:$TEAM_SECRET" \
+    --role-arn "acs:ram::2000000000000011:role/inventory-reader=$CONTROL_ID" \
+    --role-arn "acs:ram::2000000000000012:role/inventory-reader=$CONTROL_ID" \
     >"$LOGS/simulator.out" 2>"$LOGS/simulator.err" &
 SIM_PID=$!
 PIDS+=("$SIM_PID")
@@ -306,12 +332,29 @@ cache_path = $WORK/cache
 cache_max_age = 300
 EOF
 chmod 600 "$WORK/alicloud.ini"
+cat >"$WORK/accounts.ini" <<EOF
+# written by tests/e2e/run.sh: one inventory over three accounts
+[ecs]
+regions = all
+cache_path = $WORK/cache-accounts
+cache_max_age = 300
+accounts = [{alias: prod, role_arn: "acs:ram::2000000000000011:role/inventory-reader"},
+    {alias: staging, role_arn: "acs:ram::2000000000000012:role/inventory-reader"},
+    {alias: team, profile: team}]
+
+[credentials]
+alicloud_shared_credentials_file = $WORK/aliyun-config.json
+EOF
+printf '{"current": "", "profiles": [{"name": "team", "mode": "AK", "access_key_id": "%s", "access_key_secret": "%s", "region_id": "%s"}]}\n' \
+    "$TEAM_AK" "$TEAM_SECRET" "$FIRST_REGION" >"$WORK/aliyun-config.json"
+chmod 600 "$WORK/accounts.ini" "$WORK/aliyun-config.json"
 printf '[defaults]\n' >"$WORK/ansible/ansible.cfg" # shields the suite from any other ansible.cfg
 export ALICLOUD_INI_PATH=$WORK/alicloud.ini
 export ALICLOUD_ACCESS_KEY=$AK
 export ALICLOUD_SECRET_KEY=$SECRET
 export ALICLOUD_REGION=$FIRST_REGION
 export ALICLOUD_ECS_ENDPOINT=$ENDPOINT
+export ALICLOUD_STS_ENDPOINT=$ENDPOINT
 export ANSIBLE_CONFIG=$WORK/ansible/ansible.cfg
 export ANSIBLE_HOME=$WORK/ansible/home
 export ANSIBLE_LOCAL_TEMP=$WORK/ansible/tmp
@@ -391,10 +434,10 @@ else
     ok "ansible-inventory --graph: every group, the $NHOSTS hosts under @alicloud, no warning"
 fi
 
-# ansible -m ping over real SSH, to every host and to a group
-ping_check() { # NAME PATTERN
-    local name=$1 pattern=$2 t0=$SECONDS
-    run "$name" 300 "$ANSIBLE" -i "$INV" "$pattern" -m ping -f "$FORKS" "${CONN[@]}"
+# ansible -m ping over real SSH, to every host and to a group (of another ini's inventory)
+ping_check() { # NAME PATTERN [EXPECTED INI]
+    local name=$1 pattern=$2 exp=${3:-$EXP} ini=${4:-$ALICLOUD_INI_PATH} t0=$SECONDS
+    run "$name" 300 env ALICLOUD_INI_PATH="$ini" "$ANSIBLE" -i "$INV" "$pattern" -m ping -f "$FORKS" "${CONN[@]}"
     local secs=$((SECONDS - t0)) count
     count=$(grep -c ' | SUCCESS => ' "$LOGS/$name.out" || true)
     if [ "$RC" != 0 ]; then
@@ -403,7 +446,7 @@ ping_check() { # NAME PATTERN
         show "$LOGS/$name.err"
     elif [ -n "$(noise "$name")" ]; then
         fail "ansible $pattern -m ping printed: $(noise "$name")"
-    elif ! py check-adhoc "$EXP" "$LOGS/$name.out" "$pattern"; then
+    elif ! py check-adhoc "$exp" "$LOGS/$name.out" "$pattern"; then
         fail "ansible $pattern -m ping did not reach exactly the hosts of $pattern"
         show "$LOGS/check.err"
     else
@@ -413,6 +456,36 @@ ping_check() { # NAME PATTERN
 ping_check ping-all all
 ping_check ping-tag "$TAG_GROUP"
 ping_check ping-region "$REGION_GROUP"
+
+# One inventory over three accounts: the binary itself, then Ansible's view, then a ping limited
+# to one account's group.
+EXPA=$WORK/expected-accounts.json
+NACCOUNT_HOSTS=$("$VPY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["hosts"]))' "$EXPA")
+run accounts-list 60 env ALICLOUD_INI_PATH="$WORK/accounts.ini" "$INV" --list
+if [ "$RC" != 0 ] || [ -s "$LOGS/accounts-list.err" ]; then
+    fail "alicloud_inventory --list over three accounts: exit $RC, or stderr on success"
+    show "$LOGS/accounts-list.err"
+elif ! py check-raw "$EXPA" "$LOGS/accounts-list.out"; then
+    fail "alicloud_inventory --list over three accounts is not the three fleets' inventory"
+    show "$LOGS/check.err"
+else
+    ok "alicloud_inventory --list over three accounts (two roles, one profile): the $NACCOUNT_HOSTS hosts, account_<alias> groups, account hostvars"
+fi
+for what in list graph; do
+    run "accounts-inventory-$what" 120 env ALICLOUD_INI_PATH="$WORK/accounts.ini" "$ANSIBLE_INVENTORY" -i "$INV" "--$what"
+    if [ "$RC" != 0 ]; then
+        fail "ansible-inventory --$what over three accounts exited $RC"
+        show "$LOGS/accounts-inventory-$what.err"
+    elif [ -n "$(noise "accounts-inventory-$what")" ]; then
+        fail "ansible-inventory --$what over three accounts printed: $(noise "accounts-inventory-$what")"
+    elif ! py "check-$what" "$EXPA" "$LOGS/accounts-inventory-$what.out"; then
+        fail "ansible-inventory --$what over three accounts is wrong"
+        show "$LOGS/check.err"
+    else
+        ok "ansible-inventory --$what over three accounts: the $NACCOUNT_HOSTS hosts, each account's group, no warning"
+    fi
+done
+ping_check ping-account account_staging "$EXPA" "$WORK/accounts.ini"
 
 # each host is reached at its own address: the server side of $SSH_CONNECTION
 run raw-ssh-connection 300 "$ANSIBLE" -i "$INV" all -m raw -a 'echo $SSH_CONNECTION' -f "$FORKS" "${CONN[@]}"

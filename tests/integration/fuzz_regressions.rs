@@ -173,6 +173,7 @@ pub mod checks {
             },
             hostname_variable: "tag_Name".into(),
             legacy_tags_hostvar: false,
+            account: None,
         }
     }
 

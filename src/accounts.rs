@@ -1,0 +1,226 @@
+//! One inventory over several accounts (docs/DESIGN.md, "Accounts"): every account is listed at
+//! once, each with its own client (so its own limiter and `max_concurrency`, since the service
+//! throttles per account) and its own regions, and its hosts carry `account_alias` and
+//! `account_id`. Without `accounts`, the run is the one-account run it always was.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Instant;
+
+use crate::client::Client;
+use crate::credentials::{self, AccountPlan, Plan};
+use crate::diag;
+use crate::error::{Error, Result};
+use crate::fetch::{self, Listing};
+use crate::info;
+use crate::instance::{AccountVars, HostvarOptions, Instance};
+use crate::inventory::Builder;
+use crate::settings::{Account, Env, Settings};
+
+/// Where a run's credentials come from: the chain, or one plan per account.
+#[derive(Debug)]
+pub enum Source {
+    One(Plan),
+    Accounts(Vec<AccountPlan>),
+}
+
+impl Source {
+    /// Decided without any network call, so that a warm cache answers with no STS call.
+    pub fn of(settings: &Settings, env: &Env) -> Result<Source> {
+        match &settings.accounts {
+            None => credentials::plan(settings, env).map(Source::One),
+            Some(accounts) => {
+                credentials::account_plans(settings, env, accounts).map(Source::Accounts)
+            }
+        }
+    }
+
+    /// The credential part of the cache key: the chain's identity, or each account's alias,
+    /// identity (role ARN, profile key id, key id; never a secret) and regions.
+    pub fn identity(&self, settings: &Settings) -> String {
+        match self {
+            Source::One(plan) => plan.identity(),
+            Source::Accounts(plans) => plans
+                .iter()
+                .zip(settings.accounts.iter().flatten())
+                .map(|(p, a)| {
+                    format!(
+                        "account:{}={}/{:?}/{:?}",
+                        p.alias,
+                        p.identity(),
+                        a.regions,
+                        a.regions_exclude
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(";"),
+        }
+    }
+
+    /// For `-v`.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::One(plan) => plan.source(),
+            Source::Accounts(plans) => plans
+                .iter()
+                .map(|p| format!("account '{}': {}", p.alias, p.source()))
+                .collect::<Vec<_>>()
+                .join("; "),
+        }
+    }
+}
+
+/// What listing the accounts gave.
+#[derive(Debug, Default)]
+pub struct Fetched {
+    /// Instances listed in the accounts that succeeded.
+    pub instances: usize,
+    /// Accounts left out under `skip_failed_accounts`, with why.
+    pub failed: Vec<(String, String)>,
+}
+
+/// An account's settings: the top level with its own `regions` and `regions_exclude`.
+fn settings_of(settings: &Settings, account: &Account) -> Settings {
+    let mut s = settings.clone();
+    if let Some(r) = &account.regions {
+        s.regions = r.clone();
+    }
+    if let Some(x) = &account.regions_exclude {
+        s.regions_exclude = x.clone();
+    }
+    s
+}
+
+type Listed = (Vec<Instance>, Listing, String);
+/// One account's listing under way, yielding its alias and what it found.
+type Pending<'a> = Pin<Box<dyn Future<Output = (String, Result<Listed>)> + 'a>>;
+
+/// Lists every account at once and adds each account's hosts to `builder` when that account
+/// is complete, so an account that fails half-way leaves nothing behind. The first failure
+/// fails the run (naming the account) unless `skip_failed_accounts` is set; then each failed
+/// account is one warning, and the run fails only when every account failed (with the first
+/// failure, and no warning).
+pub async fn fetch(
+    plans: Vec<AccountPlan>,
+    settings: &Settings,
+    home_region: &str,
+    builder: &mut Builder<'_>,
+) -> Result<Fetched> {
+    let per_account: Vec<Settings> = settings
+        .accounts
+        .iter()
+        .flatten()
+        .map(|a| settings_of(settings, a))
+        .collect();
+    let mut pending: Vec<Pending<'_>> = plans
+        .into_iter()
+        .zip(&per_account)
+        .map(|(plan, s)| {
+            Box::pin(async move {
+                let listed = list(&plan, s, home_region).await;
+                (plan.alias, listed)
+            }) as Pending<'_>
+        })
+        .collect();
+    let accounts = pending.len();
+    let mut fetched = Fetched::default();
+    let mut first_error = None;
+    while !pending.is_empty() {
+        // The accounts' own requests run as tasks of the runtime; this only waits for the next
+        // account to finish (the few accounts of a run are polled in turn).
+        let (i, (alias, listed)) = std::future::poll_fn(|cx| {
+            for (i, f) in pending.iter_mut().enumerate() {
+                if let Poll::Ready(out) = f.as_mut().poll(cx) {
+                    return Poll::Ready((i, out));
+                }
+            }
+            Poll::Pending
+        })
+        .await;
+        drop(pending.swap_remove(i));
+        match listed {
+            Ok((instances, l, id)) => {
+                info!(
+                    1,
+                    "account '{alias}' ({id}): {} instances in {} regions, {} pages, {} requests ({} retries, {} throttled, at most {} in flight) in {} ms",
+                    l.instances,
+                    l.regions,
+                    l.pages,
+                    l.stats.requests,
+                    l.stats.retries,
+                    l.stats.throttled,
+                    l.max_in_flight,
+                    l.elapsed.as_millis()
+                );
+                fetched.instances += instances.len();
+                for inst in instances {
+                    builder.add(inst);
+                }
+            }
+            Err(e) if settings.skip_failed_accounts => {
+                fetched.failed.push((alias.clone(), e.to_string()));
+                first_error.get_or_insert(Error::Account {
+                    alias,
+                    source: Box::new(e),
+                });
+            }
+            // Dropping the other accounts' futures aborts their requests.
+            Err(e) => {
+                return Err(Error::Account {
+                    alias,
+                    source: Box::new(e),
+                })
+            }
+        }
+    }
+    match first_error {
+        // Nothing to print: the run fails as a one-account run would, with one line.
+        Some(e) if fetched.failed.len() == accounts => Err(e),
+        _ => {
+            for (alias, cause) in &fetched.failed {
+                diag::warn(&format!(
+                    "account '{alias}' left out: {cause} (skip_failed_accounts is set: this inventory lacks its hosts and is not cached)"
+                ));
+            }
+            Ok(fetched)
+        }
+    }
+}
+
+/// One account: its keys, its id, its regions, every page. The account id comes from the role
+/// ARN, or else from GetCallerIdentity, asked while DescribeRegions runs.
+async fn list(plan: &AccountPlan, s: &Settings, home_region: &str) -> Result<Listed> {
+    let started = Instant::now();
+    let creds = plan.credentials().await?;
+    let client = Client::new(creds, s.timeout, s.max_concurrency, s.max_retries)?;
+    let (id, targets) = match plan.known_account_id() {
+        Some(id) => (id, fetch::targets(&client, s, home_region).await?),
+        None => {
+            let (id, targets) = tokio::join!(
+                credentials::caller_account_id(&client, &s.sts_endpoint),
+                fetch::targets(&client, s, home_region)
+            );
+            (id?, targets?)
+        }
+    };
+    info!(
+        1,
+        "account '{}' ({id}): regions {}",
+        plan.alias,
+        targets
+            .iter()
+            .map(|t| t.region.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut opts = HostvarOptions::from_settings(s);
+    opts.account = Some(AccountVars {
+        alias: plan.alias.clone(),
+        id: id.clone(),
+    });
+    let mut found = Vec::new();
+    let mut listing = fetch::list(client, s, targets, opts, &mut |i| found.push(i)).await?;
+    listing.elapsed = started.elapsed();
+    Ok((found, listing, id))
+}

@@ -7,6 +7,7 @@ mod harness;
 mod credentials;
 mod faults;
 mod fuzz_regressions;
+mod hardening;
 mod inventory;
 mod parity;
 mod simulator;

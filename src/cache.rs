@@ -2,26 +2,36 @@
 //! `--list` output, an index of each host's hostvars, and a checksum.
 //!
 //! Layout: a fixed-width header line, the JSON exactly as printed, then the index: host names in
-//! byte order each followed by the offset and length (u64 LE) of its hostvars in the JSON, a
-//! table of the records' offsets (u64 LE) and the record count. `--host` binary-searches that
-//! table with a handful of positioned reads, so it costs the same on 100 hosts as on 100,000.
+//! byte order each followed by the offset and length (u64 LE) of its hostvars in the JSON and a
+//! CRC32 (u32 LE) of the name and the hostvars, a table of the records' offsets (u64 LE) and the
+//! record count. `--host` binary-searches that table with a handful of positioned reads and
+//! checks the one entry it serves, so it costs the same on 100 hosts as on 100,000.
 //! Files are written to a temp file beside the cache and renamed over it, so a reader sees the
-//! old file or the new one, never half of one.
+//! old file or the new one, never half of one. A temp file is named for its writer
+//! (`.<cache>.<pid>.<random>.tmp`): a signal removes it (see `process`), and the next writer
+//! removes one whose writer is dead or that is older than an hour.
 
 use std::fs::{File, OpenOptions, Permissions};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha1::{Digest, Sha1};
 
+use crate::info;
 use crate::inventory::Inventory;
 use crate::output;
+use crate::process;
 
 const MAGIC: &str = "ALICLOUD_INVENTORY_CACHE";
 /// Bumped whenever the layout changes; caches of another format or program version are ignored.
-const FORMAT: &str = "1";
+const FORMAT: &str = "2";
+/// What follows a host's name in its index record: offset, length, CRC32.
+const RECORD_TAIL: u64 = 8 + 8 + 4;
+/// A temp file older than this is no writer's any more, whatever its name says (a write takes
+/// seconds).
+const STALE_AFTER: Duration = Duration::from_secs(3600);
 /// Magic, format, program version (16), created (20), json length (20), index length (20),
 /// crc32 (8), separated by spaces, then a newline.
 const HEADER_LEN: usize =
@@ -224,29 +234,170 @@ impl Cache {
     pub fn write(&self, inv: &Inventory) -> io::Result<CachedList> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         if !dir.is_dir() {
+            // mkdir's own answer for these would be "File exists".
+            if let Some(why) = not_a_directory(dir) {
+                return Err(io::Error::other(why));
+            }
             std::fs::DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)
                 .create(dir)?;
             std::fs::set_permissions(dir, Permissions::from_mode(0o700))?;
         }
+        // First, so that orphans never fill the disk this write needs.
+        remove_stale_temp_files(dir);
         let file_name = self
             .path
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("cache");
-        // Created new (never an existing file or a planted symlink), in the same directory so
-        // the rename is atomic, and removed when dropped on an error.
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(".{file_name}."))
-            .suffix(".tmp")
-            .permissions(Permissions::from_mode(0o600))
-            .tempfile_in(dir)?;
-        let json_len = write_to(tmp.as_file_mut(), inv)?;
+        let mut tmp = TempFile::create(dir, file_name)?;
+        let json_len = write_to(tmp.file.as_file_mut(), inv)?;
         // On disk before the rename, so a crash leaves the old cache or the whole new one.
-        tmp.as_file().sync_all()?;
-        let file = tmp.persist(&self.path).map_err(|e| e.error)?;
+        tmp.file.as_file().sync_all()?;
+        let file = tmp.persist(&self.path)?;
         Ok(CachedList::Open(file, json_len))
+    }
+}
+
+/// Why `dir`, which is not a directory, cannot be made one: it, or the first of its ancestors
+/// that exists, is a file or a dangling symbolic link. `None` when mkdir should just try.
+fn not_a_directory(dir: &Path) -> Option<String> {
+    for p in dir.ancestors().filter(|p| !p.as_os_str().is_empty()) {
+        let Ok(meta) = std::fs::symlink_metadata(p) else {
+            continue;
+        };
+        if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(p).unwrap_or_default();
+            return match std::fs::metadata(p) {
+                Ok(m) if m.is_dir() => None,
+                Ok(_) => Some(format!(
+                    "{} is a symbolic link to {}, which is not a directory",
+                    p.display(),
+                    target.display()
+                )),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Some(format!(
+                    "{} is a symbolic link to {}, which does not exist",
+                    p.display(),
+                    target.display()
+                )),
+                Err(_) => None,
+            };
+        }
+        return match meta.is_dir() {
+            true => None,
+            false if meta.is_file() => Some(format!("{} is a file, not a directory", p.display())),
+            false => Some(format!("{} is not a directory", p.display())),
+        };
+    }
+    None
+}
+
+/// A temp file of ours being written (tempfile's `NamedTempFile`: removed when dropped unless
+/// persisted), also registered with the signal handler should the process be ended first.
+struct TempFile {
+    file: tempfile::NamedTempFile,
+    _guard: process::TempGuard,
+}
+
+impl TempFile {
+    fn create(dir: &Path, cache_name: &str) -> io::Result<TempFile> {
+        let mut guard = None;
+        let file = tempfile::Builder::new()
+            .prefix(&format!(".{cache_name}.{}.", std::process::id()))
+            .suffix(".tmp")
+            .rand_bytes(8)
+            .make_in(dir, |path| {
+                // Registered before it exists: a signal right after the open still finds it.
+                guard = Some(process::guard_temp(path));
+                // Created new: never an existing file or a planted symlink.
+                OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)
+            })?;
+        let guard = guard.ok_or_else(|| io::Error::other("temp file not registered"))?;
+        Ok(TempFile {
+            file,
+            _guard: guard,
+        })
+    }
+
+    /// Renames the file over `target` (in the same directory, so atomically).
+    fn persist(self, target: &Path) -> io::Result<File> {
+        let file = self.file.persist(target).map_err(|e| e.error)?;
+        Ok(file)
+    }
+}
+
+/// For a temp file name of ours, the writer's pid if the name has one (earlier versions' names
+/// do not); `None` for any other name.
+fn temp_file_writer(name: &str) -> Option<Option<u32>> {
+    let rest = name
+        .strip_prefix(".alicloud_inventory-")?
+        .strip_suffix(".tmp")?;
+    let (digest, rest) = rest.split_once(".cache.")?;
+    let alnum = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    if digest.len() != 16 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    match rest.split_once('.') {
+        Some((pid, random)) if alnum(random) && !pid.is_empty() => pid
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| pid.parse().ok()),
+        None if alnum(rest) => Some(None),
+        _ => None,
+    }
+}
+
+/// Whether process `pid` may still be writing (on this host: see docs/DESIGN.md, "Cache").
+fn writer_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return true;
+    };
+    if pid <= 0 {
+        return true;
+    }
+    // SAFETY: signal 0 only checks that the process exists.
+    let found = unsafe { libc::kill(pid, 0) } == 0;
+    // EPERM: it exists, as another user's process.
+    found || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+/// Removes the temp files of ours in `dir` that no writer will finish: regular files of this
+/// user, named as ours, whose writer is dead or that are older than [`STALE_AFTER`]. Nothing
+/// else is touched.
+fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    // SAFETY: geteuid(2) cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(writer) = name.to_str().and_then(temp_file_writer) else {
+            continue;
+        };
+        // DirEntry::metadata does not follow a symlink.
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        if !meta.file_type().is_file() || std::os::unix::fs::MetadataExt::uid(&meta) != uid {
+            continue;
+        }
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        let stale = old || writer.is_some_and(|pid| !writer_alive(pid));
+        if stale && std::fs::remove_file(entry.path()).is_ok() {
+            info!(1, "removed a stale temp file: {}", entry.path().display());
+        }
     }
 }
 
@@ -270,7 +421,8 @@ fn write_to(file: &mut File, inv: &Inventory) -> io::Result<u64> {
         w.write_all(host.name.as_bytes())?;
         w.write_all(&off.to_le_bytes())?;
         w.write_all(&len.to_le_bytes())?;
-        at += host.name.len() as u64 + 16;
+        w.write_all(&entry_crc(host.name.as_bytes(), host.hostvars.as_bytes()).to_le_bytes())?;
+        at += host.name.len() as u64 + RECORD_TAIL;
     }
     for o in &offsets {
         w.write_all(&o.to_le_bytes())?;
@@ -290,6 +442,15 @@ fn write_to(file: &mut File, inv: &Inventory) -> io::Result<u64> {
     debug_assert_eq!(header.len(), HEADER_LEN);
     file.write_all_at(header.as_bytes(), 0)?;
     Ok(written.len)
+}
+
+/// The checksum of one host's entry: its name and its hostvars, so that `--host` can check the
+/// few bytes it reads.
+fn entry_crc(name: &[u8], hostvars: &[u8]) -> u32 {
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(name);
+    crc.update(hostvars);
+    crc.finalize()
 }
 
 /// A writer that checksums what goes through it (`output` counts the bytes).
@@ -326,27 +487,28 @@ fn find_host(file: &File, h: &Header, name: &str) -> io::Result<Option<Vec<u8>>>
         .checked_sub(8 + count.checked_mul(8).ok_or_else(|| bad("index count"))?)
         .filter(|t| *t >= index_start)
         .ok_or_else(|| bad("index count out of range"))?;
-    let record = |i: u64| -> io::Result<(Vec<u8>, u64, u64)> {
+    let record = |i: u64| -> io::Result<(Vec<u8>, u64, u64, u32)> {
         let start = index_start + u64_at(table + 8 * i)?;
         let end = if i + 1 < count {
             index_start + u64_at(table + 8 * (i + 1))?
         } else {
             table
         };
-        if end < start + 16 || end > table {
+        if start.checked_add(RECORD_TAIL).is_none_or(|s| end < s) || end > table {
             return Err(bad("index record out of range"));
         }
         let mut buf = vec![0u8; (end - start) as usize];
         file.read_exact_at(&mut buf, start)?;
-        let tail = buf.split_off(buf.len() - 16);
+        let tail = buf.split_off(buf.len() - RECORD_TAIL as usize);
         let off = u64::from_le_bytes(tail[..8].try_into().expect("8 bytes"));
-        let len = u64::from_le_bytes(tail[8..].try_into().expect("8 bytes"));
-        Ok((buf, off, len))
+        let len = u64::from_le_bytes(tail[8..16].try_into().expect("8 bytes"));
+        let crc = u32::from_le_bytes(tail[16..].try_into().expect("4 bytes"));
+        Ok((buf, off, len, crc))
     };
     let (mut lo, mut hi) = (0u64, count);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        let (key, off, len) = record(mid)?;
+        let (key, off, len, crc) = record(mid)?;
         match key.as_slice().cmp(name.as_bytes()) {
             std::cmp::Ordering::Less => lo = mid + 1,
             std::cmp::Ordering::Greater => hi = mid,
@@ -356,11 +518,13 @@ fn find_host(file: &File, h: &Header, name: &str) -> io::Result<Option<Vec<u8>>>
                 }
                 let mut vars = vec![0u8; len as usize];
                 file.read_exact_at(&mut vars, HEADER_LEN as u64 + off)?;
-                // Only this host's bytes are read, so only they can be checked: parse them.
-                match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&vars) {
-                    Ok(_) => return Ok(Some(vars)),
-                    Err(_) => return Err(bad("damaged hostvars")),
+                // Only this host's bytes are read, so only they are checked, by their own CRC.
+                if entry_crc(&key, &vars) != crc {
+                    return Err(bad(&format!(
+                        "the entry of host {name} failed its checksum"
+                    )));
                 }
+                return Ok(Some(vars));
             }
         }
     }
@@ -635,14 +799,15 @@ mod tests {
             b[at..at + 8].copy_from_slice(&(size as u64).to_le_bytes());
         });
         assert!(what(cache.read_host("h002")).contains("index record out of range"));
-        // The hostvars of h002 no longer an object.
+        // The hostvars of h002 damaged: its entry's own checksum catches it.
         let (_dir, cache, _) = written(4);
         let vars = inv.hosts[1].hostvars.as_bytes().to_vec();
         damage(&cache, |b| {
             let at = b.windows(vars.len()).position(|w| w == vars).unwrap();
             b[at] = b'x';
         });
-        assert!(what(cache.read_host("h002")).ends_with("damaged hostvars"));
+        let w = what(cache.read_host("h002"));
+        assert!(w.ends_with("the entry of host h002 failed its checksum"), "{w}");
         assert!(matches!(cache.read_host("h000"), Lookup::Hit(Some(_))));
     }
 
@@ -720,5 +885,90 @@ mod tests {
         assert_eq!(again, direct);
         assert!(matches!(cache.read_host("b"), Lookup::Hit(Some(v)) if v == br#"{"y":2}"#));
         assert!(matches!(cache.read_host("c"), Lookup::Hit(None)));
+    }
+    #[test]
+    fn a_damaged_host_entry_fails_its_own_checksum() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path(), "id", 300);
+        let mut inv = Inventory::default();
+        for (name, vars) in [("a", r#"{"ip":"10.0.0.1"}"#), ("b", r#"{"ip":"10.0.0.2"}"#)] {
+            inv.hosts.push(Host {
+                name: name.into(),
+                hostvars: vars.into(),
+            });
+        }
+        cache.write(&inv).unwrap();
+        let mut bytes = std::fs::read(&cache.path).unwrap();
+        let at = bytes
+            .windows(8)
+            .position(|w| w == b"10.0.0.2")
+            .expect("b's address");
+        bytes[at + 7] = b'3';
+        std::fs::write(&cache.path, &bytes).unwrap();
+        match cache.read_host("b") {
+            Lookup::Corrupt(m) => assert!(
+                m.ends_with("the entry of host b failed its checksum"),
+                "{m}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            matches!(cache.read_host("a"), Lookup::Hit(Some(v)) if v == br#"{"ip":"10.0.0.1"}"#)
+        );
+    }
+
+    #[test]
+    fn temp_file_names_of_ours_and_no_others() {
+        let ours = ".alicloud_inventory-0123456789abcdef.cache";
+        assert_eq!(
+            temp_file_writer(&format!("{ours}.42.Ab3dEf12.tmp")),
+            Some(Some(42))
+        );
+        // Earlier versions' names carry no pid: only their age counts.
+        assert_eq!(temp_file_writer(&format!("{ours}.Ab3dEf.tmp")), Some(None));
+        for other in [
+            format!("{ours}.tmp"),
+            format!("{ours}.42.Ab3dEf12"),
+            format!("{ours}.42..tmp"),
+            format!("{ours}.4x2.Ab.tmp"),
+            format!("{ours}.42.a/b.tmp"),
+            ".alicloud_inventory-0123.cache.42.Ab.tmp".to_string(),
+            "alicloud_inventory-0123456789abcdef.cache.42.Ab.tmp".to_string(),
+            ".other-0123456789abcdef.cache.42.Ab.tmp".to_string(),
+        ] {
+            assert_eq!(temp_file_writer(&other), None, "{other}");
+        }
+        assert!(writer_alive(std::process::id()));
+        assert!(writer_alive(0), "pid 0 is never taken for dead");
+        assert!(writer_alive(u32::MAX), "nor a pid out of range");
+    }
+
+    #[test]
+    fn a_cache_path_that_cannot_be_a_directory_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &link).unwrap();
+        assert_eq!(
+            not_a_directory(&file.join("sub")),
+            Some(format!("{} is a file, not a directory", file.display()))
+        );
+        assert_eq!(
+            not_a_directory(&link),
+            Some(format!(
+                "{} is a symbolic link to {}, which does not exist",
+                link.display(),
+                dir.path().join("nowhere").display()
+            ))
+        );
+        assert_eq!(not_a_directory(&dir.path().join("new/sub")), None);
+        let err = Cache::new(&file, "id", 300)
+            .write(&Inventory::default())
+            .unwrap_err();
+        assert!(
+            err.to_string().ends_with("is a file, not a directory"),
+            "{err}"
+        );
     }
 }

@@ -1,7 +1,12 @@
 //! Diagnostics on stderr. A successful run prints nothing (Ansible shows any stderr text as
 //! `[ERROR]`), so informational lines wait for `-v`; warnings are for things the operator must act
 //! on. Nothing passed here may contain a secret.
+//!
+//! Every line is written with its error dropped: a stderr on a full disk or a closed pipe must
+//! not change the outcome of the run (`eprintln!` would panic there).
 
+use std::fmt;
+use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 static VERBOSITY: AtomicU8 = AtomicU8::new(0);
@@ -14,9 +19,19 @@ pub fn enabled(level: u8) -> bool {
     VERBOSITY.load(Ordering::Relaxed) >= level
 }
 
+/// `alicloud_inventory: <line>` on stderr, whether or not stderr takes it.
+pub fn line(args: fmt::Arguments) {
+    let _ = writeln!(std::io::stderr(), "alicloud_inventory: {args}");
+}
+
 /// `alicloud_inventory: warning: ...` — always shown.
 pub fn warn(msg: &str) {
-    eprintln!("alicloud_inventory: warning: {msg}");
+    line(format_args!("warning: {msg}"));
+}
+
+/// `alicloud_inventory: error: ...`, the one line of a failed run.
+pub fn error(msg: &dyn fmt::Display) {
+    line(format_args!("error: {msg}"));
 }
 
 /// Shown with `-v` (level 1) or more.
@@ -24,7 +39,7 @@ pub fn warn(msg: &str) {
 macro_rules! info {
     ($level:expr, $($arg:tt)*) => {
         if $crate::diag::enabled($level) {
-            eprintln!("alicloud_inventory: {}", format_args!($($arg)*));
+            $crate::diag::line(format_args!($($arg)*));
         }
     };
 }

@@ -107,8 +107,14 @@ impl Error {
             | Error::NoCredentials
             | Error::Credentials(_)
             | Error::CredentialFile { .. } => exit_codes::CONFIG,
-            // Keys the service does not accept: the operator must fix them, retrying won't.
-            Error::Api { code, .. } if codes::classify(code).is_credentials() => exit_codes::CONFIG,
+            // Keys the service does not accept, or a region it does not know: the operator must
+            // fix them, retrying won't.
+            Error::Api { code, .. }
+                if codes::classify(code).is_credentials()
+                    || codes::classify(code) == codes::Class::Region =>
+            {
+                exit_codes::CONFIG
+            }
             Error::Account { source, .. } => source.exit_code(),
             _ => exit_codes::RUNTIME,
         }

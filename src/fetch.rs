@@ -107,7 +107,7 @@ pub async fn targets(
                     "DescribeRegions",
                 )
                 .await
-                .map_err(|e| api_error("DescribeRegions".into(), e, settings.max_retries))?;
+                .map_err(|e| regions_error(home_region, e, settings.max_retries))?;
             answer
                 .regions
                 .region
@@ -332,7 +332,7 @@ async fn fetch_page(
             &what,
         )
         .await
-        .map_err(|e| api_error(format!("region {}", target.region), e, shared.max_retries))?;
+        .map_err(|e| api_error(&target.region, e, shared.max_retries))?;
     let (total_count, instances) = page_instances(answer, &shared.opts, shared.states.as_deref())
         .map_err(|m| Error::Api {
         scope: format!("region {}", target.region),
@@ -376,18 +376,51 @@ pub fn parse_page(
     page_instances(answer, opts, None)
 }
 
-/// The one line an operator reads: scope, the service's code and message, and what to do.
-pub fn api_error(scope: String, e: CallError, max_retries: u32) -> Error {
+/// What went wrong listing the regions, in the home region. A refusal is the operator's to fix
+/// (exit 2): DescribeRegions is only needed because `regions` does not list them.
+fn regions_error(home_region: &str, e: CallError, max_retries: u32) -> Error {
+    if let CallError::Api { code, message, .. } = &e {
+        let class = codes::classify(code);
+        if class.is_permission() {
+            return Error::Config(format!(
+                "DescribeRegions: {code}: {message} (grant ecs:DescribeRegions, or list the regions in 'regions' in alicloud.ini so that it is not needed)"
+            ));
+        }
+        if class == Class::Region {
+            return Error::Api {
+                scope: "DescribeRegions".into(),
+                code: code.clone(),
+                message: message.clone(),
+                hint: format!(
+                    " ({home_region} is not a region: check alicloud_region or ALICLOUD_REGION)"
+                ),
+            };
+        }
+    }
+    call_error("DescribeRegions".into(), e, max_retries, "")
+}
+
+/// The one line an operator reads when listing `region` failed.
+pub fn api_error(region: &str, e: CallError, max_retries: u32) -> Error {
+    call_error(format!("region {region}"), e, max_retries, region)
+}
+
+/// Scope, the service's code and message, and what to do.
+fn call_error(scope: String, e: CallError, max_retries: u32, region: &str) -> Error {
     match e {
-        CallError::Api { code, message, .. } => Error::Api {
+        CallError::Api {
+            status,
+            code,
+            message,
+        } => Error::Api {
             scope,
-            hint: hint_for(&code, max_retries),
+            hint: hint_for(status, &code, max_retries, region),
             code,
             message,
         },
         e @ CallError::Transport(_) => {
             let retried = if max_retries > 0 {
-                format!(" after {max_retries} retries")
+                format!(" after {}", retries(max_retries))
             } else {
                 String::new()
             };
@@ -406,19 +439,31 @@ pub fn api_error(scope: String, e: CallError, max_retries: u32) -> Error {
     }
 }
 
-fn hint_for(code: &str, max_retries: u32) -> String {
+/// "1 retry", "5 retries".
+fn retries(n: u32) -> String {
+    format!("{n} {}", if n == 1 { "retry" } else { "retries" })
+}
+
+fn hint_for(status: u16, code: &str, max_retries: u32, region: &str) -> String {
     let h = match codes::classify(code) {
-        c if c.is_permission() => "add it to regions_exclude or grant ecs:DescribeInstances",
-        Class::BadKeyId => "check the access key id",
-        Class::BadSignature => "check the access key secret",
-        Class::Clock => "check this machine's clock: is NTP running?",
-        Class::BadToken => "the security token is invalid or expired; get fresh credentials",
-        Class::Throttled => {
-            return format!(
-                " (still throttled after {max_retries} retries; lower max_concurrency or run again later)"
-            )
+        c if c.is_permission() => "add it to regions_exclude or grant ecs:DescribeInstances".into(),
+        Class::BadKeyId => "check the access key id".into(),
+        Class::BadSignature => "check the access key secret".into(),
+        Class::Clock => "check this machine's clock: is NTP running?".into(),
+        Class::BadToken => "the security token is invalid or expired; get fresh credentials".into(),
+        Class::Throttled => format!(
+            "still throttled after {}; lower max_concurrency or run again later",
+            retries(max_retries)
+        ),
+        Class::Region => format!("{region} is not a region: check regions in alicloud.ini"),
+        _ if codes::is_retryable(status, code) && max_retries > 0 => format!(
+            "still failing after {}; run again later, or raise max_retries in alicloud.ini",
+            retries(max_retries)
+        ),
+        _ if codes::is_retryable(status, code) => {
+            "not retried as max_retries = 0; run again later, or raise max_retries in alicloud.ini"
+                .into()
         }
-        Class::Region => "check regions in alicloud.ini",
         _ => return String::new(),
     };
     format!(" ({h})")
@@ -525,33 +570,36 @@ mod tests {
         assert_eq!(e.unwrap_err(), "Forbidden.RAM: no");
     }
 
-    fn api(code: &str) -> CallError {
+    fn api(status: u16, code: &str) -> CallError {
         CallError::Api {
-            status: 400,
+            status,
             code: code.into(),
-            message: "m".into(),
+            message: "m.".into(),
         }
     }
 
     #[test]
     fn errors_name_the_scope_the_code_and_the_fix() {
-        let line = |e: CallError, retries| api_error("region r".into(), e, retries).to_string();
+        let line = |e: CallError, retries| api_error("r", e, retries).to_string();
         assert_eq!(
-            line(api("Forbidden.RAM"), 5),
-            "region r: Forbidden.RAM: m (add it to regions_exclude or grant ecs:DescribeInstances)"
+            line(api(400, "Forbidden.RAM"), 5),
+            "region r: Forbidden.RAM: m. (add it to regions_exclude or grant ecs:DescribeInstances)"
         );
         assert_eq!(
-            line(api("Throttling.User"), 3),
-            "region r: Throttling.User: m (still throttled after 3 retries; lower max_concurrency or run again later)"
+            line(api(400, "Throttling.User"), 3),
+            "region r: Throttling.User: m. (still throttled after 3 retries; lower max_concurrency or run again later)"
         );
-        assert!(line(api("SignatureDoesNotMatch"), 1).ends_with("(check the access key secret)"));
-        assert!(line(api("InvalidAccessKeyId.NotFound"), 1).ends_with("(check the access key id)"));
-        assert!(line(api("InvalidTimeStamp.Expired"), 1).contains("NTP"));
-        assert!(line(api("InvalidSecurityToken.Expired"), 1).contains("fresh credentials"));
         assert!(
-            line(api("InvalidRegionId.NotFound"), 1).ends_with("(check regions in alicloud.ini)")
+            line(api(400, "SignatureDoesNotMatch"), 1).ends_with("(check the access key secret)")
         );
-        assert_eq!(line(api("Odd"), 1), "region r: Odd: m");
+        assert!(
+            line(api(400, "InvalidAccessKeyId.NotFound"), 1).ends_with("(check the access key id)")
+        );
+        assert!(line(api(400, "InvalidTimeStamp.Expired"), 1).contains("NTP"));
+        assert!(line(api(400, "InvalidSecurityToken.Expired"), 1).contains("fresh credentials"));
+        assert!(line(api(400, "InvalidRegionId.NotFound"), 1)
+            .ends_with("(r is not a region: check regions in alicloud.ini)"));
+        assert_eq!(line(api(400, "Odd"), 1), "region r: Odd: m.");
         let malformed = CallError::Malformed {
             len: 3,
             source: serde_json::from_str::<u8>("x").unwrap_err(),
@@ -577,10 +625,10 @@ mod tests {
                 .await
                 .unwrap_err()
         };
-        let e = api_error("x".into(), CallError::Transport(refused().await), 2).to_string();
-        assert!(e.starts_with("x: could not connect"), "{e}");
+        let e = api_error("x", CallError::Transport(refused().await), 2).to_string();
+        assert!(e.starts_with("region x: could not connect"), "{e}");
         assert!(e.contains(" after 2 retries (check the endpoint"), "{e}");
-        let e = api_error("x".into(), CallError::Transport(refused().await), 0).to_string();
+        let e = api_error("x", CallError::Transport(refused().await), 0).to_string();
         assert!(!e.contains("retries ("), "{e}");
     }
 
@@ -604,5 +652,49 @@ mod tests {
             .collect();
         assert_eq!(got, [("a", "http://sim/a"), ("c", "http://sim/c")]);
         assert_eq!(client.stats().requests, 0, "no DescribeRegions");
+    }
+
+    #[test]
+    fn failures_name_the_retries_and_the_fix() {
+        let e = api_error("cn-x", api(503, "ServiceUnavailable"), 1);
+        assert_eq!(
+            e.to_string(),
+            "region cn-x: ServiceUnavailable: m. (still failing after 1 retry; run again later, or raise max_retries in alicloud.ini)"
+        );
+        assert_eq!(e.exit_code(), crate::exit_codes::RUNTIME);
+        let e = api_error("cn-x", api(502, "HTTP502"), 0);
+        assert!(e.to_string().ends_with("(not retried as max_retries = 0; run again later, or raise max_retries in alicloud.ini)"), "{e}");
+        let e = api_error("cn-x", api(400, "Throttling.User"), 5);
+        assert!(
+            e.to_string().contains("still throttled after 5 retries"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn refusals_the_operator_must_fix_exit_2() {
+        let e = api_error("ALL", api(404, "InvalidRegionId.NotFound"), 5);
+        assert_eq!(
+            e.to_string(),
+            "region ALL: InvalidRegionId.NotFound: m. (ALL is not a region: check regions in alicloud.ini)"
+        );
+        assert_eq!(e.exit_code(), crate::exit_codes::CONFIG);
+        let e = regions_error("cn-x", api(403, "Forbidden.RAM"), 5);
+        assert_eq!(
+            e.to_string(),
+            "DescribeRegions: Forbidden.RAM: m. (grant ecs:DescribeRegions, or list the regions in 'regions' in alicloud.ini so that it is not needed)"
+        );
+        assert_eq!(e.exit_code(), crate::exit_codes::CONFIG);
+        let e = regions_error("cn-x", api(404, "InvalidRegionId.NotFound"), 5);
+        assert!(
+            e.to_string()
+                .ends_with("(cn-x is not a region: check alicloud_region or ALICLOUD_REGION)"),
+            "{e}"
+        );
+        assert_eq!(e.exit_code(), crate::exit_codes::CONFIG);
+        // A region the account may not list stays a runtime failure.
+        let e = api_error("cn-x", api(403, "Forbidden.RAM"), 5);
+        assert_eq!(e.exit_code(), crate::exit_codes::RUNTIME);
+        assert!(e.to_string().contains("ecs:DescribeInstances"), "{e}");
     }
 }

@@ -8,9 +8,13 @@
 //! full-line comments with `#` or `;`, indented lines continue the previous value, an option
 //! outside a section or a line without a separator is an error, a duplicate option is an error.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+
+/// A config file is a few kilobytes; this stops `--config /dev/zero` from filling the memory.
+pub const MAX_LEN: u64 = 1 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -33,11 +37,24 @@ pub struct Ini {
 }
 
 impl Ini {
+    /// Reads the file, or anything else that can be read (a pipe, a FIFO, a device), up to
+    /// [`MAX_LEN`] bytes.
     pub fn read(path: &Path) -> Result<Ini> {
-        let bytes = std::fs::read(path).map_err(|source| Error::ConfigFile {
+        let read_err = |source| Error::ConfigFile {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_LEN + 1).read_to_end(&mut bytes))
+            .map_err(read_err)?;
+        if bytes.len() as u64 > MAX_LEN {
+            return Err(Error::Config(format!(
+                "config file {} is larger than {} MiB: is it the ini file?",
+                path.display(),
+                MAX_LEN >> 20
+            )));
+        }
         let text = String::from_utf8(bytes).map_err(|source| Error::ConfigEncoding {
             path: path.to_path_buf(),
             source,

@@ -729,8 +729,8 @@ mod tests {
     #[test]
     fn patterns_match_at_the_start() {
         let mut s = settings();
-        s.pattern_include = Some(Regex::new("^(?:i_[ab])").unwrap());
-        s.pattern_exclude = Some(Regex::new("^(?:b)").unwrap());
+        s.pattern_include = Some(crate::settings::parse_pattern("i_[ab]").unwrap());
+        s.pattern_exclude = Some(crate::settings::parse_pattern("b").unwrap());
         let inv = build(
             vec![
                 inst("i-a", "", &[], &s),

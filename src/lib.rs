@@ -29,6 +29,7 @@ pub mod inventory;
 pub mod keys;
 pub mod limiter;
 pub mod output;
+pub mod process;
 pub mod run;
 pub mod settings;
 pub mod sign;

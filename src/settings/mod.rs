@@ -15,8 +15,6 @@ pub mod values;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use regex::Regex;
-
 use crate::error::{Error, Result};
 use crate::ini::Ini;
 
@@ -27,8 +25,8 @@ use ini_options::IniOptions;
 pub use options::{Options, CREDENTIAL_OPTIONS, ECS_OPTIONS};
 use values::{destination_alias, parse_states, with_scheme};
 pub use values::{
-    expand_path, parse_assume_role, parse_bool, parse_instance_filters, split_list, AssumeRole,
-    STATES,
+    expand_path, parse_assume_role, parse_bool, parse_instance_filters, parse_pattern,
+    parse_regions, split_list, AssumeRole, Pattern, STATES,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,8 +91,8 @@ pub struct Settings {
     pub ascii_group_names: bool,
     pub expand_csv_tags: bool,
     pub group_by: GroupBy,
-    pub pattern_include: Option<Regex>,
-    pub pattern_exclude: Option<Regex>,
+    pub pattern_include: Option<Pattern>,
+    pub pattern_exclude: Option<Pattern>,
     /// DescribeInstances parameters from `instance_filters`, already in API form.
     pub instance_filters: Vec<(String, String)>,
     /// Base URL template (`{region}` replaced); `None` = the region's RegionEndpoint.
@@ -136,9 +134,9 @@ impl Settings {
         mut warnings: Vec<String>,
         env: &Env,
     ) -> Result<Settings> {
-        let regions = match reader.string("regions").as_deref().map(str::trim) {
-            None | Some("") | Some("all") => Regions::All,
-            Some(_) => Regions::List(reader.list("regions")),
+        let regions = match reader.string("regions") {
+            None => Regions::All,
+            Some(v) => parse_regions(&v).map_err(|m| reader.invalid("regions", m))?,
         };
         let destination_variables: Vec<String> = {
             let list = reader.list("destination_variable");
@@ -187,18 +185,9 @@ impl Settings {
             charge_type: b("group_by_charge_type", false)?,
             account: b("group_by_account", accounts.is_some())?,
         };
-        let timeout_secs = reader.number::<f64>("timeout", 10.0)?;
-        if !(timeout_secs > 0.0 && timeout_secs <= 3600.0) {
-            return Err(reader.invalid("timeout", "must be between 0 and 3600 seconds".into()));
-        }
-        let max_concurrency = reader.number::<usize>("max_concurrency", 16)?;
-        if !(1..=1024).contains(&max_concurrency) {
-            return Err(reader.invalid("max_concurrency", "must be between 1 and 1024".into()));
-        }
-        let max_retries = reader.number::<u32>("max_retries", 5)?;
-        if max_retries > 20 {
-            return Err(reader.invalid("max_retries", "must be between 0 and 20".into()));
-        }
+        let timeout_secs = seconds(reader, "timeout", 10.0, 3600.0)?;
+        let max_concurrency = whole_number(reader, "max_concurrency", 16, 1, 1024)? as usize;
+        let max_retries = whole_number(reader, "max_retries", 5, 0, 20)? as u32;
 
         let ecs_endpoint = env
             .first(&["ALICLOUD_ECS_ENDPOINT"])
@@ -249,7 +238,7 @@ impl Settings {
                 .unwrap_or_else(|| "instance_id".into()),
             instance_states,
             cache_path,
-            cache_max_age: reader.number::<u64>("cache_max_age", 300)?,
+            cache_max_age: max_age(reader, "cache_max_age", 300)?,
             nested_groups: b("nested_groups", false)?,
             replace_dash_in_groups: b("replace_dash_in_groups", true)?,
             legacy_tags_hostvar: b("legacy_tags_hostvar", false)?,
@@ -276,7 +265,7 @@ impl Settings {
     /// (plus the access key id). Timeouts and concurrency do not change the answer, so they are
     /// left out; no secret is ever part of it.
     pub fn fingerprint(&self) -> String {
-        let re = |r: &Option<Regex>| r.as_ref().map(|r| r.as_str().to_string());
+        let re = |r: &Option<Pattern>| r.as_ref().map(|r| r.as_str().to_string());
         format!(
             "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}",
             self.regions,
@@ -300,6 +289,63 @@ impl Settings {
     }
 }
 
+/// A whole number option from `lo` to `hi`; every error states that range.
+fn whole_number(reader: &impl Options, name: &str, default: i64, lo: i64, hi: i64) -> Result<i64> {
+    let Some(v) = reader.string(name).filter(|v| !v.is_empty()) else {
+        return Ok(default);
+    };
+    let range = format!("use a whole number from {lo} to {hi}");
+    let digits = v.strip_prefix(['+', '-']).unwrap_or(&v);
+    match v.parse::<i128>() {
+        Ok(n) if (i128::from(lo)..=i128::from(hi)).contains(&n) => Ok(n as i64),
+        // Too many digits for i128 is out of range too.
+        Ok(_) => Err(reader.invalid(name, format!("'{v}' is out of range ({range})"))),
+        Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(reader.invalid(name, format!("'{v}' is out of range ({range})")))
+        }
+        Err(_) => Err(reader.invalid(name, format!("'{v}' is not a whole number ({range})"))),
+    }
+}
+
+/// A duration in seconds, more than 0 and at most `max`.
+fn seconds(reader: &impl Options, name: &str, default: f64, max: f64) -> Result<f64> {
+    let Some(v) = reader.string(name).filter(|v| !v.is_empty()) else {
+        return Ok(default);
+    };
+    match v.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= max => Ok(s),
+        Ok(_) => Err(reader.invalid(
+            name,
+            format!("must be more than 0 and at most {max} seconds, not '{v}'"),
+        )),
+        Err(_) => Err(reader.invalid(
+            name,
+            format!("'{v}' is not a number of seconds (use more than 0, at most {max})"),
+        )),
+    }
+}
+
+/// `cache_max_age`: whole seconds, as the Python script read it; a negative age, like 0, means
+/// the cache is always stale.
+fn max_age(reader: &impl Options, name: &str, default: u64) -> Result<u64> {
+    let Some(v) = reader.string(name).filter(|v| !v.is_empty()) else {
+        return Ok(default);
+    };
+    let digits = v.strip_prefix(['+', '-']).unwrap_or(&v);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(reader.invalid(
+            name,
+            format!("'{v}' is not a whole number of seconds (0 or less: always refresh)"),
+        ));
+    }
+    // Beyond u64 (or i128) is "never stale", as any age that large is.
+    Ok(match v.parse::<i128>() {
+        Ok(n) => n.clamp(0, i128::from(u64::MAX)) as u64,
+        Err(_) if v.starts_with('-') => 0,
+        Err(_) => u64::MAX,
+    })
+}
+
 /// The file search order of docs/DESIGN.md, "Configuration"; `Ok(None)` = built-in defaults.
 fn find_ini(config: Option<&Path>, env: &Env) -> Result<Option<PathBuf>> {
     let explicit = config.map(Path::to_path_buf).or_else(|| {
@@ -307,13 +353,19 @@ fn find_ini(config: Option<&Path>, env: &Env) -> Result<Option<PathBuf>> {
             .map(|p| expand_path(&p, env))
     });
     if let Some(p) = explicit {
-        if !p.is_file() {
-            return Err(Error::Config(format!(
+        // Anything readable will do: a pipe (`--config <(...)`), a FIFO, /dev/null (no options).
+        return match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => Err(Error::Config(format!(
+                "config file {} is a directory (name the ini file in it with --config or ALICLOUD_INI_PATH)",
+                p.display()
+            ))),
+            Ok(_) => Ok(Some(p)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::Config(format!(
                 "config file {} does not exist (check --config or ALICLOUD_INI_PATH)",
                 p.display()
-            )));
-        }
-        return Ok(Some(p));
+            ))),
+            Err(source) => Err(Error::ConfigFile { path: p, source }),
+        };
     }
     let beside_exe = std::env::current_exe()
         .ok()
@@ -428,7 +480,7 @@ mod tests {
         let e = settings("[ecs]\ncache_max_age = soon\n")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("'soon' is not a valid number"), "{e}");
+        assert!(e.contains("'soon' is not a whole number of seconds"), "{e}");
         let e = settings("[ecs]\ninstance_filters = flavor=x\n")
             .unwrap_err()
             .to_string();

@@ -6,12 +6,10 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use regex::Regex;
-
 use crate::error::{Error, Result};
 use crate::settings::accounts::{parse_accounts, Account};
 use crate::settings::flow::parse_flow;
-use crate::settings::values::{self, AssumeRole};
+use crate::settings::values::{self, AssumeRole, Pattern};
 
 pub const ECS_OPTIONS: &[&str] = &[
     "regions",
@@ -108,7 +106,7 @@ pub trait Options {
             .map_err(|_| self.invalid(name, format!("'{v}' is not a valid number")))
     }
 
-    fn regex(&self, name: &str) -> Result<Option<Regex>> {
+    fn regex(&self, name: &str) -> Result<Option<Pattern>> {
         let Some(v) = self.string(name).filter(|v| !v.is_empty()) else {
             return Ok(None);
         };

@@ -5,9 +5,8 @@
 
 use std::path::PathBuf;
 
-use regex::Regex;
-
 use crate::settings::env::Env;
+use crate::settings::Regions;
 
 /// `assume_role = {role_arn: ..., session_name: ..., session_expiration: ..., policy: ...}`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -39,18 +38,83 @@ pub fn parse_states(states: &[String]) -> Result<Vec<String>, String> {
         .collect()
 }
 
-/// `pattern_include` / `pattern_exclude`: anchored at the start only, as Python's `re.match`.
-pub fn parse_pattern(v: &str) -> Result<Regex, String> {
-    Regex::new(&format!("^(?:{v})")).map_err(|e| {
-        let detail = e
-            .to_string()
-            .lines()
-            .last()
-            .unwrap_or("")
-            .trim()
-            .to_string();
-        format!("bad regular expression '{v}': {detail}")
-    })
+/// `pattern_include` / `pattern_exclude`: the operator's regular expression, matched at the
+/// start of a name only, as Python's `re.match` does. The pattern is compiled on its own and the
+/// search is anchored: nothing is spliced around it, so a `)` in the pattern cannot close a group
+/// of ours (`zzz)|(web` is refused, as Python refuses it) and a verbose-mode comment cannot
+/// swallow one.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    source: String,
+    re: regex_automata::meta::Regex,
+}
+
+impl Pattern {
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether the pattern matches at the start of `name`.
+    pub fn is_match(&self, name: &str) -> bool {
+        let input = regex_automata::Input::new(name).anchored(regex_automata::Anchored::Yes);
+        self.re.is_match(input)
+    }
+}
+
+pub fn parse_pattern(v: &str) -> Result<Pattern, String> {
+    match regex_automata::meta::Regex::new(v) {
+        Ok(re) => Ok(Pattern {
+            source: v.to_string(),
+            re,
+        }),
+        Err(e) => {
+            // A syntax error renders as the pattern, a caret line and the reason: keep the reason.
+            let detail = match e.syntax_error() {
+                Some(syntax) => syntax
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_start_matches("error: ")
+                    .to_string(),
+                None => match e.size_limit() {
+                    Some(limit) => format!("it compiles to more than {limit} bytes"),
+                    None => e.to_string(),
+                },
+            };
+            Err(format!("bad regular expression '{v}': {detail}"))
+        }
+    }
+}
+
+/// `regions`: empty or `all` for every region DescribeRegions lists, else a comma list of region
+/// ids, which must name at least one. An id is letters, digits, `-` and `_`, so that it cannot
+/// change the host of an endpoint it is put into.
+pub fn parse_regions(v: &str) -> Result<Regions, String> {
+    let v = unquote(v).trim();
+    if v.is_empty() || v == "all" {
+        return Ok(Regions::All);
+    }
+    let regions = split_list(v);
+    if regions.is_empty() {
+        return Err(format!(
+            "no region in the list '{v}' (name regions, e.g. cn-hangzhou, cn-beijing, or all)"
+        ));
+    }
+    if regions.iter().any(|r| r == "all") {
+        return Err("'all' in a list of regions (use regions = all on its own)".into());
+    }
+    if let Some(bad) = regions.iter().find(|r| {
+        !r.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }) {
+        return Err(format!(
+            "'{bad}' is not a region id (region ids are like cn-hangzhou: letters, digits and '-')"
+        ));
+    }
+    Ok(Regions::List(regions))
 }
 
 /// `instance_filters` keys and their DescribeInstances parameters; `true` = list-valued.
@@ -420,5 +484,55 @@ mod tests {
     #[test]
     fn fuzz_inputs_scalars() {
         replay("scalars", checks::scalars);
+    }
+
+    #[test]
+    fn fuzz_inputs_pattern() {
+        replay("pattern", checks::pattern);
+    }
+
+    #[test]
+    fn fuzz_inputs_regions() {
+        replay("regions", checks::regions);
+    }
+
+    #[test]
+    fn patterns_are_compiled_alone_and_anchored() {
+        let p = parse_pattern("web|db").unwrap();
+        assert!(p.is_match("web-1") && p.is_match("db-1") && !p.is_match("a-web"));
+        assert_eq!(p.as_str(), "web|db");
+        // Spliced into ^(?:...), this would be ^(?:zzz)|(web): valid, and unanchored.
+        let e = parse_pattern("zzz)|(web").unwrap_err();
+        assert_eq!(e, "bad regular expression 'zzz)|(web': unopened group");
+        // A verbose-mode comment would swallow a spliced ')'.
+        let p = parse_pattern("(?x) web  # the web servers").unwrap();
+        assert!(p.is_match("web-1") && !p.is_match("x-web"));
+        assert!(parse_pattern("(?i)WEB").unwrap().is_match("web"));
+        let e = parse_pattern("a{1000}{1000}").unwrap_err();
+        assert!(e.contains("compiles to more than"), "{e}");
+    }
+
+    #[test]
+    fn regions_name_at_least_one_plain_region() {
+        assert_eq!(parse_regions(""), Ok(Regions::All));
+        assert_eq!(parse_regions(" all "), Ok(Regions::All));
+        assert_eq!(parse_regions("'all'"), Ok(Regions::All));
+        assert_eq!(
+            parse_regions("cn-hangzhou,\n'cn-beijing' ,"),
+            Ok(Regions::List(vec![
+                "cn-hangzhou".into(),
+                "cn-beijing".into()
+            ]))
+        );
+        for bad in [",,,", " , ", "\n,"] {
+            let e = parse_regions(bad).unwrap_err();
+            assert!(e.starts_with("no region in the list"), "{bad:?}: {e}");
+        }
+        let e = parse_regions("cn-hangzhou, ecs.example.com/x").unwrap_err();
+        assert!(
+            e.starts_with("'ecs.example.com/x' is not a region id"),
+            "{e}"
+        );
+        assert!(parse_regions("all, cn-hangzhou").is_err());
     }
 }

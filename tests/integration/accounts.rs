@@ -371,7 +371,8 @@ fn a_failing_account_fails_the_run_naming_it_and_keeps_the_cache() {
     let before = cache_bytes(&ws);
     assert_eq!(before.len(), 1, "one cache file for the whole set");
 
-    // The service refuses staging's listing (Forbidden.RAM in every region).
+    // The service refuses staging's listing (Forbidden.RAM in every region, DescribeRegions
+    // included: a permission only the operator can grant, so exit 2).
     let fault = format!("{STAGING}/*:forbidden");
     let sim = {
         let listen = format!("127.0.0.1:{}", sim.port());
@@ -379,7 +380,7 @@ fn a_failing_account_fails_the_run_naming_it_and_keeps_the_cache() {
         start(&f, &["--listen", &listen, "--fault", &fault])
     };
     let out = run(&ws, &sim, &ini, &["--refresh-cache"]);
-    out.assert_failure(1, "account 'staging': ");
+    out.assert_failure(2, "account 'staging': ");
     assert!(out.stderr.contains("Forbidden.RAM"), "{}", out.stderr);
     assert_eq!(cache_bytes(&ws), before, "the cache is untouched");
 

@@ -9,6 +9,7 @@ mod claims;
 mod credentials;
 mod faults;
 mod fuzz_regressions;
+mod hardening;
 mod inventory;
 mod parity;
 mod signing;

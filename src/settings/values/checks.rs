@@ -1,4 +1,5 @@
-//! The checks of the value-parser fuzz targets `assume_role`, `expand_path` and `scalars`. The
+//! The checks of the value-parser fuzz targets `assume_role`, `expand_path`, `scalars`, `pattern`
+//! and `regions`. The
 //! fuzz targets (tests/fuzz/fuzz_targets/) include this file, with `settings` imported at their
 //! root, and the unit tests of `values` replay fixtures/fuzz/<target>/ through it, so both run
 //! the same code. A check fails by panicking; it returns whether the input got past the parser.
@@ -8,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::settings::values;
-use crate::settings::Env;
+use crate::settings::{Env, Regions};
 
 /// Target `assume_role`: an accepted mapping has a role ARN and a valid expiration, and writing
 /// its values back as a flow mapping (double-quoted) reads the same role again.
@@ -113,4 +114,77 @@ pub fn scalars(data: &[u8]) -> bool {
     let u = values::unquote(text);
     assert!(text.contains(u), "unquote({text:?}) = {u:?}");
     b.is_some() || !items.is_empty()
+}
+
+/// Target `pattern`: the first line is a pattern, the other lines names. A pattern is accepted
+/// exactly when it parses on its own, and then matches a name exactly when a search for it alone
+/// finds a match at the start (a leftmost match starts at 0 whenever any match does), as
+/// Python's `re.match`: nothing can make it match mid-name.
+pub fn pattern(data: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return false;
+    };
+    let (pat, names) = text.split_once('\n').unwrap_or((text, ""));
+    let parsed = values::parse_pattern(pat);
+    let alone = regex::Regex::new(pat);
+    assert_eq!(
+        parsed.is_ok(),
+        alone.is_ok(),
+        "{pat:?}: {:?} / {:?}",
+        parsed.as_ref().err(),
+        alone.as_ref().err()
+    );
+    let (Ok(p), Ok(re)) = (parsed, alone) else {
+        return false;
+    };
+    assert_eq!(p.as_str(), pat);
+    for name in names
+        .lines()
+        .chain([pat, "", "web-01", "i_bp1aaaaaaaaaaaaaaa01", "zzz"])
+    {
+        let at_start = re.find(name).is_some_and(|m| m.start() == 0);
+        assert_eq!(p.is_match(name), at_start, "{pat:?} on {name:?}");
+    }
+    true
+}
+
+/// Target `regions`: empty or `all` is every region; an accepted list is not empty, its ids are
+/// letters, digits, `-` and `_` (never `all`), and written back as a list it reads the same; a
+/// refused value says why.
+pub fn regions(data: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return false;
+    };
+    let plain = |r: &str| {
+        !r.is_empty()
+            && r != "all"
+            && r.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    match values::parse_regions(text) {
+        Ok(Regions::All) => {
+            let v = values::unquote(text).trim();
+            assert!(v.is_empty() || v == "all", "{text:?} read as all");
+            true
+        }
+        Ok(Regions::List(list)) => {
+            assert!(!list.is_empty(), "{text:?}");
+            assert!(list.iter().all(|r| plain(r)), "{text:?} gave {list:?}");
+            assert_eq!(
+                values::parse_regions(&list.join(", ")),
+                Ok(Regions::List(list.clone())),
+                "{text:?}"
+            );
+            true
+        }
+        Err(m) => {
+            assert!(!m.is_empty());
+            let items = values::split_list(values::unquote(text).trim());
+            assert!(
+                items.is_empty() || !items.iter().all(|r| plain(r)),
+                "{text:?} refused ({m}) although {items:?} are region ids"
+            );
+            false
+        }
+    }
 }

@@ -807,7 +807,10 @@ mod tests {
             b[at] = b'x';
         });
         let w = what(cache.read_host("h002"));
-        assert!(w.ends_with("the entry of host h002 failed its checksum"), "{w}");
+        assert!(
+            w.ends_with("the entry of host h002 failed its checksum"),
+            "{w}"
+        );
         assert!(matches!(cache.read_host("h000"), Lookup::Hit(Some(_))));
     }
 

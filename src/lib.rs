@@ -12,6 +12,7 @@
 //! the chain.
 
 pub mod cache;
+pub mod check;
 pub mod cli;
 pub mod client;
 pub mod codes;
@@ -20,6 +21,7 @@ pub mod diag;
 pub mod error;
 pub mod exit_codes;
 pub mod fetch;
+pub mod graph;
 pub mod http;
 pub mod ini;
 pub mod instance;
@@ -30,3 +32,4 @@ pub mod output;
 pub mod run;
 pub mod settings;
 pub mod sign;
+pub mod view;

@@ -10,3 +10,4 @@ mod fuzz_regressions;
 mod inventory;
 mod parity;
 mod simulator;
+mod tools;

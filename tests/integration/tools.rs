@@ -466,3 +466,70 @@ fn check_reports_warnings_as_a_run_does() {
         out.stderr
     );
 }
+
+#[test]
+fn demo_draws_the_tree_and_says_what_happened() {
+    let ws = Workspace::new();
+    let args = ["--regions", "2", "--instances", "12"];
+    let fleet = ws.path("fleet.json");
+    std::fs::write(
+        &fleet,
+        crate::harness::generate(&[&args[..], &["--seed", "2024"]].concat()),
+    )
+    .unwrap();
+    let want = crate::inventory::expected_default_hosts(&fleet, None);
+    assert!(!want.is_empty());
+    let out = crate::harness::output({
+        let mut cmd = crate::harness::simulator(&["demo"]);
+        cmd.args(args)
+            .env_clear()
+            .env("HOME", ws.dir.path())
+            .env("TMPDIR", ws.dir.path());
+        cmd
+    });
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    let (tree, text) = out
+        .stdout
+        .split_once("\n\n")
+        .expect("a tree, then a paragraph");
+    assert!(
+        tree.starts_with("@all:\n  |--@ungrouped:\n  |--@alicloud:\n"),
+        "{tree}"
+    );
+    let under_alicloud: std::collections::BTreeSet<String> = tree
+        .lines()
+        .skip(3)
+        .take_while(|l| l.starts_with("  |  |--"))
+        .map(|l| l["  |  |--".len()..].to_string())
+        .collect();
+    assert_eq!(under_alicloud, want);
+    let text = text.replace('\n', " ");
+    assert!(
+        text.starts_with(&format!(
+            "{} hosts in {} groups, from 12 instances in 2 regions ({} are not running",
+            want.len(),
+            tree.lines().filter(|l| l.contains("@")).count() - 2,
+            12 - want.len()
+        )),
+        "{text}"
+    );
+    for needle in [
+        "with no API call",
+        "ansible-inventory -i alicloud_inventory --graph",
+        "ecs-simulator demo -- --list",
+        "-- --list --pretty",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    // The demo cleans up after itself.
+    let left: Vec<_> = std::fs::read_dir(ws.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("alicloud-inventory-demo")
+        })
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

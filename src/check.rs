@@ -50,7 +50,10 @@ pub fn summary(
     cache: &Cache,
     constructed: &[String],
 ) -> String {
-    let mut s = String::new();
+    let mut s = String::from(
+        "alicloud_inventory --check: the configuration is valid (checked without any API, STS \
+         or metadata request)\n",
+    );
     let mut row = |label: &str, value: &str| {
         let _ = writeln!(s, "{:<13}{value}", format!("{label}:"));
     };
@@ -61,10 +64,7 @@ pub fn summary(
             None => "none found: built-in defaults".to_string(),
         },
     );
-    row(
-        "credentials",
-        &format!("{} (no API called)", credential_kind(plan)),
-    );
+    row("credentials", &credential_kind(plan));
     row("home region", home_region);
     let mut regions = match &settings.regions {
         Regions::All => "all (from DescribeRegions)".to_string(),

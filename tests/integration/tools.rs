@@ -230,11 +230,12 @@ fn check_summarises_a_valid_config_without_any_request() {
     let out = ws.run_sim(&sim, &ini, &["--check"]);
     out.assert_success();
     let s = &out.stdout;
-    assert_eq!(row(s, "config"), ini.display().to_string());
-    assert_eq!(
-        row(s, "credentials"),
-        "environment access key (no API called)"
+    assert!(
+        s.starts_with("alicloud_inventory --check: the configuration is valid (checked without"),
+        "{s}"
     );
+    assert_eq!(row(s, "config"), ini.display().to_string());
+    assert_eq!(row(s, "credentials"), "environment access key");
     assert_eq!(row(s, "regions"), "cn-hangzhou, cn-shanghai");
     assert_eq!(row(s, "instances"), "state running; filters VpcId=vpc-1");
     let groups = row(s, "groups");
@@ -304,7 +305,7 @@ fn check_names_each_credential_source_by_kind_and_contacts_none() {
     assert_eq!(
         ecs_role,
         format!(
-            "ECS RAM role 'inventory-node' (ALICLOUD_ECS_ROLE_NAME; metadata service {}, not contacted) (no API called)",
+            "ECS RAM role 'inventory-node' (ALICLOUD_ECS_ROLE_NAME; metadata service {}, not contacted)",
             sim.url
         )
     );
@@ -330,7 +331,7 @@ fn check_names_each_credential_source_by_kind_and_contacts_none() {
         "[credentials]\nalicloud_access_key = LTAIini\nalicloud_secret_key = ini-secret-3f9a7c2e11",
     );
     std::fs::set_permissions(&in_ini, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    assert_eq!(check(&in_ini, &[]), "access key in the ini (no API called)");
+    assert_eq!(check(&in_ini, &[]), "access key in the ini");
 
     let profiles = ws.path("profiles.json");
     let doc = json!({"current": "dev", "profiles": [{
@@ -355,7 +356,7 @@ fn check_names_each_credential_source_by_kind_and_contacts_none() {
             ]
         ),
         format!(
-            "aliyun CLI profile 'dev' (mode AK) in {} (no API called)",
+            "aliyun CLI profile 'dev' (mode AK) in {}",
             profiles.display()
         )
     );
@@ -532,4 +533,40 @@ fn demo_draws_the_tree_and_says_what_happened() {
         })
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn check_reports_a_stale_or_damaged_cache() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let stale = ws.ini_named("stale.ini", "cache_max_age = 0");
+    ws.run_sim(&sim, &stale, &["--list"]).assert_success();
+    let out = ws.run_sim(&sim, &stale, &["--check"]);
+    out.assert_success();
+    let file = ws.cache_files()[0].display().to_string();
+    assert_eq!(
+        row(&out.stdout, "cache"),
+        format!("{file}: written 0 s ago, stale (cache_max_age 0 s: the next run calls the API)")
+    );
+
+    // cache_max_age is not part of the cache's key: this is the same file, fresh.
+    let fresh = ws.ini("");
+    let files = ws.cache_files();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let file = &files[0];
+    let mut bytes = std::fs::read(file).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x20;
+    std::fs::write(file, bytes).unwrap();
+    let before = calls(&sim);
+    let out = ws.run_sim(&sim, &fresh, &["--check"]);
+    out.assert_success();
+    assert_eq!(
+        row(&out.stdout, "cache"),
+        format!(
+            "{} failed its checksum (the next run rebuilds it)",
+            file.display()
+        )
+    );
+    assert_eq!(calls(&sim), before);
 }

@@ -94,7 +94,7 @@ const UNGROUPED: usize = 1;
 /// Groups and hosts as Ansible's `InventoryData` holds them after `reconcile_inventory()`.
 pub struct Tree {
     groups: Vec<String>,
-    group_ids: HashMap<String, usize>,
+    group_ids: HashMap<String, usize, Fnv>,
     children: Vec<Vec<usize>>,
     has_parent: Vec<bool>,
     hosts: Vec<Vec<u32>>,
@@ -142,7 +142,7 @@ impl Tree {
     fn from_groups(entries: Vec<(Cow<'_, str>, Entry<'_>)>) -> Result<Tree, GraphError> {
         let mut t = Tree {
             groups: Vec::new(),
-            group_ids: HashMap::new(),
+            group_ids: HashMap::with_capacity_and_hasher(entries.len() + 2, Fnv::default()),
             children: Vec::new(),
             has_parent: Vec::new(),
             hosts: Vec::new(),
@@ -154,17 +154,20 @@ impl Tree {
         t.has_parent[UNGROUPED] = true;
 
         // A key given twice counts once, with its last value (a Python dict).
-        let mut last: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
+        let mut last: HashMap<&str, usize, Fnv> =
+            HashMap::with_capacity_and_hasher(entries.len(), Fnv::default());
         for (i, (name, _)) in entries.iter().enumerate() {
             last.insert(name, i);
         }
-        let refs: usize = entries.iter().map(|(_, e)| e.hosts.len()).sum();
+        // Usually one group (`alicloud`) holds every host.
+        let most = entries.iter().map(|(_, e)| e.hosts.len()).max();
         let mut host_ids: HashMap<&str, u32, Fnv> =
-            HashMap::with_capacity_and_hasher(refs.min(1 << 20), Fnv::default());
+            HashMap::with_capacity_and_hasher(most.unwrap_or(0), Fnv::default());
         // Per host and per group: the entry that last added it, so each list is de-duplicated.
         let mut host_mark: Vec<usize> = Vec::new();
         let mut child_mark: Vec<usize> = Vec::new();
-        let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len());
+        let mut seen: HashSet<&str, Fnv> =
+            HashSet::with_capacity_and_hasher(entries.len(), Fnv::default());
         let order: Vec<usize> = entries
             .iter()
             .filter(|(name, _)| seen.insert(name))

@@ -570,3 +570,40 @@ fn check_reports_a_stale_or_damaged_cache() {
     );
     assert_eq!(calls(&sim), before);
 }
+
+#[test]
+fn graph_and_pretty_without_a_writable_cache_and_into_a_closed_pipe() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    // A cache_path under a regular file cannot be written: the answer is printed anyway.
+    let ini = ws.path("nocache.ini");
+    std::fs::write(&ini, "[ecs]\ncache_path = /dev/null/cache\n").unwrap();
+    let out = ws.run_sim(&sim, &ini, &["--graph"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cannot write the cache"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout, recorded("default"));
+    let pretty = ws.run_sim(&sim, &ini, &["--pretty"]);
+    assert_eq!(pretty.code, 0, "{}", pretty.stderr);
+    let plain = ws.run_sim(&sim, &ini, &["--list"]);
+    assert_eq!(pretty.json(), plain.json());
+
+    // A reader that stops reading at once (`| head -c0`) ends the run quietly.
+    let warm = ws.ini("");
+    ws.run_sim(&sim, &warm, &["--list"]).assert_success();
+    for args in [&["--graph"][..], &["--list", "--pretty"]] {
+        let mut child = ws
+            .sim_command(&sim, &warm, args, &[])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(out.stderr.is_empty(), "{args:?}: {:?}", out.stderr);
+    }
+}

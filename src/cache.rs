@@ -126,11 +126,9 @@ impl Cache {
     /// The age in seconds of the cache file, from its header, whether or not it is fresh
     /// (for `--check`; a run also verifies the checksum, see [`Cache::read_list`]).
     pub fn age(&self) -> Lookup<u64> {
-        let (file, buf) = match self.open().and_then(|f| {
-            let mut buf = [0u8; HEADER_LEN];
-            f.read_exact_at(&mut buf, 0).map(|()| (f, buf))
-        }) {
-            Ok(x) => x,
+        let mut buf = [0u8; HEADER_LEN];
+        match self.open().and_then(|f| f.read_exact_at(&mut buf, 0)) {
+            Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
                 return Lookup::Corrupt(format!("{} is truncated", self.path.display()))
             }
@@ -143,8 +141,7 @@ impl Cache {
                 return Lookup::Miss("no cache yet")
             }
             Err(e) => return Lookup::Corrupt(format!("cannot read {}: {e}", self.path.display())),
-        };
-        drop(file);
+        }
         let fields: Vec<&str> = std::str::from_utf8(&buf)
             .unwrap_or_default()
             .split_ascii_whitespace()

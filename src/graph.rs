@@ -101,6 +101,10 @@ pub struct Tree {
     host_names: Vec<String>,
 }
 
+/// A group to draw from, checked by [`Tree::start`].
+#[derive(Debug, Clone, Copy)]
+pub struct Start(usize);
+
 /// Why the tree could not be drawn.
 #[derive(Debug)]
 pub enum GraphError {
@@ -110,13 +114,6 @@ pub enum GraphError {
     UnknownGroup(String),
     /// A group is its own ancestor (Ansible refuses such an inventory too).
     Loop(String),
-    Io(io::Error),
-}
-
-impl From<io::Error> for GraphError {
-    fn from(e: io::Error) -> Self {
-        GraphError::Io(e)
-    }
 }
 
 impl Tree {
@@ -247,36 +244,47 @@ impl Tree {
         }
     }
 
-    /// Draws the tree from `start` (`all` for the whole inventory).
-    pub fn write<W: Write>(&self, start: &str, out: &mut W) -> Result<(), GraphError> {
-        let Some(&g) = self.group_ids.get(start) else {
-            return Err(GraphError::UnknownGroup(start.to_string()));
+    /// The group to draw from (`all` for the whole inventory), once it is known that it exists
+    /// and that no group under it is its own ancestor, so that drawing cannot fail half-way.
+    pub fn start(&self, group: &str) -> Result<Start, GraphError> {
+        let Some(&g) = self.group_ids.get(group) else {
+            return Err(GraphError::UnknownGroup(group.to_string()));
         };
-        let mut path = Vec::new();
-        self.write_group(g, 0, &mut path, out)
+        // 0: not seen, 1: on the current path, 2: seen with all below it.
+        let mut state = vec![0u8; self.groups.len()];
+        self.check_loops(g, &mut state)?;
+        Ok(Start(g))
     }
 
-    fn write_group<W: Write>(
-        &self,
-        g: usize,
-        depth: usize,
-        path: &mut Vec<usize>,
-        out: &mut W,
-    ) -> Result<(), GraphError> {
-        if path.contains(&g) {
-            return Err(GraphError::Loop(self.groups[g].to_string()));
+    fn check_loops(&self, g: usize, state: &mut [u8]) -> Result<(), GraphError> {
+        match state[g] {
+            1 => return Err(GraphError::Loop(self.groups[g].clone())),
+            2 => return Ok(()),
+            _ => {}
         }
-        path.push(g);
+        state[g] = 1;
+        for &c in &self.children[g] {
+            self.check_loops(c, state)?;
+        }
+        state[g] = 2;
+        Ok(())
+    }
+
+    /// Draws the tree from `start`.
+    pub fn write<W: Write>(&self, start: &Start, out: &mut W) -> io::Result<()> {
+        self.write_group(start.0, 0, out)
+    }
+
+    fn write_group<W: Write>(&self, g: usize, depth: usize, out: &mut W) -> io::Result<()> {
         line(out, depth, &["@", &self.groups[g], ":"])?;
         for &c in &self.children[g] {
-            self.write_group(c, depth + 1, path, out)?;
+            self.write_group(c, depth + 1, out)?;
         }
         if g != ALL {
             for &h in &self.hosts[g] {
                 line(out, depth + 1, &[&self.host_names[h as usize]])?;
             }
         }
-        path.pop();
         Ok(())
     }
 
@@ -403,7 +411,7 @@ mod tests {
     fn graph(json: &str, start: &str) -> String {
         let t = Tree::from_list(json.as_bytes()).unwrap();
         let mut out = Vec::new();
-        t.write(start, &mut out).unwrap();
+        t.write(&t.start(start).unwrap(), &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -424,7 +432,7 @@ mod tests {
         assert_eq!(graph(json, "r_b"), "@r_b:\n  |--@z_b:\n  |  |--h2\n");
         let t = Tree::from_list(json.as_bytes()).unwrap();
         assert!(matches!(
-            t.write("nope", &mut Vec::new()),
+            t.start("nope"),
             Err(GraphError::UnknownGroup(g)) if g == "nope"
         ));
         assert_eq!((t.group_count(), t.host_count()), (8, 2));
@@ -479,10 +487,9 @@ mod tests {
         assert_eq!(graph(json, "g"), "@g:\n  |--@k:\n  |--a\n");
         let looped = r#"{"a":{"children":["b"]},"b":{"children":["a"]}}"#;
         let t = Tree::from_list(looped.as_bytes()).unwrap();
-        assert!(matches!(
-            t.write("a", &mut Vec::new()),
-            Err(GraphError::Loop(_))
-        ));
+        assert!(matches!(t.start("a"), Err(GraphError::Loop(_))));
+        // Only the part drawn is checked, as only it is drawn.
+        assert!(t.start("all").is_ok());
         assert!(matches!(Tree::from_list(b"[1]"), Err(GraphError::Json(_))));
     }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::cli::Args;
 use crate::error::{Error, Result};
-use crate::graph::{GraphError, Tree};
+use crate::graph::{GraphError, Start, Tree};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum View {
@@ -36,7 +36,7 @@ impl View {
 pub enum Shown {
     Json(Vec<u8>),
     Pretty(serde_json::Value),
-    Graph(Vec<u8>),
+    Graph(Tree, Start),
 }
 
 /// Prepares `json` (a `--list` output or one host's hostvars) for `view`.
@@ -57,16 +57,15 @@ pub fn prepare(view: &View, json: &[u8]) -> Result<Shown> {
                 GraphError::Json(e) => damaged(&e),
                 e => graph_error(e),
             })?;
-            let mut out = Vec::with_capacity(json.len() / 8);
-            tree.write(group, &mut out).map_err(graph_error)?;
+            let start = tree.start(group).map_err(graph_error)?;
             crate::info!(
                 1,
-                "graph: {} groups, {} hosts, drawn in {} ms",
+                "graph: {} groups, {} hosts, read in {} ms",
                 tree.group_count(),
                 tree.host_count(),
                 started.elapsed().as_millis()
             );
-            Ok(Shown::Graph(out))
+            Ok(Shown::Graph(tree, start))
         }
     }
 }
@@ -80,7 +79,6 @@ fn graph_error(e: GraphError) -> Error {
             "--graph: group '{g}' is its own ancestor (run with --refresh-cache)"
         )),
         GraphError::Json(e) => Error::View(format!("--graph: {e}")),
-        GraphError::Io(e) => Error::View(format!("--graph: {e}")),
     }
 }
 
@@ -99,7 +97,7 @@ impl Shown {
                 value.serialize(&mut ser).map_err(io::Error::from)?;
                 out.write_all(b"\n")?;
             }
-            Shown::Graph(bytes) => out.write_all(bytes)?,
+            Shown::Graph(tree, start) => tree.write(start, &mut out)?,
         }
         out.flush()
     }

@@ -31,7 +31,8 @@ AK, SK = "BENCHAK", "BENCHSECRET"
 
 FULL = dict(
     runs=5,            # measured runs of the long workloads (after one warm-up)
-    short_runs=21,     # measured runs of the millisecond workloads (warm, cat, --host)
+    short_runs=21,     # measured runs of the millisecond workloads (warm, cat, --host, --graph)
+    ansible_runs=3,    # measured runs of ansible-inventory --graph (seconds each)
     w1=dict(regions=20, instances=10_000, skew=0.5, latency=50),
     w2=dict(regions=20, instances=100_000, latency=5),
     w2_base=dict(regions=20, instances=10_000, latency=5),
@@ -43,6 +44,7 @@ FULL = dict(
 SMOKE = dict(
     runs=2,
     short_runs=2,
+    ansible_runs=1,
     w1=dict(regions=4, instances=1_000, skew=0.5, latency=10),
     w2=dict(regions=4, instances=3_000, latency=2),
     w2_base=dict(regions=4, instances=300, latency=2),
@@ -210,11 +212,13 @@ def run_once(cmd, env, errpath, keep=False):
 
 
 class Workload:
-    def __init__(self, name, cmd, env=None, sim=None, fewest=None, check=None, note=""):
+    def __init__(self, name, cmd, env=None, sim=None, fewest=None, check=None, note="",
+                 text=False):
         self.name, self.cmd, self.env, self.sim = name, cmd, env, sim
         self.fewest = fewest      # the fewest possible API requests (None: not counted)
-        self.check = check        # function(parsed JSON) -> error string or None
+        self.check = check        # function(parsed JSON, or bytes if text) -> error or None
         self.note = note
+        self.text = text          # the output is text, not JSON
         self.runs = []            # measured runs
         self.errors = []
 
@@ -241,6 +245,10 @@ def measure(group, runs, outdir, validate=True):
         if r["rc"] != 0:
             w.errors.append(f"exit code {r['rc']} (stderr: {errpath}): "
                             + open(errpath, errors="replace").read()[-500:].strip())
+        elif w.check is not None and validate and w.text:
+            e = w.check(r["out"])
+            if e:
+                w.errors.append(e)
         elif w.check is not None and validate:
             try:
                 doc = json.loads(r["out"])
@@ -314,6 +322,86 @@ def check_host(instance_id):
 
 def check_any_json(doc):
     return None
+
+
+def check_graph(expect_hosts):
+    """--graph output: the tree of `all`, every host under @alicloud."""
+    def check(out):
+        lines = out.decode("utf-8", "replace").splitlines()
+        if lines[:2] != ["@all:", "  |--@ungrouped:"]:
+            return f"--graph does not start with @all: and @ungrouped: ({lines[:2]})"
+        try:
+            at = lines.index("  |--@alicloud:")
+        except ValueError:
+            return "--graph has no @alicloud group"
+        hosts = 0
+        for line in lines[at + 1:]:
+            if not line.startswith("  |  |--"):
+                break
+            hosts += 1
+        if hosts != expect_hosts:
+            return f"--graph shows {hosts} hosts under @alicloud, expected {expect_hosts}"
+        return None
+    return check
+
+
+def check_same_bytes(want, what):
+    def check(out):
+        if out != want:
+            return f"not byte-identical to {what} ({len(out)} bytes against {len(want)})"
+        return None
+    return check
+
+
+def find_ansible(out, install):
+    """ansible-inventory of ansible-core 2.19: BENCH_ANSIBLE_INVENTORY, the e2e suite's
+    virtualenv, or (when `install`) a virtualenv made under bench/out. None when there is none."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.environ.get("BENCH_ANSIBLE_INVENTORY", ""),
+                  os.path.join(here, "..", "tests", "e2e", ".work", "venv", "bin",
+                               "ansible-inventory"),
+                  os.path.join(out, "venv", "bin", "ansible-inventory")]
+
+    def version(path):
+        try:
+            v = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=60,
+                               env=dict(os.environ, LC_ALL="C.UTF-8")).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        first = v.splitlines()[0] if v else ""
+        return first if "core 2.19." in first else None
+
+    for c in candidates:
+        if c and os.access(c, os.X_OK) and version(c):
+            return os.path.abspath(c), version(c)
+    if not install:
+        return None, None
+    venv = os.path.join(out, "venv")
+    log(f"installing ansible-core 2.19 into {venv}")
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q",
+                    "--disable-pip-version-check", "ansible-core>=2.19,<2.20"], check=True)
+    path = os.path.join(venv, "bin", "ansible-inventory")
+    return (path, version(path)) if version(path) else (None, None)
+
+
+def ansible_env(base, out, ini):
+    """The environment ansible-inventory runs in: its own config and home under `out`, the
+    inventory's configuration through ALICLOUD_INI_PATH (a script gets only --list)."""
+    home = os.path.join(out, "ansible")
+    os.makedirs(os.path.join(home, "tmp"), exist_ok=True)
+    cfg = os.path.join(home, "ansible.cfg")
+    with open(cfg, "w") as f:
+        f.write("[defaults]\n")
+    e = dict(base)
+    for k in list(e):
+        if k.startswith("ANSIBLE_"):
+            del e[k]
+    e.update(ALICLOUD_INI_PATH=ini, ANSIBLE_CONFIG=cfg, ANSIBLE_HOME=home,
+             ANSIBLE_LOCAL_TEMP=os.path.join(home, "tmp"), LC_ALL="C.UTF-8", LANG="C.UTF-8",
+             ANSIBLE_NOCOLOR="1")
+    return e
 
 
 # --- main ------------------------------------------------------------------------------------
@@ -409,8 +497,29 @@ def main():
         Ww = Workload("W1 warm --list", I(ini_w1, "--list"), env_for(s_w1), s_w1, 0,
                       check_list())
         Wcat = Workload("cat of the W1 cache file", ["cat", caches[0]], env_for(s_w1))
-        measure([Ww, Wcat], P["short_runs"], runs_dir)
-        workloads += [Ww, Wcat]
+        w1_hosts = len(json.loads(run_once(I(ini_w1, "--list"), env_for(s_w1),
+                                           os.path.join(runs_dir, "w1-hosts.stderr"),
+                                           keep=True)["out"])["_meta"]["hostvars"])
+        Wg = Workload("W1 warm --graph", I(ini_w1, "--graph"), env_for(s_w1), s_w1, 0,
+                      check_graph(w1_hosts), text=True)
+        measure([Ww, Wcat, Wg], P["short_runs"], runs_dir)
+        workloads += [Ww, Wcat, Wg]
+
+        # ansible-inventory --graph on the same warm cache: what the operator ran before.
+        ansible, ansible_version = find_ansible(out, install=not a.smoke)
+        Wa = None
+        if ansible:
+            ours = run_once(I(ini_w1, "--graph"), env_for(s_w1),
+                            os.path.join(runs_dir, "graph-reference.stderr"), keep=True)["out"]
+            Wa = Workload("ansible-inventory --graph, same warm cache",
+                          [ansible, "-i", inv, "--graph"],
+                          ansible_env(env_for(s_w1), out, ini_w1), s_w1, 0,
+                          check_same_bytes(ours, "alicloud_inventory --graph"), text=True)
+            measure([Wa], P["ansible_runs"], runs_dir)
+            workloads.append(Wa)
+        else:
+            log("no ansible-core 2.19 found (set BENCH_ANSIBLE_INVENTORY, or run "
+                "tests/e2e/run.sh once): ansible-inventory --graph is not measured")
 
         # W2 cold vs the 10,000-instance run of the same shape and latency.
         W2 = Workload(f"W2 cold, {w2['instances']:,} instances", I(ini_w2, "--refresh-cache"),
@@ -528,6 +637,14 @@ def main():
          all(r["requests"] == fewest_w1 for r in W1.runs + W1c.runs)),
         ("W1 warm ÷ cat of the cache file", f"{Ww.med('wall') / Wcat.med('wall'):.2f}×", "≤ 2×",
          Ww.med("wall") <= 2 * Wcat.med("wall")),
+        ("W1 warm --graph: median wall", fmt_ms(Wg.med("wall")), "≤ 50 ms",
+         Wg.med("wall") <= 0.050),
+    ]
+    if Wa is not None and Wa.runs:
+        targets.append(("ansible-inventory --graph ÷ alicloud_inventory --graph, same output",
+                        f"{Wa.med('wall') / Wg.med('wall'):.0f}×", "≥ 100×",
+                        Wa.med("wall") >= 100 * Wg.med("wall")))
+    targets += [
         ("--host: 100,000 hosts ÷ 100 hosts" if not a.smoke else "--host: big ÷ small cache",
          f"{Hb.med('wall') / Hs.med('wall'):.2f}×", "≤ 1.5×", Hb.med("wall") <= 1.5 * Hs.med("wall")),
         ("W2 cold: peak RSS ÷ bytes printed", f"{rss_w2 / W2.runs[0]['out_bytes']:.2f}×", "≤ 2×",
@@ -548,7 +665,7 @@ def main():
     write_doc(a, P, workloads, targets, errors, elapsed, load_before, load_after,
               dict(w1=w1, w2=w2, wb=wb, hs=hs, fewest_w1=fewest_w1, fewest_w2=fewest_w2,
                    fewest_wb=fewest_wb, throttle=n, hosts=(h_small, h_big), accounts=A,
-                   fewest_one=fewest_one, fewest_multi=fewest_multi))
+                   fewest_one=fewest_one, fewest_multi=fewest_multi, ansible=ansible_version))
     for t in targets:
         # Small fleets and debug binaries say nothing about the targets: in a smoke run the
         # figures are shown for information, and only the checks below can fail it.
@@ -626,7 +743,8 @@ def write_doc(a, P, workloads, targets, errors, elapsed, lb, la, k):
     L.append("")
     L.append("The claim: a cold `--list` costs a few API round trips (all regions and all pages "
              "concurrently, no page fetched twice), a warm one little more than reading a file, "
-             "and `--host` costs the same on 100 hosts as on 100,000.")
+             "`--host` costs the same on 100 hosts as on 100,000, and `--graph` draws in "
+             "milliseconds the tree `ansible-inventory --graph` takes seconds to draw.")
     L.append("")
     L.append("## Results")
     L.append("")
@@ -665,7 +783,11 @@ def write_doc(a, P, workloads, targets, errors, elapsed, lb, la, k):
              f"fewest possible requests are, per region, ceil(running instances ÷ 100), at "
              f"least 1: {k['fewest_w1']}. Warm = `--list` from the cache the cold runs just "
              f"wrote, against `cat` of that cache file (which also prints the cache header "
-             f"and index).")
+             f"and index). Warm `--graph` draws the group tree from that cache; "
+             + (f"`ansible-inventory -i alicloud_inventory --graph` ({k['ansible']}) draws it "
+                f"from the same warm cache, and must print the same bytes."
+                if k.get("ansible") else
+                "`ansible-inventory --graph` was not measured (no ansible-core 2.19 found)."))
     L.append(f"- **W2**: {w2['regions']} regions, {w2['instances']:,} instances spread evenly, "
              f"{w2['latency']} ms latency; fewest possible {k['fewest_w2']} requests. Its CPU "
              f"time is compared with a run of the same shape with {wb['instances']:,} instances "
@@ -708,8 +830,10 @@ def write_doc(a, P, workloads, targets, errors, elapsed, lb, la, k):
              f"process is started through `/usr/bin/time`: `ru_maxrss` of a process forked "
              f"from Python would count Python's own memory). One warm-up run "
              f"(whose output is checked as JSON) precedes {P['runs']} measured runs of the "
-             f"API-bound workloads and {P['short_runs']} of the millisecond ones (warm `--list`, "
-             f"`cat`, `--host`); the table shows medians (peak RSS: the largest). Workloads "
+             f"API-bound workloads, {P['short_runs']} of the millisecond ones (warm `--list`, "
+             f"`cat`, `--host`, `--graph`) and {P['ansible_runs']} of `ansible-inventory "
+             f"--graph`; the table shows medians (peak RSS: the largest; for "
+             f"`ansible-inventory`, its Python process). Workloads "
              f"that are compared with each other are run alternately.")
     L.append("- \"Wall in round trips\" is the median wall time divided by the simulated latency "
              "of one request: a lower bound is the number of sequential waves of requests, "

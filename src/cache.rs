@@ -23,6 +23,7 @@ use crate::info;
 use crate::inventory::Inventory;
 use crate::output;
 use crate::process;
+use crate::settings::Settings;
 
 const MAGIC: &str = "ALICLOUD_INVENTORY_CACHE";
 /// Bumped whenever the layout changes; caches of another format or program version are ignored.
@@ -65,6 +66,22 @@ impl CachedList {
     }
 }
 
+impl CachedList {
+    /// The JSON, for a view that needs all of it at once (`--graph`, `--pretty`).
+    pub fn json(&self) -> io::Result<std::borrow::Cow<'_, [u8]>> {
+        match self {
+            CachedList::Mapped(map, len) => Ok(std::borrow::Cow::Borrowed(
+                &map[HEADER_LEN..HEADER_LEN + *len as usize],
+            )),
+            CachedList::Open(file, len) => {
+                let mut json = vec![0u8; *len as usize];
+                file.read_exact_at(&mut json, HEADER_LEN as u64)?;
+                Ok(std::borrow::Cow::Owned(json))
+            }
+        }
+    }
+}
+
 /// A header that parsed and belongs to this program version.
 #[derive(Debug, Clone, Copy)]
 struct Header {
@@ -99,6 +116,58 @@ impl Cache {
         Cache {
             path: dir.join(format!("alicloud_inventory-{hex}.cache")),
             max_age,
+        }
+    }
+
+    /// The cache file of a run with these settings, credential identity (key id, role or
+    /// profile of each account; never a secret) and home region: its name is a digest of
+    /// everything that changes the answer.
+    pub fn for_run(settings: &Settings, credentials: &str, home_region: &str) -> Cache {
+        let identity = format!(
+            "{}|{}|{}|{}",
+            settings.fingerprint(),
+            credentials,
+            home_region,
+            env!("CARGO_PKG_VERSION")
+        );
+        Cache::new(&settings.cache_path, &identity, settings.cache_max_age)
+    }
+
+    /// The age in seconds of the cache file, from its header, whether or not it is fresh
+    /// (for `--check`; a run also verifies the checksum, see [`Cache::read_list`]).
+    pub fn age(&self) -> Lookup<u64> {
+        let mut buf = [0u8; HEADER_LEN];
+        match self.open().and_then(|f| f.read_exact_at(&mut buf, 0)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                return Lookup::Corrupt(format!("{} is truncated", self.path.display()))
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Lookup::Miss("no cache yet")
+            }
+            Err(e) => return Lookup::Corrupt(format!("cannot read {}: {e}", self.path.display())),
+        }
+        let fields: Vec<&str> = std::str::from_utf8(&buf)
+            .unwrap_or_default()
+            .split_ascii_whitespace()
+            .collect();
+        if fields.len() != 7 || fields[0] != MAGIC {
+            return Lookup::Corrupt(format!(
+                "{} is not a cache file of this program",
+                self.path.display()
+            ));
+        }
+        if fields[1] != FORMAT || fields[2] != env!("CARGO_PKG_VERSION") {
+            return Lookup::Miss("written by another version");
+        }
+        match fields[3].parse::<u64>() {
+            Ok(created) => Lookup::Hit(now().saturating_sub(created)),
+            Err(_) => Lookup::Corrupt(format!("{} has a damaged header", self.path.display())),
         }
     }
 

@@ -22,6 +22,24 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
 
+    /// Print the group tree as `ansible-inventory --graph [GROUP]` does, from the cache.
+    #[arg(
+        long,
+        value_name = "GROUP",
+        num_args = 0..=1,
+        default_missing_value = "all",
+        conflicts_with_all = ["list", "host"]
+    )]
+    pub graph: Option<String>,
+
+    /// With --list or --host: indented JSON with sorted keys.
+    #[arg(long, conflicts_with = "graph")]
+    pub pretty: bool,
+
+    /// Validate the configuration and credentials setup without calling the API; print a summary.
+    #[arg(long, conflicts_with_all = ["list", "host", "graph", "refresh_cache", "pretty"])]
+    pub check: bool,
+
     /// Ignore the cache, call the API and rewrite the cache.
     #[arg(long)]
     pub refresh_cache: bool,

@@ -95,6 +95,9 @@ pub enum Error {
     /// Writing the output failed (a reader that went away is not an error: see `run::Outcome`).
     #[error("cannot write the inventory to stdout: {0}")]
     Stdout(#[source] io::Error),
+    /// The answer could not be shown as asked (`--graph`, `--pretty`), though it was read.
+    #[error("{0}")]
+    View(String),
 }
 
 impl Error {

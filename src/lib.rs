@@ -13,6 +13,7 @@
 
 pub mod accounts;
 pub mod cache;
+pub mod check;
 pub mod cli;
 pub mod client;
 pub mod codes;
@@ -22,6 +23,7 @@ pub mod diag;
 pub mod error;
 pub mod exit_codes;
 pub mod fetch;
+pub mod graph;
 pub mod http;
 pub mod ini;
 pub mod instance;
@@ -33,3 +35,4 @@ pub mod process;
 pub mod run;
 pub mod settings;
 pub mod sign;
+pub mod view;

@@ -17,6 +17,7 @@ use crate::instance::HostvarOptions;
 use crate::inventory::{self, Inventory};
 use crate::output;
 use crate::settings::{Env, Settings};
+use crate::view::{self, View};
 
 /// How a run that did its work ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +30,15 @@ pub enum Outcome {
 }
 
 pub fn run(args: &Args, env: &Env) -> Result<Outcome> {
+    if args.check {
+        let summary = crate::check::check(args.config.as_deref(), env)?;
+        return to_stdout(|| {
+            let mut lock = io::stdout().lock();
+            lock.write_all(summary.as_bytes())?;
+            lock.flush()
+        });
+    }
+    let view = View::of(args);
     let settings = Settings::load(args.config.as_deref(), env)?;
     for w in &settings.warnings {
         diag::warn(w);
@@ -40,14 +50,7 @@ pub fn run(args: &Args, env: &Env) -> Result<Outcome> {
     let source = Source::of(&settings, env)?;
     let home_region = credentials::home_region(&settings, env);
     info!(1, "credentials: {}", source.describe());
-    let identity = format!(
-        "{}|{}|{}|{}",
-        settings.fingerprint(),
-        source.identity(&settings),
-        home_region,
-        env!("CARGO_PKG_VERSION")
-    );
-    let cache = Cache::new(&settings.cache_path, &identity, settings.cache_max_age);
+    let cache = Cache::for_run(&settings, &source.identity(&settings), &home_region);
     let stdout = io::stdout();
 
     if let Some(name) = &args.host {
@@ -55,7 +58,7 @@ pub fn run(args: &Args, env: &Env) -> Result<Outcome> {
             match cache.read_host(name) {
                 Lookup::Hit(Some(vars)) => {
                     info!(1, "cache hit: {}", cache.path.display());
-                    return print(&stdout, &[&vars, b"\n"]);
+                    return show(&stdout, &view, &vars);
                 }
                 Lookup::Hit(None) => info!(1, "host {name} is not in the cache; refreshing once"),
                 Lookup::Miss(why) => info!(1, "cache miss ({why}): {}", cache.path.display()),
@@ -64,14 +67,14 @@ pub fn run(args: &Args, env: &Env) -> Result<Outcome> {
         }
         let (inv, _) = refresh(&settings, source, &home_region, &cache)?;
         let found = inv.host(name).map_or("{}", |h| &h.hostvars);
-        return print(&stdout, &[found.as_bytes(), b"\n"]);
+        return show(&stdout, &view, found.as_bytes());
     }
 
     if !args.refresh_cache {
         match cache.read_list() {
             Lookup::Hit(cached) => {
                 info!(1, "cache hit: {}", cache.path.display());
-                return print_cached(&stdout, cached);
+                return show_list(&stdout, &view, cached);
             }
             Lookup::Miss(why) => info!(1, "cache miss ({why}): {}", cache.path.display()),
             Lookup::Corrupt(why) => diag::warn(&format!("{why}; rebuilding it from the API")),
@@ -80,7 +83,12 @@ pub fn run(args: &Args, env: &Env) -> Result<Outcome> {
     let (inv, written) = refresh(&settings, source, &home_region, &cache)?;
     match written {
         // The bytes just written are the output: copy them rather than serialize again.
-        Some(cached) => print_cached(&stdout, cached),
+        Some(cached) => show_list(&stdout, &view, cached),
+        None if view != View::Json => {
+            let mut json = Vec::new();
+            output::write_list(&inv, &mut json).map_err(Error::Stdout)?;
+            show(&stdout, &view, &json)
+        }
         None => {
             widen_stdout_pipe();
             to_stdout(|| {
@@ -90,6 +98,24 @@ pub fn run(args: &Args, env: &Env) -> Result<Outcome> {
             })
         }
     }
+}
+
+/// The `--list` output from a cache file as `view` shows it.
+fn show_list(stdout: &io::Stdout, view: &View, cached: CachedList) -> Result<Outcome> {
+    if *view == View::Json {
+        return print_cached(stdout, cached);
+    }
+    let json = cached
+        .json()
+        .map_err(|e| Error::View(format!("cannot read the cache file: {e}")))?;
+    show(stdout, view, &json)
+}
+
+/// An answer (the `--list` output or one host's hostvars) as `view` shows it.
+fn show(stdout: &io::Stdout, view: &View, json: &[u8]) -> Result<Outcome> {
+    let shown = view::prepare(view, json)?;
+    widen_stdout_pipe();
+    to_stdout(|| shown.write_to(io::BufWriter::with_capacity(1 << 16, stdout.lock())))
 }
 
 /// The `--list` output from a cache file, straight to stdout.
@@ -111,16 +137,6 @@ fn widen_stdout_pipe() {
     unsafe {
         libc::fcntl(libc::STDOUT_FILENO, libc::F_SETPIPE_SZ, 1 << 20);
     }
-}
-
-fn print(stdout: &io::Stdout, parts: &[&[u8]]) -> Result<Outcome> {
-    to_stdout(|| {
-        let mut lock = stdout.lock();
-        for p in parts {
-            lock.write_all(p)?;
-        }
-        lock.flush()
-    })
 }
 
 /// Runs `write`, which writes the answer to stdout, and says how that ended.
@@ -249,6 +265,9 @@ mod tests {
             refresh_cache: false,
             config: Some(config.to_path_buf()),
             verbose: 0,
+            graph: None,
+            pretty: false,
+            check: false,
         }
     }
 

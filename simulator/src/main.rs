@@ -65,18 +65,19 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Write a generated fleet JSON to stdout (deterministic for the same arguments).
     Generate(GenerateArgs),
-    /// Run alicloud_inventory (built beside this binary) against a generated fleet; arguments
-    /// after -- go to the inventory (default --list).
+    /// Run alicloud_inventory (built beside this binary) against a generated fleet and show its
+    /// group tree (--graph) and what it took; arguments after -- go to the inventory instead
+    /// (-- --list, -- --list --pretty, -- --host NAME).
     Demo(DemoArgs),
 }
 
 #[derive(Args)]
 struct DemoArgs {
     /// Number of regions.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 3)]
     regions: u32,
     /// Number of instances.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 24)]
     instances: usize,
     /// Arguments for alicloud_inventory, e.g. -- --host NAME.
     #[arg(last = true)]

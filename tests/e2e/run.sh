@@ -9,11 +9,12 @@
 # The checks (each prints `ok: ...` or `FAIL: ...`; the last line is `N passed, M failed`):
 #   the binary's own --list and --host; ansible-inventory --list (exactly the hosts and groups that
 #   e2e.py computes from the fleet file) and --graph, with no [WARNING]/[ERROR]/[DEPRECATION WARNING];
-#   ansible -m ping to all, to a tag group and to a region group over SSH; each host reached at its
-#   own 127.x.y.z; an inventory over three more accounts (two reached by a role, one by an aliyun
-#   CLI profile): the binary's --list, ansible-inventory --list and --graph with no warning, and a
-#   ping of one account_<alias> group reaching exactly that account's hosts; cron-style
-#   --refresh-cache in a loop while 20 ansible-inventory --list and 200
+#   alicloud_inventory --graph [GROUP] byte-identical to ansible-inventory --graph [GROUP], with the
+#   default ini and with nested groups; ansible -m ping to all, to a tag group and to a region group
+#   over SSH; each host reached at its own 127.x.y.z; an inventory over three more accounts (two
+#   reached by a role, one by an aliyun CLI profile): the binary's --list, ansible-inventory --list
+#   and --graph with no warning, and a ping of one account_<alias> group reaching exactly that
+#   account's hosts; cron-style --refresh-cache in a loop while 20 ansible-inventory --list and 200
 #   direct --list runs read the cache; private cache files; a wrong secret failing cleanly without
 #   touching the cache; the official Aliyun Python SDK against the simulator (GET and POST signing).
 #
@@ -433,6 +434,60 @@ elif ! py check-graph "$EXP" "$LOGS/ansible-inventory-graph.out"; then
 else
     ok "ansible-inventory --graph: every group, the $NHOSTS hosts under @alicloud, no warning"
 fi
+
+# --graph [GROUP]: byte for byte what ansible-inventory --graph [GROUP] prints, from the cache.
+# graph_check NAME INI GROUP...: for each GROUP ("" = the whole tree), ansible-inventory's graph
+# against ours, with INI as the configuration
+graph_check() {
+    local name=$1 ini=$2 group t0 ms_ansible ms_ours n=0 lines=0 shown=
+    shift 2
+    for group in "$@"; do
+        n=$((n + 1))
+        t0=$(date +%s%N)
+        run "$name-$n-ansible" 120 env ALICLOUD_INI_PATH="$ini" "$ANSIBLE_INVENTORY" -i "$INV" --graph $group
+        ms_ansible=$((($(date +%s%N) - t0) / 1000000))
+        if [ "$RC" != 0 ] || [ -n "$(noise "$name-$n-ansible")" ]; then
+            fail "ansible-inventory --graph $group with ${ini##*/} exited $RC or warned"
+            show "$LOGS/$name-$n-ansible.err"
+            return
+        fi
+        t0=$(date +%s%N)
+        run "$name-$n-ours" 60 env ALICLOUD_INI_PATH="$ini" "$INV" --graph $group
+        ms_ours=$((($(date +%s%N) - t0) / 1000000))
+        if [ "$RC" != 0 ] || [ -s "$LOGS/$name-$n-ours.err" ]; then
+            fail "alicloud_inventory --graph $group with ${ini##*/} exited $RC or wrote to stderr"
+            show "$LOGS/$name-$n-ours.err"
+            return
+        fi
+        if ! cmp -s "$LOGS/$name-$n-ansible.out" "$LOGS/$name-$n-ours.out"; then
+            fail "alicloud_inventory --graph $group with ${ini##*/} differs from ansible-inventory --graph $group"
+            diff "$LOGS/$name-$n-ansible.out" "$LOGS/$name-$n-ours.out" | head -n 10 | sed 's/^/  | /'
+            return
+        fi
+        if [ "$(wc -l <"$LOGS/$name-$n-ours.out")" -lt 2 ]; then
+            fail "--graph $group with ${ini##*/} drew a single line"
+            return
+        fi
+        lines=$((lines + $(wc -l <"$LOGS/$name-$n-ours.out")))
+        shown="$shown ${group:-(all)} (${ms_ansible} / ${ms_ours} ms)"
+    done
+    ok "alicloud_inventory --graph [GROUP] is byte-identical to ansible-inventory's with ${ini##*/} ($lines lines; ansible-inventory / ours):$shown"
+}
+graph_check graph "$WORK/alicloud.ini" "" "$TAG_GROUP" "$REGION_GROUP" alicloud
+cat >"$WORK/nested.ini" <<EOF
+# written by tests/e2e/run.sh: nested groups, every state, more groups
+[ecs]
+regions = all
+cache_path = $WORK/cache
+cache_max_age = 300
+nested_groups = True
+all_instances = True
+group_by_instance_state = True
+group_by_os_type = True
+group_by_charge_type = True
+EOF
+chmod 600 "$WORK/nested.ini"
+graph_check graph-nested "$WORK/nested.ini" "" regions tags zones "$REGION_GROUP"
 
 # ansible -m ping over real SSH, to every host and to a group (of another ini's inventory)
 ping_check() { # NAME PATTERN [EXPECTED INI]

@@ -14,3 +14,4 @@ mod inventory;
 mod parity;
 mod signing;
 mod simulator;
+mod tools;

@@ -1099,6 +1099,7 @@ fn demo_runs_the_inventory_beside_it() {
     let out = harness::output({
         let mut cmd = simulator(&["demo"]);
         cmd.args(args)
+            .args(["--", "--list"])
             .env_clear()
             .env("HOME", ws.dir.path())
             .env("TMPDIR", ws.dir.path());

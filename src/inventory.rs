@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use crate::constructed::{step, HostError};
 use crate::instance::Instance;
 use crate::settings::Settings;
 
@@ -295,6 +296,8 @@ pub struct Builder<'a> {
     scratch: Vec<Membership>,
     without_address: usize,
     filtered_out: usize,
+    /// The first constructed entry that failed with `strict`: the build is refused.
+    error: Option<HostError>,
 }
 
 impl<'a> Builder<'a> {
@@ -307,12 +310,21 @@ impl<'a> Builder<'a> {
             scratch: Vec::new(),
             without_address: 0,
             filtered_out: 0,
+            error: None,
         }
     }
 
+    /// The constructed failure that ends the run, if any (docs/DESIGN.md, "Constructed").
+    pub fn take_error(&mut self) -> Option<HostError> {
+        self.error.take()
+    }
+
     /// Adds one instance; the caller gives each instance id once.
-    pub fn add(&mut self, inst: Instance) {
+    pub fn add(&mut self, mut inst: Instance) {
         let (s, namer) = (self.s, &self.namer);
+        if self.error.is_some() {
+            return;
+        }
         if inst.address.is_empty() {
             self.without_address += 1;
             return;
@@ -351,10 +363,45 @@ impl<'a> Builder<'a> {
             };
             groups.push((self.interner.id(m.group), parent, m.holds_host));
         }
+        let hostvars = match inst.vars.take() {
+            None => inst.hostvars,
+            Some(vars) => {
+                let interner = &self.interner;
+                // Ansible's group_names: the host's groups and their ancestors, and alicloud.
+                let group_names = || {
+                    let mut names: Vec<String> = groups
+                        .iter()
+                        .flat_map(|&(g, p, holds)| {
+                            [(holds || s.nested_groups).then_some(g), Some(p)]
+                        })
+                        .flatten()
+                        .filter(|&id| id != NO_PARENT)
+                        .map(|id| interner.names[id as usize].clone())
+                        .chain(["alicloud".to_string()])
+                        .collect();
+                    names.sort_unstable();
+                    names.dedup();
+                    names
+                };
+                match step::shape(s, &name, vars, group_names) {
+                    Ok(shaped) => {
+                        for m in shaped.groups {
+                            let parent = m.parent.map_or(NO_PARENT, |p| self.interner.id(p));
+                            groups.push((self.interner.id(m.group), parent, true));
+                        }
+                        shaped.hostvars
+                    }
+                    Err(e) => {
+                        self.error = Some(e);
+                        return;
+                    }
+                }
+            }
+        };
         self.pending.push(Pending {
             name,
             id: inst.id,
-            hostvars: inst.hostvars,
+            hostvars,
             groups,
         });
     }

@@ -21,6 +21,7 @@
 
 mod engine;
 mod pystr;
+pub mod step;
 #[cfg(test)]
 mod tests;
 
@@ -351,6 +352,11 @@ impl Constructed {
 
     pub fn strict(&self) -> bool {
         self.strict
+    }
+
+    /// Whether an expression reads the top-level variable `name`.
+    pub fn reads(&self, name: &str) -> bool {
+        self.index.contains_key(name)
     }
 
     /// Runs the configuration for one host. `hostvars` are the host's variables;

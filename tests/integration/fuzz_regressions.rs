@@ -151,7 +151,9 @@ pub mod checks {
                 vec![]
             },
             hostname_variable: "tag_Name".into(),
+            hostnames: vec![],
             legacy_tags_hostvar: false,
+            keep_vars: false,
         }
     }
 

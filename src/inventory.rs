@@ -296,7 +296,8 @@ pub struct Builder<'a> {
     scratch: Vec<Membership>,
     without_address: usize,
     filtered_out: usize,
-    /// The first constructed entry that failed with `strict`: the build is refused.
+    /// A constructed entry that failed with `strict` (of the host first by name, so that the
+    /// message does not depend on the order pages arrive in): the build is refused.
     error: Option<HostError>,
 }
 
@@ -322,9 +323,6 @@ impl<'a> Builder<'a> {
     /// Adds one instance; the caller gives each instance id once.
     pub fn add(&mut self, mut inst: Instance) {
         let (s, namer) = (self.s, &self.namer);
-        if self.error.is_some() {
-            return;
-        }
         if inst.address.is_empty() {
             self.without_address += 1;
             return;
@@ -392,7 +390,9 @@ impl<'a> Builder<'a> {
                         shaped.hostvars
                     }
                     Err(e) => {
-                        self.error = Some(e);
+                        if self.error.as_ref().is_none_or(|old| e.host < old.host) {
+                            self.error = Some(e);
+                        }
                         return;
                     }
                 }
@@ -466,7 +466,7 @@ impl<'a> Builder<'a> {
                 "is shared by several instances"
             };
             inv.warnings.push(format!(
-                "hostname '{name}' {kind}; keeping every instance as {} (set hostname_variable to something unique)",
+                "hostname '{name}' {kind}; keeping every instance as {} (set hostname_variable or hostnames to something unique)",
                 new_names.join(", ")
             ));
         }

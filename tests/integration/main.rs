@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod constructed;
 mod credentials;
 mod faults;
 mod fuzz_regressions;

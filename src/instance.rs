@@ -7,6 +7,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::constructed::{HostError, Membership};
 use crate::settings::{Hostname, Settings};
 
 /// How hostvars and the address are built; taken from the settings.
@@ -62,8 +63,13 @@ pub struct Instance {
     pub hostname_source: String,
     /// The hostvars object, compact JSON with sorted keys; empty when `vars` holds them.
     pub hostvars: Box<str>,
-    /// The hostvars as a map, when `HostvarOptions::keep_vars` asks for it.
+    /// The hostvars as a map, when `HostvarOptions::keep_vars` asks for it, until the
+    /// constructed step (`inventory::prepare`) serializes them.
     pub vars: Option<Map<String, Value>>,
+    /// The constructed groups the host joins (`inventory::prepare`).
+    pub constructed: Vec<Membership>,
+    /// A constructed entry that failed for this host with `strict`.
+    pub constructed_error: Option<HostError>,
 }
 
 /// Ansible's reserved variable names (ansible-core `vars/reserved.py`, 2.19): a hostvar with one
@@ -446,6 +452,8 @@ impl Instance {
             hostname_source: String::new(),
             hostvars: Box::from(""),
             vars: None,
+            constructed: Vec::new(),
+            constructed_error: None,
         };
 
         // No hostvar may carry one of Ansible's reserved names: such a field moves to `ecs_`.

@@ -274,6 +274,73 @@ fn groups_of(inst: &Instance, s: &Settings, n: &Namer, out: &mut Vec<Membership>
     );
 }
 
+/// A host's name. Without a value for hostname_variable (no such tag), the address,
+/// unsanitized, as in the Python script.
+fn host_name(inst: &Instance, s: &Settings, namer: &Namer) -> String {
+    if (s.hostname_variable.is_empty() && s.hostnames.is_empty()) || inst.hostname_source.is_empty()
+    {
+        inst.address.clone()
+    } else {
+        namer.sanitize(&inst.hostname_source).to_lowercase()
+    }
+}
+
+/// pattern_include / pattern_exclude (re.match: anchored at the start).
+fn wanted(name: &str, s: &Settings) -> bool {
+    s.pattern_include
+        .as_ref()
+        .is_none_or(|re| re.is_match(name))
+        && !s
+            .pattern_exclude
+            .as_ref()
+            .is_some_and(|re| re.is_match(name))
+}
+
+/// Ansible's `group_names` for a host: its default groups and their ancestors, and
+/// `alicloud`, sorted.
+fn default_group_names(inst: &Instance, s: &Settings, namer: &Namer, name: &str) -> Vec<String> {
+    let mut scratch = Vec::new();
+    groups_of(inst, s, namer, &mut scratch);
+    let id_group = namer.group(&inst.id);
+    let mut names = vec!["alicloud".to_string()];
+    for m in scratch {
+        if (!s.nested_groups && !m.holds_host) || (m.group == name && m.group == id_group) {
+            continue;
+        }
+        if let (true, Some(p)) = (s.nested_groups, m.parent) {
+            names.push(p);
+        }
+        names.push(m.group);
+    }
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// The constructed step and the hostvar selection (docs/DESIGN.md, "Constructed") for an
+/// instance that holds its hostvars as a map: they become its serialized hostvars, its
+/// constructed groups or its constructed error. Runs where the instance's page is decoded,
+/// so that the map is built, read and freed on one thread, as the hostvars are without it.
+pub fn prepare(inst: &mut Instance, s: &Settings, step: &mut step::Step) {
+    let Some(vars) = inst.vars.take() else {
+        return;
+    };
+    let namer = Namer::from_settings(s);
+    let name = host_name(inst, s, &namer);
+    if inst.address.is_empty() || !wanted(&name, s) {
+        // Left out by the builder; nothing to compute.
+        return;
+    }
+    let shaped = step.shape(&name, vars, || default_group_names(inst, s, &namer, &name));
+    match shaped {
+        Ok(shaped) => {
+            inst.hostvars = shaped.hostvars;
+            inst.constructed = shaped.groups;
+        }
+        Err(e) => inst.constructed_error = Some(e),
+    }
+}
+
 /// Builds the inventory from fetched instances (already filtered by state).
 pub fn build(instances: Vec<Instance>, s: &Settings) -> Inventory {
     let mut b = Builder::new(s);
@@ -296,6 +363,8 @@ pub struct Builder<'a> {
     scratch: Vec<Membership>,
     without_address: usize,
     filtered_out: usize,
+    /// The constructed step and the hostvar selection.
+    step: step::Step<'a>,
     /// A constructed entry that failed with `strict` (of the host first by name, so that the
     /// message does not depend on the order pages arrive in): the build is refused.
     error: Option<HostError>,
@@ -311,6 +380,7 @@ impl<'a> Builder<'a> {
             scratch: Vec::new(),
             without_address: 0,
             filtered_out: 0,
+            step: step::Step::new(s),
             error: None,
         }
     }
@@ -327,30 +397,27 @@ impl<'a> Builder<'a> {
             self.without_address += 1;
             return;
         }
-        // The name, then the patterns (re.match: anchored at the start). Without a value for
-        // hostname_variable (no such tag), the address, unsanitized, as in the Python script.
-        let name = if s.hostname_variable.is_empty() || inst.hostname_source.is_empty() {
-            inst.address.clone()
-        } else {
-            namer.sanitize(&inst.hostname_source).to_lowercase()
-        };
-        let included = s
-            .pattern_include
-            .as_ref()
-            .is_none_or(|re| re.is_match(&name));
-        let excluded = s
-            .pattern_exclude
-            .as_ref()
-            .is_some_and(|re| re.is_match(&name));
-        if !included || excluded {
+        let name = host_name(&inst, s, namer);
+        if !wanted(&name, s) {
             self.filtered_out += 1;
+            return;
+        }
+        // Usually done already where the page was decoded (fetch); not for instances built
+        // some other way.
+        if inst.vars.is_some() {
+            prepare(&mut inst, s, &mut self.step);
+        }
+        if let Some(e) = inst.constructed_error.take() {
+            if self.error.as_ref().is_none_or(|old| e.host < old.host) {
+                self.error = Some(e);
+            }
             return;
         }
         self.scratch.clear();
         groups_of(&inst, s, namer, &mut self.scratch);
         // A host named by its instance id is simply not put in its own instance-id group.
         let id_group = namer.group(&inst.id);
-        let mut groups = Vec::with_capacity(self.scratch.len());
+        let mut groups = Vec::with_capacity(self.scratch.len() + inst.constructed.len());
         for m in self.scratch.drain(..) {
             if (!s.nested_groups && !m.holds_host) || (m.group == name && m.group == id_group) {
                 continue;
@@ -361,47 +428,14 @@ impl<'a> Builder<'a> {
             };
             groups.push((self.interner.id(m.group), parent, m.holds_host));
         }
-        let hostvars = match inst.vars.take() {
-            None => inst.hostvars,
-            Some(vars) => {
-                let interner = &self.interner;
-                // Ansible's group_names: the host's groups and their ancestors, and alicloud.
-                let group_names = || {
-                    let mut names: Vec<String> = groups
-                        .iter()
-                        .flat_map(|&(g, p, holds)| {
-                            [(holds || s.nested_groups).then_some(g), Some(p)]
-                        })
-                        .flatten()
-                        .filter(|&id| id != NO_PARENT)
-                        .map(|id| interner.names[id as usize].clone())
-                        .chain(["alicloud".to_string()])
-                        .collect();
-                    names.sort_unstable();
-                    names.dedup();
-                    names
-                };
-                match step::shape(s, &name, vars, group_names) {
-                    Ok(shaped) => {
-                        for m in shaped.groups {
-                            let parent = m.parent.map_or(NO_PARENT, |p| self.interner.id(p));
-                            groups.push((self.interner.id(m.group), parent, true));
-                        }
-                        shaped.hostvars
-                    }
-                    Err(e) => {
-                        if self.error.as_ref().is_none_or(|old| e.host < old.host) {
-                            self.error = Some(e);
-                        }
-                        return;
-                    }
-                }
-            }
-        };
+        for m in inst.constructed.drain(..) {
+            let parent = m.parent.map_or(NO_PARENT, |p| self.interner.id(p));
+            groups.push((self.interner.id(m.group), parent, true));
+        }
         self.pending.push(Pending {
             name,
             id: inst.id,
-            hostvars,
+            hostvars: inst.hostvars,
             groups,
         });
     }

@@ -132,12 +132,6 @@ impl Settings {
         }
     }
 
-    /// The settings of an `alicloud.yml`'s text (`path` names it in messages).
-    pub fn from_yaml(path: &Path, text: &str, env: &Env) -> Result<Settings> {
-        let yaml = YamlOptions::parse(path, text)?;
-        Settings::from_options(&yaml, yaml.warnings(), env)
-    }
-
     pub fn from_ini(ini: Option<&Ini>, env: &Env) -> Result<Settings> {
         let empty = Ini::default();
         let options = IniOptions::new(ini.unwrap_or(&empty));

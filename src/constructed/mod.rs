@@ -103,6 +103,68 @@ struct Expr {
     path: Option<Vec<String>>,
 }
 
+/// Several entries' expressions as one list expression, so that a host costs one minijinja
+/// evaluation (which sets up a VM) instead of one per entry. Only the list's defined items are
+/// used: an entry whose item is undefined, or every entry when the list fails, is evaluated on
+/// its own, which gives exactly what that entry alone gives.
+struct Batch {
+    expr: Option<Expression<'static, 'static>>,
+    len: usize,
+}
+
+impl Batch {
+    /// A batch of `exprs` (those that are not direct lookups); each gets its slot in `slots`.
+    fn new<'e>(exprs: impl Iterator<Item = &'e Expr>, slots: &mut Vec<Option<usize>>) -> Batch {
+        let mut sources = Vec::new();
+        for e in exprs {
+            if e.path.is_none() {
+                slots.push(Some(sources.len()));
+                sources.push(format!("({})", e.source));
+            } else {
+                slots.push(None);
+            }
+        }
+        let expr = (sources.len() > 1)
+            .then(|| {
+                strict_env()
+                    .compile_expression_owned(format!("[{}]", sources.join(", ")))
+                    .ok()
+            })
+            .flatten();
+        if expr.is_none() {
+            slots.iter_mut().for_each(|s| *s = None);
+        }
+        Batch {
+            expr,
+            len: sources.len(),
+        }
+    }
+
+    /// The items, or nothing when the list fails.
+    fn eval(&self, ctx: &Value) -> Vec<Value> {
+        match self.expr.as_ref().map(|e| e.eval(ctx.clone())) {
+            Some(Ok(list)) if list.len() == Some(self.len) => list
+                .try_iter()
+                .map(|items| items.collect())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// `expr`'s value from a batch's items when there is a defined one, else from `expr` alone.
+fn from_batch(
+    items: &[Value],
+    slot: Option<usize>,
+    expr: &Expr,
+    ctx: &Value,
+) -> Result<Value, minijinja::Error> {
+    match slot.and_then(|i| items.get(i)) {
+        Some(v) if !v.is_undefined() => Ok(v.clone()),
+        _ => expr.eval(ctx),
+    }
+}
+
 /// The dotted variable path `source` is, if it is one.
 fn simple_path(source: &str) -> Option<Vec<String>> {
     const NOT_NAMES: &[&str] = &[
@@ -227,6 +289,14 @@ pub struct Constructed {
     leading_separator: bool,
     /// Every top-level variable the expressions read, and its slot in a host's context.
     index: Arc<HashMap<String, usize>>,
+    /// The compose expressions as one batch, and each entry's item in it.
+    compose_batch: Batch,
+    compose_slots: Vec<Option<usize>>,
+    /// The groups conditionals and the keyed groups' keys (which see the same variables) as
+    /// one batch: first the groups' items, then the keys'.
+    late_batch: Batch,
+    group_slots: Vec<Option<usize>>,
+    keyed_slots: Vec<Option<usize>>,
 }
 
 impl fmt::Debug for Constructed {
@@ -378,6 +448,28 @@ impl Constructed {
                 }
             }
         }
+        let mut compose_slots = Vec::new();
+        let compose_batch = Batch::new(compose.iter().map(|(_, e)| e), &mut compose_slots);
+        // Constant conditionals take no item: a placeholder lookup keeps the slots aligned.
+        let placeholder = Expr {
+            source: String::new(),
+            strict: strict_env()
+                .compile_expression_owned("none".to_owned())
+                .expect("a constant"),
+            chain: None,
+            path: Some(Vec::new()),
+        };
+        let late: Vec<&Expr> = groups
+            .iter()
+            .map(|g| match &g.cond {
+                Cond::Expr(e) => &**e,
+                Cond::Const(_) => &placeholder,
+            })
+            .chain(keyed.iter().map(|k| &k.key))
+            .collect();
+        let mut late_slots = Vec::new();
+        let late_batch = Batch::new(late.into_iter(), &mut late_slots);
+        let keyed_slots = late_slots.split_off(groups.len());
         Ok(Constructed {
             compose,
             groups,
@@ -385,6 +477,11 @@ impl Constructed {
             strict,
             leading_separator,
             index: Arc::new(index),
+            compose_batch,
+            compose_slots,
+            late_batch,
+            group_slots: late_slots,
+            keyed_slots,
         })
     }
 
@@ -429,9 +526,9 @@ impl Constructed {
 
         if !self.compose.is_empty() {
             let ctx = self.context(slots.clone());
-            for (name, expr) in &self.compose {
-                let composed = expr
-                    .eval(&ctx)
+            let items = self.compose_batch.eval(&ctx);
+            for ((name, expr), &slot) in self.compose.iter().zip(&self.compose_slots) {
+                let composed = from_batch(&items, slot, expr, &ctx)
                     .and_then(|v| to_json(&v).map(|json| (v, json)));
                 match composed {
                     Ok((value, json)) => {
@@ -455,11 +552,12 @@ impl Constructed {
             }
         }
         let ctx = self.context(slots);
+        let items = self.late_batch.eval(&ctx);
 
-        for g in &self.groups {
+        for (g, &slot) in self.groups.iter().zip(&self.group_slots) {
             let matched = match &g.cond {
                 Cond::Const(b) => Ok(*b),
-                Cond::Expr(e) => e.eval(&ctx).and_then(|v| match v.kind() {
+                Cond::Expr(e) => from_batch(&items, slot, e, &ctx).and_then(|v| match v.kind() {
                     ValueKind::Bool => Ok(v.is_true()),
                     ValueKind::Undefined => Err(undefined_error()),
                     _ => Err(minijinja::Error::new(
@@ -492,8 +590,14 @@ impl Constructed {
             }
         }
 
-        for k in &self.keyed {
-            self.apply_keyed(k, host, &ctx, &mut result)?;
+        for (k, &slot) in self.keyed.iter().zip(&self.keyed_slots) {
+            self.apply_keyed(
+                k,
+                host,
+                &ctx,
+                from_batch(&items, slot, &k.key, &ctx),
+                &mut result,
+            )?;
         }
         Ok(result)
     }
@@ -535,6 +639,7 @@ impl Constructed {
         k: &KeyedEntry,
         host: &str,
         ctx: &Value,
+        key: Result<Value, minijinja::Error>,
         result: &mut HostResult,
     ) -> Result<(), HostError> {
         let fail = |message: String| HostError {
@@ -542,7 +647,7 @@ impl Constructed {
             entry: format!("keyed_groups[{}]", k.index),
             message,
         };
-        let key = match k.key.eval(ctx).and_then(|v| {
+        let key = match key.and_then(|v| {
             check_defined(&v)?;
             Ok(v)
         }) {

@@ -28,7 +28,7 @@ mod tests;
 use engine::{chainable_env, from_json, py_type, strict_env, to_json};
 use minijinja::value::{Enumerator, Object, Value, ValueKind};
 use minijinja::{ErrorKind, Expression};
-use pystr::{py_str, safe_group_name};
+use pystr::{py_str, safe_group_name, safe_group_name_of};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -297,6 +297,9 @@ pub struct Constructed {
     late_batch: Batch,
     group_slots: Vec<Option<usize>>,
     keyed_slots: Vec<Option<usize>>,
+    /// Both batches as one, when no expression of the second reads a composed variable (so
+    /// it sees the same values before compose as after); its first items are compose's.
+    joint: Option<(Batch, usize)>,
 }
 
 impl fmt::Debug for Constructed {
@@ -468,7 +471,19 @@ impl Constructed {
             .chain(keyed.iter().map(|k| &k.key))
             .collect();
         let mut late_slots = Vec::new();
-        let late_batch = Batch::new(late.into_iter(), &mut late_slots);
+        let late_batch = Batch::new(late.iter().copied(), &mut late_slots);
+        let reads_composed = late.iter().any(|e| {
+            e.path.is_none()
+                && e.variables()
+                    .any(|v| compose.iter().any(|(name, _)| *name == v))
+        });
+        let joint = (compose_batch.expr.is_some() && late_batch.expr.is_some() && !reads_composed)
+            .then(|| {
+                let mut ignored = Vec::new();
+                let exprs = compose.iter().map(|(_, e)| e).chain(late.iter().copied());
+                (Batch::new(exprs, &mut ignored), compose_batch.len)
+            })
+            .filter(|(b, _)| b.expr.is_some());
         let keyed_slots = late_slots.split_off(groups.len());
         Ok(Constructed {
             compose,
@@ -482,6 +497,7 @@ impl Constructed {
             late_batch,
             group_slots: late_slots,
             keyed_slots,
+            joint,
         })
     }
 
@@ -524,9 +540,22 @@ impl Constructed {
             groups: Vec::with_capacity(self.groups.len() + 2 * self.keyed.len()),
         };
 
+        let mut late_items = None;
         if !self.compose.is_empty() {
             let ctx = self.context(slots.clone());
-            let items = self.compose_batch.eval(&ctx);
+            // One evaluation for every entry when it can be; when it fails, one per batch.
+            let joint = self
+                .joint
+                .as_ref()
+                .map(|(batch, split)| (batch.eval(&ctx), *split))
+                .filter(|(items, _)| !items.is_empty());
+            let items = match joint {
+                Some((mut items, split)) => {
+                    late_items = Some(items.split_off(split));
+                    items
+                }
+                None => self.compose_batch.eval(&ctx),
+            };
             for ((name, expr), &slot) in self.compose.iter().zip(&self.compose_slots) {
                 let composed = from_batch(&items, slot, expr, &ctx)
                     .and_then(|v| to_json(&v).map(|json| (v, json)));
@@ -552,7 +581,10 @@ impl Constructed {
             }
         }
         let ctx = self.context(slots);
-        let items = self.late_batch.eval(&ctx);
+        let items = match late_items {
+            Some(items) => items,
+            None => self.late_batch.eval(&ctx),
+        };
 
         for (g, &slot) in self.groups.iter().zip(&self.group_slots) {
             let matched = match &g.cond {
@@ -733,7 +765,7 @@ impl Constructed {
             k.separator.as_str()
         };
         for bare in bare_names {
-            let group = safe_group_name(&format!("{}{sep}{bare}", k.prefix));
+            let group = safe_group_name_of(&[&k.prefix, sep, &bare]);
             if group.is_empty() {
                 return Err(fail("invalid empty group name".into()));
             }

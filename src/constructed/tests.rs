@@ -101,6 +101,26 @@ fn batched_entries_give_what_each_entry_alone_gives() {
     assert!(batched > 50, "too little to compare: {batched}");
 }
 
+/// Groups that read a composed variable see its composed value, so they are not evaluated
+/// with compose in one batch.
+#[test]
+fn entries_reading_composed_variables_see_them() {
+    let c = compile(json!({
+        "compose": {"x": "cpu * 10", "y": "cpu + 1"},
+        "groups": {"g": "x > 15", "h": "cpu > 1"},
+        "keyed_groups": [{"key": "'k' ~ y", "prefix": "p"}, {"key": "x | string", "prefix": "q"}]
+    }));
+    assert!(c.joint.is_none());
+    let r = c.apply("h1", &vars(json!({"cpu": 2})), &[]).unwrap();
+    let groups: Vec<&str> = r.groups.iter().map(|m| m.group.as_str()).collect();
+    assert_eq!(groups, vec!["g", "h", "p_k3", "q_20"]);
+    let plain = compile(json!({
+        "compose": {"x": "cpu * 10", "y": "cpu + 1"},
+        "groups": {"h": "cpu > 1", "i": "cpu < 1"}
+    }));
+    assert!(plain.joint.is_some());
+}
+
 /// Per-host cost of a typical configuration (7 compose, 4 groups, 7 keyed groups) over the
 /// fixture fleet's hostvars. Run: cargo test --release --lib constructed::tests::bench --
 /// --ignored --nocapture

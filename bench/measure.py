@@ -358,7 +358,7 @@ def check_constructed(doc):
     e = check_list()(doc)
     if e:
         return e
-    for g in ("big", "running", "zones", "env_none"):
+    for g in ("running", "zones"):
         if g not in doc:
             return f"constructed group {g} is missing"
     if not doc["zones"].get("children"):

@@ -27,6 +27,55 @@ import urllib.request
 
 AK, SK = "BENCHAK", "BENCHSECRET"
 
+# The constructed workload: 7 compose, 4 groups and 7 keyed_groups entries, as an operator
+# shaping an inventory writes them. JSON is YAML flow syntax: the same text serves the ini,
+# alicloud.yml and Ansible's constructed plugin.
+CONSTRUCTED = {
+    "compose": {
+        "ansible_host": "private_ip_address",
+        "env": "ecs_tags.env | default('none')",
+        "short_type": "instance_type | regex_replace('^ecs\\.', '')",
+        "cores": "cpu",
+        "mem_gb": "memory / 1024",
+        "sg_count": "security_group_ids | length",
+        "name_upper": "instance_name | upper",
+    },
+    "groups": {
+        "web": "'web' in (ecs_tags.role | default(''))",
+        "big": "cpu >= 4",
+        "running": "status == 'running'",
+        "linux": "ostype | default('') == 'linux'",
+    },
+    "keyed_groups": [
+        {"key": "ecs_tags", "prefix": "tag"},
+        {"key": "zone_id", "prefix": "zone", "parent_group": "zones"},
+        {"key": "region_id", "prefix": "region"},
+        {"key": "instance_type", "prefix": "type"},
+        {"key": "security_group_ids", "prefix": "sg"},
+        {"key": "env", "prefix": "env"},
+        {"key": "status | lower", "prefix": "status"},
+    ],
+}
+# A 9-pattern hostvar selection, as the README suggests.
+HOSTVARS = ["instance_id", "instance_name", "instance_type", "private_ip_address",
+            "public_ip_address", "ecs_tags", "region*", "zone_id", "status"]
+
+
+def constructed_ini():
+    return "".join(f"{k} = {json.dumps(v, ensure_ascii=False)}\n" for k, v in CONSTRUCTED.items())
+
+
+def ansible_inventory():
+    """ansible-inventory for the comparisons with Ansible: BENCH_ANSIBLE_INVENTORY, the
+    end-to-end suite's virtualenv, or PATH; None when there is none."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for c in (os.environ.get("BENCH_ANSIBLE_INVENTORY"),
+              os.path.join(here, "..", "tests", "e2e", ".work", "venv", "bin", "ansible-inventory"),
+              shutil.which("ansible-inventory")):
+        if c and os.access(c, os.X_OK):
+            return os.path.abspath(c)
+    return None
+
 # --- sizes -----------------------------------------------------------------------------------
 
 FULL = dict(
@@ -404,6 +453,71 @@ def ansible_env(base, out, ini):
     return e
 
 
+def check_constructed(doc):
+    e = check_list()(doc)
+    if e:
+        return e
+    for g in ("running", "zones"):
+        if g not in doc:
+            return f"constructed group {g} is missing"
+    if not doc["zones"].get("children"):
+        return "parent group zones has no children"
+    hv = next(iter(doc["_meta"]["hostvars"].values()), {})
+    if not isinstance(hv.get("cores"), int) or not isinstance(hv.get("mem_gb"), float):
+        return "composed variables missing or of the wrong type"
+    return None
+
+
+def measure_ansible(ansible, inv, out, ini_plain, ini_sel, env, runs_dir):
+    """One run each of: ansible-inventory --list over a script printing our plain W1 output,
+    the same with Ansible's constructed plugin and CONSTRUCTED's entries, and --graph of our
+    warm W1 inventory with every hostvar and with the HOSTVARS selection. Returns
+    {name: {wall, cpu}}."""
+    adir = os.path.join(out, "ansible")
+    os.makedirs(os.path.join(adir, "tmp"), exist_ok=True)
+    with open(os.path.join(adir, "ansible.cfg"), "w") as f:
+        f.write("[defaults]\n")
+    aenv = {k: v for k, v in env.items() if not k.startswith("ANSIBLE_")}
+    aenv.update(ANSIBLE_CONFIG=os.path.join(adir, "ansible.cfg"), ANSIBLE_HOME=adir,
+                ANSIBLE_LOCAL_TEMP=os.path.join(adir, "tmp"), ANSIBLE_NOCOLOR="1",
+                ANSIBLE_TRANSFORM_INVALID_GROUP_CHARS="always")
+    plain = os.path.join(adir, "plain.json")
+    r = run_once([inv, "--config", ini_plain, "--list"], env, os.path.join(runs_dir, "plain.stderr"),
+                 keep=True)
+    with open(plain, "wb") as f:
+        f.write(r["out"])
+    script = os.path.join(adir, "plain.sh")
+    with open(script, "w") as f:
+        f.write(f"#!/bin/sh\nexec cat {plain}\n")
+    os.chmod(script, 0o755)
+    cfile = os.path.join(adir, "constructed.yml")
+    with open(cfile, "w", encoding="utf-8") as f:
+        f.write("plugin: ansible.builtin.constructed\n")
+        for k, v in CONSTRUCTED.items():
+            f.write(f"{k}: {json.dumps(v, ensure_ascii=False)}\n")
+    # The selection's cache is filled first, so that both --graph runs read a warm cache.
+    run_once([inv, "--config", ini_sel, "--list"], env, os.path.join(runs_dir, "fill-sel.stderr"))
+    res = {}
+    for name, cmd, e in (
+        ("plain", [ansible, "-i", script, "--list"], aenv),
+        ("constructed", [ansible, "-i", script, "-i", cfile, "--list"], aenv),
+        ("graph_all", [ansible, "-i", inv, "--graph"], dict(aenv, ALICLOUD_INI_PATH=ini_plain)),
+        ("graph_sel", [ansible, "-i", inv, "--graph"], dict(aenv, ALICLOUD_INI_PATH=ini_sel)),
+    ):
+        errpath = os.path.join(runs_dir, f"ansible-{name}.stderr")
+        t0 = time.perf_counter()
+        r = run_once(cmd, e, errpath)
+        if r["rc"] != 0:
+            raise RuntimeError(f"ansible-inventory ({name}) exited {r['rc']}; see {errpath}")
+        noise = [l for l in open(errpath, errors="replace") if l.startswith(("[WARNING]", "[ERROR]"))]
+        if noise:
+            raise RuntimeError(f"ansible-inventory ({name}) warned: {noise[0].strip()}")
+        res[name] = dict(wall=r["wall"], cpu=r["cpu"], out_bytes=r["out_bytes"])
+        log(f"ansible-inventory {name}: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU "
+            f"({time.perf_counter() - t0:.0f} s)")
+    return res
+
+
 # --- main ------------------------------------------------------------------------------------
 
 def main():
@@ -475,6 +589,8 @@ def main():
                      "destination_variable = public_ip_address, private_ip_address\n")
         ini_h100k = ini("hosts-big", reg_w2, all_hosts)
         ini_h100 = ini("hosts-small", reg_hs, all_hosts)
+        ini_w1k = ini("w1-constructed", reg_w1, constructed_ini())
+        ini_w1sel = ini("w1-hostvars", reg_w1, f"hostvars = {', '.join(HOSTVARS)}\n")
 
         fewest_w1 = fewest_requests(reg_w1, cnt_w1)
         fewest_w2 = fewest_requests(reg_w2, cnt_w2)
@@ -487,8 +603,11 @@ def main():
                       I(ini_w1, "--refresh-cache"), env_for(s_w1), s_w1, fewest_w1, check_list())
         W1c = Workload("W1 cold, max_concurrency = 128", I(ini_w1_128, "--refresh-cache"),
                        env_for(s_w1), s_w1, fewest_w1, check_list())
-        measure([W1, W1c], R, runs_dir)
-        workloads += [W1, W1c]
+        W1k = Workload("W1 cold, 7 compose + 4 groups + 7 keyed_groups",
+                       I(ini_w1k, "--refresh-cache"), env_for(s_w1), s_w1, fewest_w1,
+                       check_constructed)
+        measure([W1, W1c, W1k], R, runs_dir)
+        workloads += [W1, W1c, W1k]
 
         # W1 warm vs cat of the same cache file.
         caches = glob.glob(os.path.join(C, "w1", "alicloud_inventory-*.cache"))
@@ -520,6 +639,26 @@ def main():
         else:
             log("no ansible-core 2.19 found (set BENCH_ANSIBLE_INVENTORY, or run "
                 "tests/e2e/run.sh once): ansible-inventory --graph is not measured")
+
+        caches_k = glob.glob(os.path.join(C, "w1-constructed", "alicloud_inventory-*.cache"))
+        if len(caches_k) != 1:
+            raise RuntimeError(f"expected one cache file in {C}/w1-constructed, found {caches_k}")
+        Wwk = Workload("W1 warm --list, constructed", I(ini_w1k, "--list"), env_for(s_w1), s_w1,
+                       0, check_constructed)
+        Wcatk = Workload("cat of the constructed W1 cache file", ["cat", caches_k[0]],
+                         env_for(s_w1))
+        measure([Wwk, Wcatk], P["short_runs"], runs_dir)
+        workloads += [Wwk, Wcatk]
+
+        # Ansible: its constructed plugin over our plain output (one run each: minutes), and
+        # --graph of our warm output with every hostvar and with a 9-pattern selection.
+        ansible_c = None if a.smoke else ansible_inventory()
+        AC = {}
+        if ansible_c:
+            AC = measure_ansible(ansible_c, inv, out, ini_w1, ini_w1sel, env_for(s_w1), runs_dir)
+        else:
+            log("ansible-inventory not found (or a smoke run): the comparisons with Ansible "
+                "are not measured")
 
         # W2 cold vs the 10,000-instance run of the same shape and latency.
         W2 = Workload(f"W2 cold, {w2['instances']:,} instances", I(ini_w2, "--refresh-cache"),
@@ -628,8 +767,14 @@ def main():
     acc_thr = max(r["throttled"] / r["requests"] for r in At.runs if r["requests"]) \
         if At.runs else 0
     rss_w2 = max(r["rss"] for r in W2.runs)
+    added = W1k.med("cpu") - W1.med("cpu")
     targets = [
         ("W1 cold, defaults: round trips", f"{rt(W1):.1f}", "≤ 10", rt(W1) <= 10),
+        ("W1 cold: CPU the constructed entries add", f"{added * 1000:.0f} ms = "
+         f"{added / W1.med('cpu') * 100:.0f} %", "≤ 25 %", added <= 0.25 * W1.med("cpu")),
+        ("W1 warm --list, constructed ÷ cat of its cache file",
+         f"{Wwk.med('wall') / Wcatk.med('wall'):.2f}×", "≤ 2×",
+         Wwk.med("wall") <= 2 * Wcatk.med("wall")),
         ("W1 cold, max_concurrency = 128: round trips", f"{rt(W1c):.1f}", "≤ 4", rt(W1c) <= 4),
         ("W1 cold: requests made = fewest possible (both)",
          " / ".join(map(str, sorted({r['requests'] for r in W1.runs + W1c.runs})))
@@ -651,6 +796,19 @@ def main():
          rss_w2 <= 2 * W2.runs[0]["out_bytes"]),
         ("W2 cold: CPU ÷ CPU of the 10,000-instance run" if not a.smoke else "W2 cold: CPU ratio",
          f"{W2.med('cpu') / Wb.med('cpu'):.2f}×", "≤ 12×", W2.med("cpu") <= 12 * Wb.med("cpu")),
+    ]
+    if AC:
+        a_added = AC["constructed"]["cpu"] - AC["plain"]["cpu"]
+        targets += [
+            ("constructed CPU added: ours ÷ Ansible's constructed plugin",
+             f"{added * 1000:.0f} ms ÷ {a_added:.1f} s = 1/{a_added / max(added, 1e-6):.0f}",
+             "≤ 1/100", added * 100 <= a_added),
+            ("ansible-inventory --graph, warm: every hostvar ÷ 9-pattern selection",
+             f"{AC['graph_all']['wall']:.1f} s ÷ {AC['graph_sel']['wall']:.1f} s = "
+             f"{AC['graph_all']['wall'] / AC['graph_sel']['wall']:.1f}×", "≥ 4×",
+             AC["graph_all"]["wall"] >= 4 * AC["graph_sel"]["wall"]),
+        ]
+    targets += [
         ("throttled: share of requests throttled (worst run)", f"{thr_frac * 100:.1f} %", "≤ 20 %",
          thr_frac <= 0.20),
         (f"throttled ÷ max_concurrency = {n} run", f"{T.med('wall') / T8.med('wall'):.2f}×",
@@ -665,7 +823,8 @@ def main():
     write_doc(a, P, workloads, targets, errors, elapsed, load_before, load_after,
               dict(w1=w1, w2=w2, wb=wb, hs=hs, fewest_w1=fewest_w1, fewest_w2=fewest_w2,
                    fewest_wb=fewest_wb, throttle=n, hosts=(h_small, h_big), accounts=A,
-                   fewest_one=fewest_one, fewest_multi=fewest_multi, ansible=ansible_version))
+                   fewest_one=fewest_one, fewest_multi=fewest_multi, ansible=ansible_version,
+                   constructed_ansible=AC))
     for t in targets:
         # Small fleets and debug binaries say nothing about the targets: in a smoke run the
         # figures are shown for information, and only the checks below can fail it.
@@ -773,6 +932,21 @@ def write_doc(a, P, workloads, targets, errors, elapsed, lb, la, k):
         for e in errors:
             L.append(f"- {e}")
         L.append("")
+    AC = k.get("constructed_ansible") or {}
+    if AC:
+        L.append("Ansible (ansible-core, one run each: they take minutes), on the W1 inventory:")
+        L.append("")
+        L.append("| ansible-inventory run | Wall | CPU (user+sys) | Bytes printed |")
+        L.append("|---|---:|---:|---:|")
+        for name, label in (
+            ("plain", "`-i plain.sh --list` (a script printing our plain W1 `--list`)"),
+            ("constructed", "`-i plain.sh -i constructed.yml --list` (Ansible's constructed plugin, same entries)"),
+            ("graph_all", "`-i alicloud_inventory --graph`, warm cache, every hostvar"),
+            ("graph_sel", "`-i alicloud_inventory --graph`, warm cache, 9-pattern `hostvars`"),
+        ):
+            r = AC[name]
+            L.append(f"| {label} | {fmt_ms(r['wall'])} | {fmt_ms(r['cpu'])} | {fmt_bytes(r['out_bytes'])} |")
+        L.append("")
     L.append("## Workloads")
     L.append("")
     L.append(f"- **W1**: {w1['regions']} regions, {w1['instances']:,} instances, "
@@ -788,6 +962,15 @@ def write_doc(a, P, workloads, targets, errors, elapsed, lb, la, k):
                 f"from the same warm cache, and must print the same bytes."
                 if k.get("ansible") else
                 "`ansible-inventory --graph` was not measured (no ansible-core 2.19 found)."))
+    L.append("- **Constructed**: W1 with 7 `compose`, 4 `groups` and 7 `keyed_groups` entries "
+             "(`CONSTRUCTED` in bench/measure.py) in the ini, cold against W1 cold with the "
+             "defaults (the CPU the entries add), and warm against `cat` of its cache file. "
+             "The same entries in a `constructed.yml` for Ansible's own plugin, stacked on a "
+             "script that prints our plain W1 output, against that script alone; and "
+             "`ansible-inventory --graph` of our warm W1 inventory with every hostvar and with "
+             f"`hostvars = {', '.join(HOSTVARS)}`. The Ansible runs need ansible-core "
+             "(`BENCH_ANSIBLE_INVENTORY`, the end-to-end suite's virtualenv, or PATH) and are "
+             "left out of the smoke run.")
     L.append(f"- **W2**: {w2['regions']} regions, {w2['instances']:,} instances spread evenly, "
              f"{w2['latency']} ms latency; fewest possible {k['fewest_w2']} requests. Its CPU "
              f"time is compared with a run of the same shape with {wb['instances']:,} instances "

@@ -17,6 +17,7 @@ use crate::codes::{self, Class};
 use crate::error::{Error, Result};
 use crate::info;
 use crate::instance::{Converted, HostvarOptions, Instance};
+use crate::inventory;
 use crate::settings::{Regions, Settings};
 
 pub const PAGE_SIZE: u64 = 100;
@@ -142,6 +143,8 @@ struct Shared {
     opts: HostvarOptions,
     states: Option<Vec<String>>,
     max_retries: u32,
+    /// The settings, when the constructed step or the hostvar selection runs on the pages.
+    prepare: Option<Arc<Settings>>,
 }
 
 /// Lists every instance in `targets` that passes the state filter and hands each to `sink`
@@ -190,6 +193,7 @@ pub async fn list(
     sink: &mut dyn FnMut(Instance),
 ) -> Result<Listing> {
     let started = Instant::now();
+    let opts_keep = opts.keep_vars;
     let mut filters = settings.instance_filters.clone();
     // One wanted state and no status filter of the operator's: let the service filter, which
     // saves pages on accounts with many stopped instances.
@@ -207,6 +211,7 @@ pub async fn list(
         opts,
         states: settings.instance_states.clone(),
         max_retries: settings.max_retries,
+        prepare: opts_keep.then(|| Arc::new(settings.clone())),
     });
     let mut tasks = JoinSet::new();
     // Per region: current pass, the TotalCounts its pages reported, pages still out.
@@ -333,13 +338,19 @@ async fn fetch_page(
         )
         .await
         .map_err(|e| api_error(&target.region, e, shared.max_retries))?;
-    let (total_count, instances) = page_instances(answer, &shared.opts, shared.states.as_deref())
-        .map_err(|m| Error::Api {
-        scope: format!("region {}", target.region),
-        code: "MalformedResponse".into(),
-        message: m,
-        hint: String::new(),
-    })?;
+    let (total_count, mut instances) =
+        page_instances(answer, &shared.opts, shared.states.as_deref()).map_err(|m| Error::Api {
+            scope: format!("region {}", target.region),
+            code: "MalformedResponse".into(),
+            message: m,
+            hint: String::new(),
+        })?;
+    if let Some(settings) = &shared.prepare {
+        let mut step = crate::constructed::step::Step::new(settings);
+        for inst in &mut instances {
+            inventory::prepare(inst, settings, &mut step);
+        }
+    }
     Ok(PageResult {
         region,
         pass,

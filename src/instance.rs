@@ -7,7 +7,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::settings::Settings;
+use crate::constructed::{HostError, Membership};
+use crate::settings::{Hostname, Settings};
 
 /// How hostvars and the address are built; taken from the settings.
 #[derive(Debug, Clone)]
@@ -16,10 +17,16 @@ pub struct HostvarOptions {
     pub destination_format: String,
     pub destination_format_tags: Vec<String>,
     pub hostname_variable: String,
+    /// The alicloud_ecs plugin's precedence list; when set, it names hosts instead of
+    /// `hostname_variable`.
+    pub hostnames: Vec<Hostname>,
     pub legacy_tags_hostvar: bool,
     /// The account the instances belong to, when `accounts` is set: hostvars `account_alias`
     /// and `account_id`.
     pub account: Option<AccountVars>,
+    /// Keep the hostvars as a map (`Instance::vars`) for the constructed step or the hostvar
+    /// selection, which serialize them once they are done.
+    pub keep_vars: bool,
 }
 
 /// The hostvars that say which account an instance belongs to.
@@ -36,8 +43,10 @@ impl HostvarOptions {
             destination_format: s.destination_format.clone(),
             destination_format_tags: s.destination_format_tags.clone(),
             hostname_variable: s.hostname_variable.clone(),
+            hostnames: s.hostnames.clone(),
             legacy_tags_hostvar: s.legacy_tags_hostvar,
             account: None,
+            keep_vars: s.constructed.is_some() || s.hostvars.is_some(),
         }
     }
 }
@@ -63,10 +72,17 @@ pub struct Instance {
     pub address: String,
     /// The raw value of `hostname_variable` (not yet sanitized); empty when it has none.
     pub hostname_source: String,
-    /// The hostvars object, compact JSON with sorted keys.
+    /// The hostvars object, compact JSON with sorted keys; empty when `vars` holds them.
     pub hostvars: Box<str>,
     /// The alias of the account it was listed in; empty without `accounts`.
     pub account_alias: String,
+    /// The hostvars as a map, when `HostvarOptions::keep_vars` asks for it, until the
+    /// constructed step (`inventory::prepare`) serializes them.
+    pub vars: Option<Map<String, Value>>,
+    /// The constructed groups the host joins (`inventory::prepare`).
+    pub constructed: Vec<Membership>,
+    /// A constructed entry that failed for this host with `strict`.
+    pub constructed_error: Option<HostError>,
 }
 
 /// Ansible's reserved variable names (ansible-core `vars/reserved.py`, 2.19): a hostvar with one
@@ -449,6 +465,9 @@ impl Instance {
             hostname_source: String::new(),
             hostvars: Box::from(""),
             account_alias: String::new(),
+            vars: None,
+            constructed: Vec::new(),
+            constructed_error: None,
         };
 
         // No hostvar may carry one of Ansible's reserved names: such a field moves to `ecs_`.
@@ -505,6 +524,10 @@ impl Instance {
             "ansible_ssh_host".into(),
             Value::from(inst.address.as_str()),
         );
+        if opts.keep_vars {
+            inst.vars = Some(vars);
+            return Ok(inst);
+        }
         // One allocation of about the right size instead of a doubling series.
         let mut out = Vec::with_capacity(3072);
         serde_json::to_writer(&mut out, &vars).expect("a JSON map serializes");
@@ -541,6 +564,9 @@ impl Instance {
     /// The raw value `hostname_variable` names; empty when there is none, and the inventory then
     /// names the host by its address, as the Python script did.
     fn hostname_value(&self, vars: &Map<String, Value>, opts: &HostvarOptions) -> String {
+        if !opts.hostnames.is_empty() {
+            return self.preferred_hostname(vars, &opts.hostnames);
+        }
         let var = opts.hostname_variable.as_str();
         if var.is_empty() {
             return self.address.clone();
@@ -549,6 +575,30 @@ impl Instance {
             return self.tag(key).unwrap_or("").to_string();
         }
         as_text(attr(vars, var))
+    }
+}
+
+impl Instance {
+    /// The first non-empty entry of the plugin's `hostnames` list: a hostvar, or a tag's value
+    /// (`K`), or `K_V` when tag K is V; empty when none gives a name.
+    fn preferred_hostname(&self, vars: &Map<String, Value>, hostnames: &[Hostname]) -> String {
+        for h in hostnames {
+            let name = match h {
+                Hostname::Var(var) => as_text(attr(vars, var)),
+                Hostname::Tags(prefs) => prefs
+                    .iter()
+                    .find_map(|(k, want)| match (self.tag(k), want) {
+                        (Some(v), Some(want)) if v == want => Some(format!("{k}_{v}")),
+                        (Some(v), None) if !v.is_empty() => Some(v.to_string()),
+                        _ => None,
+                    })
+                    .unwrap_or_default(),
+            };
+            if !name.is_empty() {
+                return name;
+            }
+        }
+        String::new()
     }
 }
 
@@ -563,8 +613,10 @@ mod tests {
             destination_format: String::new(),
             destination_format_tags: vec![],
             hostname_variable: "instance_id".into(),
+            hostnames: vec![],
             legacy_tags_hostvar: false,
             account: None,
+            keep_vars: false,
         }
     }
 

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use crate::constructed::{step, HostError};
 use crate::instance::Instance;
 use crate::settings::Settings;
 
@@ -280,6 +281,73 @@ fn groups_of(inst: &Instance, s: &Settings, n: &Namer, out: &mut Vec<Membership>
     );
 }
 
+/// A host's name. Without a value for hostname_variable (no such tag), the address,
+/// unsanitized, as in the Python script.
+fn host_name(inst: &Instance, s: &Settings, namer: &Namer) -> String {
+    if (s.hostname_variable.is_empty() && s.hostnames.is_empty()) || inst.hostname_source.is_empty()
+    {
+        inst.address.clone()
+    } else {
+        namer.sanitize(&inst.hostname_source).to_lowercase()
+    }
+}
+
+/// pattern_include / pattern_exclude (re.match: anchored at the start).
+fn wanted(name: &str, s: &Settings) -> bool {
+    s.pattern_include
+        .as_ref()
+        .is_none_or(|re| re.is_match(name))
+        && !s
+            .pattern_exclude
+            .as_ref()
+            .is_some_and(|re| re.is_match(name))
+}
+
+/// Ansible's `group_names` for a host: its default groups and their ancestors, and
+/// `alicloud`, sorted.
+fn default_group_names(inst: &Instance, s: &Settings, namer: &Namer, name: &str) -> Vec<String> {
+    let mut scratch = Vec::new();
+    groups_of(inst, s, namer, &mut scratch);
+    let id_group = namer.group(&inst.id);
+    let mut names = vec!["alicloud".to_string()];
+    for m in scratch {
+        if (!s.nested_groups && !m.holds_host) || (m.group == name && m.group == id_group) {
+            continue;
+        }
+        if let (true, Some(p)) = (s.nested_groups, m.parent) {
+            names.push(p);
+        }
+        names.push(m.group);
+    }
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// The constructed step and the hostvar selection (docs/DESIGN.md, "Constructed") for an
+/// instance that holds its hostvars as a map: they become its serialized hostvars, its
+/// constructed groups or its constructed error. Runs where the instance's page is decoded,
+/// so that the map is built, read and freed on one thread, as the hostvars are without it.
+pub fn prepare(inst: &mut Instance, s: &Settings, step: &mut step::Step) {
+    let Some(vars) = inst.vars.take() else {
+        return;
+    };
+    let namer = Namer::from_settings(s);
+    let name = host_name(inst, s, &namer);
+    if inst.address.is_empty() || !wanted(&name, s) {
+        // Left out by the builder; nothing to compute.
+        return;
+    }
+    let shaped = step.shape(&name, vars, || default_group_names(inst, s, &namer, &name));
+    match shaped {
+        Ok(shaped) => {
+            inst.hostvars = shaped.hostvars;
+            inst.constructed = shaped.groups;
+        }
+        Err(e) => inst.constructed_error = Some(e),
+    }
+}
+
 /// Builds the inventory from fetched instances (already filtered by state).
 pub fn build(instances: Vec<Instance>, s: &Settings) -> Inventory {
     let mut b = Builder::new(s);
@@ -302,6 +370,11 @@ pub struct Builder<'a> {
     scratch: Vec<Membership>,
     without_address: usize,
     filtered_out: usize,
+    /// The constructed step and the hostvar selection.
+    step: step::Step<'a>,
+    /// A constructed entry that failed with `strict` (of the host first by name, so that the
+    /// message does not depend on the order pages arrive in): the build is refused.
+    error: Option<HostError>,
 }
 
 impl<'a> Builder<'a> {
@@ -314,40 +387,44 @@ impl<'a> Builder<'a> {
             scratch: Vec::new(),
             without_address: 0,
             filtered_out: 0,
+            step: step::Step::new(s),
+            error: None,
         }
     }
 
+    /// The constructed failure that ends the run, if any (docs/DESIGN.md, "Constructed").
+    pub fn take_error(&mut self) -> Option<HostError> {
+        self.error.take()
+    }
+
     /// Adds one instance; the caller gives each instance id once.
-    pub fn add(&mut self, inst: Instance) {
+    pub fn add(&mut self, mut inst: Instance) {
         let (s, namer) = (self.s, &self.namer);
         if inst.address.is_empty() {
             self.without_address += 1;
             return;
         }
-        // The name, then the patterns (re.match: anchored at the start). Without a value for
-        // hostname_variable (no such tag), the address, unsanitized, as in the Python script.
-        let name = if s.hostname_variable.is_empty() || inst.hostname_source.is_empty() {
-            inst.address.clone()
-        } else {
-            namer.sanitize(&inst.hostname_source).to_lowercase()
-        };
-        let included = s
-            .pattern_include
-            .as_ref()
-            .is_none_or(|re| re.is_match(&name));
-        let excluded = s
-            .pattern_exclude
-            .as_ref()
-            .is_some_and(|re| re.is_match(&name));
-        if !included || excluded {
+        let name = host_name(&inst, s, namer);
+        if !wanted(&name, s) {
             self.filtered_out += 1;
+            return;
+        }
+        // Usually done already where the page was decoded (fetch); not for instances built
+        // some other way.
+        if inst.vars.is_some() {
+            prepare(&mut inst, s, &mut self.step);
+        }
+        if let Some(e) = inst.constructed_error.take() {
+            if self.error.as_ref().is_none_or(|old| e.host < old.host) {
+                self.error = Some(e);
+            }
             return;
         }
         self.scratch.clear();
         groups_of(&inst, s, namer, &mut self.scratch);
         // A host named by its instance id is simply not put in its own instance-id group.
         let id_group = namer.group(&inst.id);
-        let mut groups = Vec::with_capacity(self.scratch.len());
+        let mut groups = Vec::with_capacity(self.scratch.len() + inst.constructed.len());
         for m in self.scratch.drain(..) {
             if (!s.nested_groups && !m.holds_host) || (m.group == name && m.group == id_group) {
                 continue;
@@ -357,6 +434,10 @@ impl<'a> Builder<'a> {
                 _ => NO_PARENT,
             };
             groups.push((self.interner.id(m.group), parent, m.holds_host));
+        }
+        for m in inst.constructed.drain(..) {
+            let parent = m.parent.map_or(NO_PARENT, |p| self.interner.id(p));
+            groups.push((self.interner.id(m.group), parent, true));
         }
         self.pending.push(Pending {
             name,
@@ -428,7 +509,7 @@ impl<'a> Builder<'a> {
                 "is shared by several instances"
             };
             inv.warnings.push(format!(
-                "hostname '{name}' {kind}; keeping every instance as {} (set hostname_variable to something unique)",
+                "hostname '{name}' {kind}; keeping every instance as {} (set hostname_variable or hostnames to something unique)",
                 new_names.join(", ")
             ));
         }

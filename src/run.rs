@@ -197,6 +197,11 @@ fn refresh(
     })?;
     // Dropping the runtime here would wait for idle pooled connections; nothing is left to run.
     runtime.shutdown_background();
+    if let Some(e) = builder.take_error() {
+        return Err(Error::Config(format!(
+            "{e} (strict is on: fix the entry, or set strict to false to skip it for such hosts)"
+        )));
+    }
     let inv = builder.finish();
     for w in &inv.warnings {
         diag::warn(w);

@@ -21,13 +21,14 @@
 
 mod engine;
 mod pystr;
+pub mod step;
 #[cfg(test)]
 mod tests;
 
 use engine::{chainable_env, from_json, py_type, strict_env, to_json};
 use minijinja::value::{Enumerator, Object, Value, ValueKind};
 use minijinja::{ErrorKind, Expression};
-use pystr::{py_str, safe_group_name};
+use pystr::{py_str, safe_group_name, safe_group_name_of};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -95,6 +96,91 @@ struct Expr {
     source: String,
     strict: Expression<'static, 'static>,
     chain: Option<Expression<'static, 'static>>,
+    /// `name` or `name.attr.attr`: looked up directly when every step is defined, which is
+    /// what minijinja would give; anything else (an undefined step) goes through minijinja.
+    /// Half the entries of a typical configuration are such lookups, and a minijinja
+    /// evaluation costs a good deal more than the lookup itself.
+    path: Option<Vec<String>>,
+}
+
+/// Several entries' expressions as one list expression, so that a host costs one minijinja
+/// evaluation (which sets up a VM) instead of one per entry. Only the list's defined items are
+/// used: an entry whose item is undefined, or every entry when the list fails, is evaluated on
+/// its own, which gives exactly what that entry alone gives.
+struct Batch {
+    expr: Option<Expression<'static, 'static>>,
+    len: usize,
+}
+
+impl Batch {
+    /// A batch of `exprs` (those that are not direct lookups); each gets its slot in `slots`.
+    fn new<'e>(exprs: impl Iterator<Item = &'e Expr>, slots: &mut Vec<Option<usize>>) -> Batch {
+        let mut sources = Vec::new();
+        for e in exprs {
+            if e.path.is_none() {
+                slots.push(Some(sources.len()));
+                sources.push(format!("({})", e.source));
+            } else {
+                slots.push(None);
+            }
+        }
+        let expr = (sources.len() > 1)
+            .then(|| {
+                strict_env()
+                    .compile_expression_owned(format!("[{}]", sources.join(", ")))
+                    .ok()
+            })
+            .flatten();
+        if expr.is_none() {
+            slots.iter_mut().for_each(|s| *s = None);
+        }
+        Batch {
+            expr,
+            len: sources.len(),
+        }
+    }
+
+    /// The items, or nothing when the list fails.
+    fn eval(&self, ctx: &Value) -> Vec<Value> {
+        match self.expr.as_ref().map(|e| e.eval(ctx.clone())) {
+            Some(Ok(list)) if list.len() == Some(self.len) => list
+                .try_iter()
+                .map(|items| items.collect())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// `expr`'s value from a batch's items when there is a defined one, else from `expr` alone.
+fn from_batch(
+    items: &[Value],
+    slot: Option<usize>,
+    expr: &Expr,
+    ctx: &Value,
+) -> Result<Value, minijinja::Error> {
+    match slot.and_then(|i| items.get(i)) {
+        Some(v) if !v.is_undefined() => Ok(v.clone()),
+        _ => expr.eval(ctx),
+    }
+}
+
+/// The dotted variable path `source` is, if it is one.
+fn simple_path(source: &str) -> Option<Vec<String>> {
+    const NOT_NAMES: &[&str] = &[
+        "true", "false", "none", "True", "False", "None", "and", "or", "not", "in", "is", "if",
+        "else",
+    ];
+    let parts: Vec<String> = source.trim().split('.').map(str::to_owned).collect();
+    let is_name = |p: &String| {
+        let mut chars = p.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !NOT_NAMES.contains(&p.as_str())
+    };
+    parts.iter().all(is_name).then_some(parts)
 }
 
 impl Expr {
@@ -114,10 +200,25 @@ impl Expr {
             source: source.to_owned(),
             strict,
             chain,
+            path: simple_path(source),
         })
     }
 
     fn eval(&self, ctx: &Value) -> Result<Value, minijinja::Error> {
+        if let Some(path) = &self.path {
+            let mut v = ctx.clone();
+            for name in path {
+                match v.get_attr(name) {
+                    Ok(next) if !next.is_undefined() => v = next,
+                    _ => return self.eval_jinja(ctx),
+                }
+            }
+            return Ok(v);
+        }
+        self.eval_jinja(ctx)
+    }
+
+    fn eval_jinja(&self, ctx: &Value) -> Result<Value, minijinja::Error> {
         match self.strict.eval(ctx.clone()) {
             Err(e) if e.kind() == ErrorKind::UndefinedError => match &self.chain {
                 Some(chain) => chain.eval(ctx.clone()).map_err(|_| e),
@@ -188,6 +289,17 @@ pub struct Constructed {
     leading_separator: bool,
     /// Every top-level variable the expressions read, and its slot in a host's context.
     index: Arc<HashMap<String, usize>>,
+    /// The compose expressions as one batch, and each entry's item in it.
+    compose_batch: Batch,
+    compose_slots: Vec<Option<usize>>,
+    /// The groups conditionals and the keyed groups' keys (which see the same variables) as
+    /// one batch: first the groups' items, then the keys'.
+    late_batch: Batch,
+    group_slots: Vec<Option<usize>>,
+    keyed_slots: Vec<Option<usize>>,
+    /// Both batches as one, when no expression of the second reads a composed variable (so
+    /// it sees the same values before compose as after); its first items are compose's.
+    joint: Option<(Batch, usize)>,
 }
 
 impl fmt::Debug for Constructed {
@@ -339,6 +451,40 @@ impl Constructed {
                 }
             }
         }
+        let mut compose_slots = Vec::new();
+        let compose_batch = Batch::new(compose.iter().map(|(_, e)| e), &mut compose_slots);
+        // Constant conditionals take no item: a placeholder lookup keeps the slots aligned.
+        let placeholder = Expr {
+            source: String::new(),
+            strict: strict_env()
+                .compile_expression_owned("none".to_owned())
+                .expect("a constant"),
+            chain: None,
+            path: Some(Vec::new()),
+        };
+        let late: Vec<&Expr> = groups
+            .iter()
+            .map(|g| match &g.cond {
+                Cond::Expr(e) => &**e,
+                Cond::Const(_) => &placeholder,
+            })
+            .chain(keyed.iter().map(|k| &k.key))
+            .collect();
+        let mut late_slots = Vec::new();
+        let late_batch = Batch::new(late.iter().copied(), &mut late_slots);
+        let reads_composed = late.iter().any(|e| {
+            e.path.is_none()
+                && e.variables()
+                    .any(|v| compose.iter().any(|(name, _)| *name == v))
+        });
+        let joint = (compose_batch.expr.is_some() && late_batch.expr.is_some() && !reads_composed)
+            .then(|| {
+                let mut ignored = Vec::new();
+                let exprs = compose.iter().map(|(_, e)| e).chain(late.iter().copied());
+                (Batch::new(exprs, &mut ignored), compose_batch.len)
+            })
+            .filter(|(b, _)| b.expr.is_some());
+        let keyed_slots = late_slots.split_off(groups.len());
         Ok(Constructed {
             compose,
             groups,
@@ -346,11 +492,22 @@ impl Constructed {
             strict,
             leading_separator,
             index: Arc::new(index),
+            compose_batch,
+            compose_slots,
+            late_batch,
+            group_slots: late_slots,
+            keyed_slots,
+            joint,
         })
     }
 
     pub fn strict(&self) -> bool {
         self.strict
+    }
+
+    /// Whether an expression reads the top-level variable `name`.
+    pub fn reads(&self, name: &str) -> bool {
+        self.index.contains_key(name)
     }
 
     /// Runs the configuration for one host. `hostvars` are the host's variables;
@@ -377,13 +534,30 @@ impl Constructed {
             entry,
             message,
         };
-        let mut result = HostResult::default();
+        let mut result = HostResult {
+            vars: Vec::with_capacity(self.compose.len()),
+            // Most keyed groups give a group or two per host.
+            groups: Vec::with_capacity(self.groups.len() + 2 * self.keyed.len()),
+        };
 
+        let mut late_items = None;
         if !self.compose.is_empty() {
             let ctx = self.context(slots.clone());
-            for (name, expr) in &self.compose {
-                let composed = expr
-                    .eval(&ctx)
+            // One evaluation for every entry when it can be; when it fails, one per batch.
+            let joint = self
+                .joint
+                .as_ref()
+                .map(|(batch, split)| (batch.eval(&ctx), *split))
+                .filter(|(items, _)| !items.is_empty());
+            let items = match joint {
+                Some((mut items, split)) => {
+                    late_items = Some(items.split_off(split));
+                    items
+                }
+                None => self.compose_batch.eval(&ctx),
+            };
+            for ((name, expr), &slot) in self.compose.iter().zip(&self.compose_slots) {
+                let composed = from_batch(&items, slot, expr, &ctx)
                     .and_then(|v| to_json(&v).map(|json| (v, json)));
                 match composed {
                     Ok((value, json)) => {
@@ -407,11 +581,15 @@ impl Constructed {
             }
         }
         let ctx = self.context(slots);
+        let items = match late_items {
+            Some(items) => items,
+            None => self.late_batch.eval(&ctx),
+        };
 
-        for g in &self.groups {
+        for (g, &slot) in self.groups.iter().zip(&self.group_slots) {
             let matched = match &g.cond {
                 Cond::Const(b) => Ok(*b),
-                Cond::Expr(e) => e.eval(&ctx).and_then(|v| match v.kind() {
+                Cond::Expr(e) => from_batch(&items, slot, e, &ctx).and_then(|v| match v.kind() {
                     ValueKind::Bool => Ok(v.is_true()),
                     ValueKind::Undefined => Err(undefined_error()),
                     _ => Err(minijinja::Error::new(
@@ -444,8 +622,14 @@ impl Constructed {
             }
         }
 
-        for k in &self.keyed {
-            self.apply_keyed(k, host, &ctx, &mut result)?;
+        for (k, &slot) in self.keyed.iter().zip(&self.keyed_slots) {
+            self.apply_keyed(
+                k,
+                host,
+                &ctx,
+                from_batch(&items, slot, &k.key, &ctx),
+                &mut result,
+            )?;
         }
         Ok(result)
     }
@@ -487,6 +671,7 @@ impl Constructed {
         k: &KeyedEntry,
         host: &str,
         ctx: &Value,
+        key: Result<Value, minijinja::Error>,
         result: &mut HostResult,
     ) -> Result<(), HostError> {
         let fail = |message: String| HostError {
@@ -494,7 +679,7 @@ impl Constructed {
             entry: format!("keyed_groups[{}]", k.index),
             message,
         };
-        let key = match k.key.eval(ctx).and_then(|v| {
+        let key = match key.and_then(|v| {
             check_defined(&v)?;
             Ok(v)
         }) {
@@ -580,7 +765,7 @@ impl Constructed {
             k.separator.as_str()
         };
         for bare in bare_names {
-            let group = safe_group_name(&format!("{}{sep}{bare}", k.prefix));
+            let group = safe_group_name_of(&[&k.prefix, sep, &bare]);
             if group.is_empty() {
                 return Err(fail("invalid empty group name".into()));
             }

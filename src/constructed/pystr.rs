@@ -181,9 +181,14 @@ fn is_decimal(c: char) -> bool {
 /// `^[\d\W]|[^\w]` replaced by `_` — a leading digit and every character that is not a
 /// Unicode letter, number or underscore.
 pub fn safe_group_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for (i, c) in name.chars().enumerate() {
-        if !is_word(c) || (i == 0 && is_decimal(c)) {
+    safe_group_name_of(&[name])
+}
+
+/// [`safe_group_name`] of the parts joined, without joining them first.
+pub fn safe_group_name_of(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for c in parts.iter().flat_map(|p| p.chars()) {
+        if !is_word(c) || (out.is_empty() && is_decimal(c)) {
             out.push('_');
         } else {
             out.push(c);

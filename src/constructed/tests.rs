@@ -31,6 +31,96 @@ fn groups_of(c: &Constructed, hostvars: Json) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
+/// A configuration evaluates its entries as one batch per host; each entry alone (a batch
+/// of one is no batch) must give the same on every fixture host: with entries that fail for
+/// some hosts (the batch then fails or has undefined items) and without.
+#[test]
+fn batched_entries_give_what_each_entry_alone_gives() {
+    let base: Json = serde_json::from_str(include_str!("../../fixtures/constructed/base.json"))
+        .expect("base.json");
+    let compose = json!({
+        "cores": "cpu", "env": "ecs_tags.env | default('none')", "role": "ecs_tags.role",
+        "upper": "edge_text | upper", "n": "memory / 1024",
+        "tags": "ecs_tags.keys() | list | sort", "chained": "a.b.c | default(1)"
+    });
+    let groups = json!({"big": "cpu >= 4", "num": "cpu", "always": true});
+    let keyed = json!([
+        {"key": "ecs_tags", "prefix": "tag"}, {"key": "status | lower", "prefix": "s"},
+        {"key": "ecs_tags.role", "prefix": "r"}, {"key": "edge_list", "prefix": "l"},
+        {"key": "missing | default('')", "prefix": "m", "default_value": "none"}
+    ]);
+    let failing_compose = json!({"bad": "cpu + 'x'", "u": "no_such_var"});
+    let failing_groups = json!({"prod": "ecs_tags.env == 'prod'", "undef": "nope == 1"});
+    let mut batched = 0;
+    for with_failures in [false, true] {
+        let (mut c, mut g) = (compose.clone(), groups.clone());
+        if with_failures {
+            c.as_object_mut()
+                .unwrap()
+                .extend(failing_compose.as_object().unwrap().clone());
+            g.as_object_mut()
+                .unwrap()
+                .extend(failing_groups.as_object().unwrap().clone());
+        }
+        let all = compile(json!({"compose": c, "groups": g, "keyed_groups": keyed}));
+        assert!(all.compose_batch.expr.is_some() && all.late_batch.expr.is_some());
+        let alone: Vec<Constructed> = c
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| compile(json!({"compose": {k: v}})))
+            .chain(
+                g.as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| compile(json!({"groups": {k: v}}))),
+            )
+            .chain(
+                keyed
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|k| compile(json!({"keyed_groups": [k]}))),
+            )
+            .collect();
+        let names = vec!["alicloud".to_owned()];
+        for (host, vars) in base["_meta"]["hostvars"].as_object().unwrap() {
+            let vars = vars.as_object().unwrap();
+            let got = all.apply(host, vars, &names).expect("not strict");
+            let mut want = HostResult::default();
+            for one in &alone {
+                let r = one.apply(host, vars, &names).expect("not strict");
+                want.vars.extend(r.vars);
+                want.groups.extend(r.groups);
+            }
+            // Group memberships come in entry order: groups, then keyed groups.
+            assert_eq!(got, want, "{host} (failing entries: {with_failures})");
+            batched += got.vars.len();
+        }
+    }
+    assert!(batched > 50, "too little to compare: {batched}");
+}
+
+/// Groups that read a composed variable see its composed value, so they are not evaluated
+/// with compose in one batch.
+#[test]
+fn entries_reading_composed_variables_see_them() {
+    let c = compile(json!({
+        "compose": {"x": "cpu * 10", "y": "cpu + 1"},
+        "groups": {"g": "x > 15", "h": "cpu > 1"},
+        "keyed_groups": [{"key": "'k' ~ y", "prefix": "p"}, {"key": "x | string", "prefix": "q"}]
+    }));
+    assert!(c.joint.is_none());
+    let r = c.apply("h1", &vars(json!({"cpu": 2})), &[]).unwrap();
+    let groups: Vec<&str> = r.groups.iter().map(|m| m.group.as_str()).collect();
+    assert_eq!(groups, vec!["g", "h", "p_k3", "q_20"]);
+    let plain = compile(json!({
+        "compose": {"x": "cpu * 10", "y": "cpu + 1"},
+        "groups": {"h": "cpu > 1", "i": "cpu < 1"}
+    }));
+    assert!(plain.joint.is_some());
+}
+
 /// Per-host cost of a typical configuration (7 compose, 4 groups, 7 keyed groups) over the
 /// fixture fleet's hostvars. Run: cargo test --release --lib constructed::tests::bench --
 /// --ignored --nocapture

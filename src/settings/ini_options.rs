@@ -20,8 +20,11 @@ impl<'a> IniOptions<'a> {
     fn entry(&self, name: &str) -> Option<&'a Entry> {
         let sections: &[&str] = if CREDENTIAL_OPTIONS.contains(&name) {
             &["credentials", "ecs"]
-        } else {
+        } else if ECS_OPTIONS.contains(&name) {
             &["ecs"]
+        } else {
+            // Not an ini option (`hostnames` is the YAML's): ignored, as its warning says.
+            &[]
         };
         sections
             .iter()

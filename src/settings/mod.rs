@@ -1,6 +1,6 @@
 //! The resolved settings: `alicloud.ini` (docs/DESIGN.md, "Configuration") read with the Python
-//! script's value rules, plus the environment's endpoint overrides. Everything downstream takes a
-//! `Settings`.
+//! script's value rules, or an `alicloud.yml` in the alicloud_ecs plugin's format, plus the
+//! environment's endpoint overrides. Everything downstream takes a `Settings`.
 //!
 //! A file format is only a reader ([`Options`]); what the options mean, their defaults and
 //! their checks are here, once for every format, and the value parsers are in [`values`].
@@ -10,11 +10,15 @@ mod env;
 mod flow;
 mod ini_options;
 mod options;
+mod shaping;
 pub mod values;
+mod yaml_options;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::constructed::Constructed;
 use crate::error::{Error, Result};
 use crate::ini::Ini;
 
@@ -23,11 +27,13 @@ pub use env::Env;
 pub use flow::parse_flow;
 use ini_options::IniOptions;
 pub use options::{Options, CREDENTIAL_OPTIONS, ECS_OPTIONS};
+pub use shaping::{glob_match, Hostname, HostvarSelection};
 use values::{destination_alias, parse_states, with_scheme};
 pub use values::{
     expand_path, parse_assume_role, parse_bool, parse_instance_filters, parse_pattern,
     parse_regions, split_list, AssumeRole, Pattern, STATES,
 };
+use yaml_options::YamlOptions;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Regions {
@@ -108,18 +114,31 @@ pub struct Settings {
     pub accounts: Option<Vec<Account>>,
     /// An account that fails is left out with a warning instead of failing the run.
     pub skip_failed_accounts: bool,
+    /// Constructed groups and variables (docs/DESIGN.md, "Constructed"); `None` without
+    /// `compose`, `groups` and `keyed_groups`.
+    pub constructed: Option<Arc<Constructed>>,
+    /// That configuration as canonical JSON, for the cache key; empty without one.
+    pub constructed_config: String,
+    /// The hostvars to print; `None` prints them all.
+    pub hostvars: Option<HostvarSelection>,
+    /// The alicloud_ecs plugin's hostname precedence list; empty: `hostname_variable` names hosts.
+    pub hostnames: Vec<Hostname>,
     /// Warnings the operator must see (unknown options, a readable secret).
     pub warnings: Vec<String>,
 }
 
 impl Settings {
-    /// Finds the ini (in the search order of docs/DESIGN.md, "Configuration"), reads it and applies the environment.
+    /// Finds the configuration (in the search order of docs/DESIGN.md, "Configuration"), reads
+    /// it as an ini, or as YAML when it is named `*.yml` or `*.yaml`, and applies the environment.
     pub fn load(config: Option<&Path>, env: &Env) -> Result<Settings> {
-        let ini = match find_ini(config, env)? {
-            Some(path) => Some(Ini::read(&path)?),
-            None => None,
-        };
-        Settings::from_ini(ini.as_ref(), env)
+        match find_ini(config, env)? {
+            Some(path) if is_yaml(&path) => {
+                let yaml = YamlOptions::read(&path)?;
+                Settings::from_options(&yaml, yaml.warnings(), env)
+            }
+            Some(path) => Settings::from_ini(Some(&Ini::read(&path)?), env),
+            None => Settings::from_ini(None, env),
+        }
     }
 
     pub fn from_ini(ini: Option<&Ini>, env: &Env) -> Result<Settings> {
@@ -226,6 +245,8 @@ impl Settings {
             }
         }
 
+        let shaping = shaping::read(reader)?;
+
         Ok(Settings {
             source: reader.source().map(Path::to_path_buf),
             regions,
@@ -257,6 +278,10 @@ impl Settings {
             credentials,
             skip_failed_accounts: b("skip_failed_accounts", false)?,
             accounts,
+            constructed: shaping.constructed,
+            constructed_config: shaping.constructed_config,
+            hostvars: shaping.hostvars,
+            hostnames: shaping.hostnames,
             warnings,
         })
     }
@@ -267,7 +292,7 @@ impl Settings {
     pub fn fingerprint(&self) -> String {
         let re = |r: &Option<Pattern>| r.as_ref().map(|r| r.as_str().to_string());
         format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{:?}",
             self.regions,
             self.regions_exclude,
             self.destination_variables,
@@ -285,6 +310,9 @@ impl Settings {
             re(&self.pattern_exclude),
             self.instance_filters,
             self.ecs_endpoint,
+            self.constructed_config,
+            self.hostvars,
+            self.hostnames,
         )
     }
 }
@@ -367,16 +395,25 @@ fn find_ini(config: Option<&Path>, env: &Env) -> Result<Option<PathBuf>> {
             Err(source) => Err(Error::ConfigFile { path: p, source }),
         };
     }
-    let beside_exe = std::env::current_exe()
+    let exe_dir = std::env::current_exe()
         .ok()
         .and_then(|p| p.canonicalize().ok())
-        .and_then(|p| p.parent().map(|d| d.join("alicloud.ini")));
+        .and_then(|p| p.parent().map(Path::to_path_buf));
+    // An alicloud.yml beside the executable counts only where no alicloud.ini is.
+    let beside_exe = exe_dir.as_ref().map(|d| d.join("alicloud.ini"));
+    let yaml_beside_exe = exe_dir.as_ref().map(|d| d.join("alicloud.yml"));
     let in_config_dir = directories::ProjectDirs::from("", "", "alicloud_inventory")
         .map(|d| d.config_dir().join("alicloud.ini"));
-    Ok([beside_exe, in_config_dir]
+    Ok([beside_exe, yaml_beside_exe, in_config_dir]
         .into_iter()
         .flatten()
         .find(|p| p.is_file()))
+}
+
+fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
 }
 
 fn default_cache_dir(env: &Env) -> PathBuf {

@@ -53,6 +53,13 @@ pub const ECS_OPTIONS: &[&str] = &[
     "accounts",
     "group_by_account",
     "skip_failed_accounts",
+    // Constructed groups and variables (YAML flow values), and the printed hostvars.
+    "compose",
+    "groups",
+    "keyed_groups",
+    "strict",
+    "leading_separator",
+    "hostvars",
 ];
 
 pub const CREDENTIAL_OPTIONS: &[&str] = &[
@@ -121,6 +128,17 @@ pub trait Options {
             return Ok(Vec::new());
         };
         values::parse_instance_filters(&raw).map_err(|m| self.invalid("instance_filters", m))
+    }
+
+    /// The value read as YAML: the ini holds YAML flow syntax (`{a: b}`, `[x, y]`); `None`
+    /// when not set.
+    fn value(&self, name: &str) -> Result<Option<serde_json::Value>> {
+        let Some(raw) = self.raw(name).filter(|v| !v.trim().is_empty()) else {
+            return Ok(None);
+        };
+        values::parse_yaml(raw)
+            .map(Some)
+            .map_err(|m| self.invalid(name, m))
     }
 
     /// `assume_role`, a flow mapping (read as written: its quotes are its own).

@@ -199,59 +199,136 @@ pub fn parse_instance_filters(raw: &str) -> Result<Vec<(String, String)>, String
             Some((k, v)) => (k.trim(), Some(v.trim())),
             None => (item, None),
         };
-        if let Some(tag_key) = key.strip_prefix("tag:").map(str::trim) {
-            if tag_key.is_empty() {
-                return Err(format!(
-                    "'{item}': tag filter without a key (use tag:KEY=VALUE)"
-                ));
-            }
-            tags += 1;
-            if tags > 20 {
-                return Err("at most 20 tag filters".into());
-            }
-            params.push((format!("Tag.{tags}.Key"), tag_key.to_string()));
-            if let Some(v) = value {
-                params.push((format!("Tag.{tags}.Value"), v.to_string()));
-            }
-            continue;
-        }
-        let Some(&(_, api, is_list)) = FILTERS.iter().find(|(k, _, _)| *k == key) else {
-            let nearest = FILTERS
-                .iter()
-                .map(|(k, _, _)| (strsim::levenshtein(k, key), *k))
-                .min()
-                .map(|(_, k)| format!("; did you mean '{k}'?"))
-                .unwrap_or_default();
-            return Err(format!(
-                "unknown filter key '{key}' (keys are snake_case DescribeInstances parameters, or tag:KEY{nearest})"
-            ));
-        };
-        let Some(value) = value.filter(|v| !v.is_empty()) else {
-            return Err(format!("filter '{key}' needs a value ({key}=VALUE)"));
-        };
-        if params.iter().any(|(p, _)| p == api) {
-            return Err(format!(
-                "filter '{key}' given twice (list-valued keys take a;b)"
-            ));
-        }
-        let value = if is_list {
-            let items: Vec<&str> = value
-                .split(';')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .collect();
-            if items.is_empty() {
-                return Err(format!(
-                    "filter '{key}' needs at least one value ({key}=a;b)"
-                ));
-            }
-            serde_json::to_string(&items).expect("strings serialize")
-        } else {
-            value.to_string()
-        };
-        params.push((api.to_string(), value));
+        add_filter(&mut params, &mut tags, item, key, value)?;
     }
     Ok(params)
+}
+
+/// The `filters` mapping of a YAML config (the alicloud_ecs plugin's option): the keys of
+/// `instance_filters`, a list for list-valued keys. Values are taken whole, commas and all.
+pub fn filters_from_map(
+    map: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<(String, String)>, String> {
+    let mut params: Vec<(String, String)> = Vec::new();
+    let mut tags = 0;
+    for (key, value) in map {
+        let text = match value {
+            serde_json::Value::Null => None,
+            serde_json::Value::Array(items) => {
+                let mut parts = Vec::with_capacity(items.len());
+                for i in items {
+                    let t = scalar_text(i).filter(|t| !t.contains(';')).ok_or_else(|| {
+                        format!("filter '{key}': list items must be plain values")
+                    })?;
+                    parts.push(t);
+                }
+                Some(parts.join(";"))
+            }
+            other => Some(
+                scalar_text(other)
+                    .ok_or_else(|| format!("filter '{key}' must be a value or a list of them"))?,
+            ),
+        };
+        let item = match &text {
+            Some(t) => format!("{key}={t}"),
+            None => key.clone(),
+        };
+        add_filter(&mut params, &mut tags, &item, key.trim(), text.as_deref())?;
+    }
+    Ok(params)
+}
+
+/// A YAML scalar as the text an ini would hold; `None` for a list or a mapping.
+pub fn scalar_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Null => Some(String::new()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// One filter into `params`; `item` is the filter as written, for messages.
+fn add_filter(
+    params: &mut Vec<(String, String)>,
+    tags: &mut usize,
+    item: &str,
+    key: &str,
+    value: Option<&str>,
+) -> Result<(), String> {
+    if let Some(tag_key) = key.strip_prefix("tag:").map(str::trim) {
+        if tag_key.is_empty() {
+            return Err(format!(
+                "'{item}': tag filter without a key (use tag:KEY=VALUE)"
+            ));
+        }
+        *tags += 1;
+        if *tags > 20 {
+            return Err("at most 20 tag filters".into());
+        }
+        params.push((format!("Tag.{tags}.Key"), tag_key.to_string()));
+        if let Some(v) = value {
+            params.push((format!("Tag.{tags}.Value"), v.to_string()));
+        }
+        return Ok(());
+    }
+    let Some(&(_, api, is_list)) = FILTERS.iter().find(|(k, _, _)| *k == key) else {
+        let nearest = FILTERS
+            .iter()
+            .map(|(k, _, _)| (strsim::levenshtein(k, key), *k))
+            .min()
+            .map(|(_, k)| format!("; did you mean '{k}'?"))
+            .unwrap_or_default();
+        return Err(format!(
+            "unknown filter key '{key}' (keys are snake_case DescribeInstances parameters, or tag:KEY{nearest})"
+        ));
+    };
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
+        return Err(format!("filter '{key}' needs a value ({key}=VALUE)"));
+    };
+    if params.iter().any(|(p, _)| p == api) {
+        return Err(format!(
+            "filter '{key}' given twice (list-valued keys take a;b)"
+        ));
+    }
+    let value = if is_list {
+        let items: Vec<&str> = value
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        if items.is_empty() {
+            return Err(format!(
+                "filter '{key}' needs at least one value ({key}=a;b)"
+            ));
+        }
+        serde_json::to_string(&items).expect("strings serialize")
+    } else {
+        value.to_string()
+    };
+    params.push((api.to_string(), value));
+    Ok(())
+}
+
+/// How YAML is read, in files and in ini values: YAML 1.1 scalars as Ansible's PyYAML reads
+/// them (`yes`/`no`/`on`/`off` are booleans, `0755` is octal), one line per error.
+pub fn yaml_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        with_snippet: false,
+        legacy_octal_numbers: true,
+    }
+}
+
+/// A YAML value (`{a: b}`, `[x, y]`, a scalar) as JSON; the error says where in `text`.
+pub fn parse_yaml(text: &str) -> Result<serde_json::Value, String> {
+    serde_saphyr::from_str_with_options::<serde_json::Value>(text, yaml_options())
+        .map_err(|e| format!("not valid YAML: {}", one_line(&e.to_string())))
+}
+
+/// A message on one line: newlines and runs of spaces become single spaces.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A YAML flow mapping of plain or quoted scalars: `{role_arn: acs:ram::1:role/x, policy: "..."}`.

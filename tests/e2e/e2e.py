@@ -15,6 +15,11 @@ with the default alicloud.ini options, independently of the Rust code under test
     e2e.py check-ssh-connection EXPECTED OUT PORT   ansible -m raw 'echo $SSH_CONNECTION'
     e2e.py check-concurrent EXPECTED DIR       outputs of the concurrent readers
     e2e.py check-cache DIR SECRET        cache files private, secret absent
+    e2e.py constructed-configs DIR CACHE   the constructed configurations, as Ansible's
+                                        constructed plugin's files and as alicloud.yml files
+    e2e.py check-constructed ANSIBLE OURS CONFIG   ansible-inventory --list of our plain output
+                                        under Ansible's constructed plugin, against ours
+    e2e.py check-strict-failure OURS_ERR ANSIBLE_ERR LENIENT_LIST   both refuse the same entry
     e2e.py sdk EXPECTED ENDPOINT AK SECRET   the official Python SDK against the simulator
 """
 
@@ -505,6 +510,189 @@ def cmd_check_cache(directory, secret):
 
 
 # --------------------------------------------------------------------------------------------
+# Constructed groups and variables against Ansible's own constructed plugin
+
+# Entries every host passes: compose with native types, conditional groups, and every
+# keyed_groups option (key as string, list and mapping; prefix, separator, default_value,
+# trailing_separator, parent_group, a templated parent_group, an empty prefix).
+ENTRIES = {
+    "compose": {
+        "cores": "cpu",
+        "mem_gb": "memory / 1024",
+        "is_big": "cpu >= 4",
+        "tag_keys": "ecs_tags.keys() | list | sort",
+        "labels": "{'zone': zone_id, 'type': instance_type, 'cpu': cpu}",
+        "env": "ecs_tags.env | default('none')",
+        "short_type": "instance_type | regex_replace('^ecs\\.', '')",
+        "n_groups": "group_names | length",
+        "sg_first": "security_group_ids | first",
+        "nothing": "none",
+    },
+    "groups": {
+        "big": "cpu >= 4",
+        "web": "ecs_tags.role | default('') == 'web'",
+        "cn_running": "region_id.startswith('cn-') and status == 'Running'",
+        "everyone": True,
+    },
+    "keyed_groups": [
+        {"key": "ecs_tags", "prefix": "tag2"},
+        {"key": "zone_id", "prefix": "zone", "parent_group": "zones_all"},
+        {"key": "security_group_ids", "prefix": "sg", "separator": "__"},
+        {"key": "ecs_tags", "prefix": "tagd", "default_value": "empty"},
+        {"key": "ecs_tags", "prefix": "tagt", "trailing_separator": False},
+        {"key": "ecs_tags.role | default('none')", "prefix": "role",
+         "parent_group": "{{ region_id }}_roles"},
+        {"key": "status | lower", "prefix": ""},
+        {"key": "instance_type", "prefix": "type", "separator": ""},
+        {"key": "group_names | select('match', '^tag_role') | list", "prefix": "gn"},
+    ],
+}
+# Entries that fail for the hosts without the tag: skipped when not strict.
+LENIENT = {
+    "compose": {"role_upper": "ecs_tags.role | upper"},
+    "groups": {"prod": "ecs_tags.env == 'prod'"},
+    "keyed_groups": [{"key": "ecs_tags.role", "prefix": "only_role"}],
+}
+HOSTVARS = ["instance_id", "instance_type", "private_ip_address", "ecs_tags", "region*"]
+
+
+def yaml_text(doc):
+    """A YAML file: top-level block keys, values in flow style (JSON is YAML)."""
+    lines = []
+    for k, v in doc.items():
+        if isinstance(v, (dict, list)) and not v:
+            lines.append("%s: %s" % (k, json.dumps(v)))
+        elif isinstance(v, dict):
+            lines.append("%s:" % k)
+            lines += ["  %s: %s" % (json.dumps(kk), json.dumps(vv, ensure_ascii=False)) for kk, vv in v.items()]
+        elif isinstance(v, list):
+            lines.append("%s:" % k)
+            lines += ["  - %s" % json.dumps(i, ensure_ascii=False) for i in v]
+        else:
+            lines.append("%s: %s" % (k, json.dumps(v, ensure_ascii=False)))
+    return "\n".join(lines) + "\n"
+
+
+def cmd_constructed_configs(directory, cache):
+    """NAME.constructed.yml for Ansible, NAME.alicloud.yml for us; NAME: lenient (strict off,
+    with entries that fail for some hosts), strict (strict on, leading_separator off), and
+    strict-fail (strict on, an entry that fails for some hosts)."""
+    def merged(*parts):
+        out = {"compose": {}, "groups": {}, "keyed_groups": []}
+        for p in parts:
+            out["compose"].update(p["compose"])
+            out["groups"].update(p["groups"])
+            out["keyed_groups"] += p["keyed_groups"]
+        return out
+    configs = {
+        "lenient": dict(strict=False, **merged(ENTRIES, LENIENT)),
+        "strict": dict(strict=True, leading_separator=False, **merged(ENTRIES)),
+        "strict-fail": dict(strict=True, compose=LENIENT["compose"]),
+    }
+    for name, entries in configs.items():
+        with open(os.path.join(directory, name + ".constructed.yml"), "w", encoding="utf-8") as f:
+            f.write(yaml_text(dict(plugin="ansible.builtin.constructed", **entries)))
+        ours = dict(plugin="alibaba.alicloud.alicloud_ecs", regions=[], cache_connection=cache,
+                    hostvars=HOSTVARS, **entries)
+        with open(os.path.join(directory, name + ".alicloud.yml"), "w", encoding="utf-8") as f:
+            f.write(yaml_text(ours))
+        with open(os.path.join(directory, name + ".json"), "w", encoding="utf-8") as f:
+            json.dump(entries, f)
+
+
+def unwrap(v):
+    """Ansible 2.19 marks untrusted strings {"__ansible_unsafe": ...}: the value inside."""
+    if isinstance(v, dict):
+        if set(v) == {"__ansible_unsafe"}:
+            return unwrap(v["__ansible_unsafe"])
+        return {unwrap(k): unwrap(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [unwrap(x) for x in v]
+    return v
+
+
+def cmd_check_constructed(ansible_path, ours_path, config_path):
+    """Both are ansible-inventory --list: of our plain output under Ansible's constructed
+    plugin, and of our own constructed output. Every group (constructed or not, `all`
+    included) has the same hosts and children; every composed variable has the same value on
+    every host, or is absent on both; every hostvar we print equals Ansible's."""
+    a, b = unwrap(load_json(ansible_path)), unwrap(load_json(ours_path))
+    config = load_json(config_path)
+    problems = []
+    ga = {g: v for g, v in a.items() if g != "_meta"}
+    gb = {g: v for g, v in b.items() if g != "_meta"}
+    for g in sorted(set(ga) | set(gb)):
+        if g not in gb or g not in ga:
+            problems.append("group %s is only in %s" % (g, "Ansible's output" if g in ga else "ours"))
+            continue
+        for k in ("hosts", "children"):
+            x, y = set(ga[g].get(k, [])), set(gb[g].get(k, []))
+            if x != y:
+                problems.append("group %s %s: Ansible only %s, ours only %s" % (g, k, sorted(x - y)[:5], sorted(y - x)[:5]))
+    ha, hb = a["_meta"]["hostvars"], b["_meta"]["hostvars"]
+    compare_sets("hosts", hb, ha, problems)
+    composed = list(config.get("compose", {}))
+    seen = {k: 0 for k in composed}
+    for h in sorted(set(ha) & set(hb)):
+        x, y = ha[h], hb[h]
+        for k in composed:
+            if (k in x) != (k in y) or x.get(k) != y.get(k) or type(x.get(k)) is not type(y.get(k)):
+                problems.append("%s.%s: Ansible %r, ours %r" % (h, k, x.get(k, "<unset>"), y.get(k, "<unset>")))
+            seen[k] += k in y
+        for k in y:
+            if k not in composed and x.get(k) != y[k]:
+                problems.append("%s.%s: Ansible %r, ours %r" % (h, k, x.get(k, "<unset>"), y[k]))
+    for k, n in seen.items():
+        if not n:
+            problems.append("composed variable %s is set on no host: the check proves nothing" % k)
+    # Native types, as Ansible's evaluate_expression returns them.
+    types = {"cores": int, "mem_gb": float, "is_big": bool, "tag_keys": list, "labels": dict,
+             "nothing": type(None)}
+    for k, t in types.items():
+        if k in composed and not any(isinstance(v.get(k), t) and k in v for v in hb.values()):
+            problems.append("composed %s is never a %s" % (k, t.__name__))
+    # Each keyed_groups option left its mark.
+    groups = set(gb)
+    marks = {
+        "mapping key": lambda g: g.startswith("tag2_"),
+        "list key and separator": lambda g: g.startswith("sg__"),
+        "default_value": lambda g: g.startswith("tagd_") and g.endswith("_empty"),
+        "trailing_separator false": lambda g: g == "tagt_managed",
+        "empty prefix": lambda g: g in ("_running", "running"),
+        "empty separator": lambda g: g.startswith("typeecs_"),
+    }
+    for what, test in marks.items():
+        if not any(test(g) for g in groups):
+            problems.append("no group shows the keyed_groups option: %s" % what)
+    if not gb.get("zones_all", {}).get("children"):
+        problems.append("parent_group zones_all has no children")
+    if not any(g.endswith("_roles") and gb[g].get("children") for g in groups):
+        problems.append("no templated parent_group ({{ region_id }}_roles) with children")
+    finish(problems)
+
+
+def cmd_check_strict_failure(ours_err, ansible_err, lenient_list):
+    """With strict on and an entry that fails for some hosts, both refuse: ours with one line
+    naming the entry and a host it fails for, Ansible naming the same entry."""
+    problems = []
+    with open(ours_err, encoding="utf-8") as f:
+        ours = f.read().strip().splitlines()
+    with open(ansible_err, encoding="utf-8") as f:
+        theirs = f.read()
+    m = re.match(r"^alicloud_inventory: error: constructed compose\.(\w+) failed for host (\S+): ", ours[0] if ours else "")
+    if len(ours) != 1 or not m:
+        problems.append("ours: expected one line naming the entry and the host, got %r" % ours[:3])
+    else:
+        var, host = m.group(1), m.group(2)
+        if "Could not set %s for host " % var not in theirs:
+            problems.append("Ansible did not fail on %s: %s" % (var, theirs.strip()[:300]))
+        hv = unwrap(load_json(lenient_list))["_meta"]["hostvars"]
+        if host not in hv or var in hv[host]:
+            problems.append("host %s is not one the entry %s fails for" % (host, var))
+    finish(problems)
+
+
+# --------------------------------------------------------------------------------------------
 # The official SDK against the simulator
 
 
@@ -592,6 +780,9 @@ def main(argv):
         "check-ssh-connection": cmd_check_ssh_connection,
         "check-concurrent": cmd_check_concurrent,
         "check-cache": cmd_check_cache,
+        "constructed-configs": cmd_constructed_configs,
+        "check-constructed": cmd_check_constructed,
+        "check-strict-failure": cmd_check_strict_failure,
         "sdk": cmd_sdk,
     }
     if len(argv) < 2 or argv[1] not in cmds:

@@ -14,7 +14,10 @@
 #   over SSH; each host reached at its own 127.x.y.z; an inventory over three more accounts (two
 #   reached by a role, one by an aliyun CLI profile): the binary's --list, ansible-inventory --list
 #   and --graph with no warning, and a ping of one account_<alias> group reaching exactly that
-#   account's hosts; cron-style --refresh-cache in a loop while 20 ansible-inventory --list and 200
+#   account's hosts; constructed groups and variables (every keyed_groups option, compose with
+#   native types, conditional groups, strict on and off) equal to what Ansible's own constructed
+#   plugin makes over our plain output, and a plugin-style alicloud.yml through ALICLOUD_INI_PATH;
+#   cron-style --refresh-cache in a loop while 20 ansible-inventory --list and 200
 #   direct --list runs read the cache; private cache files; a wrong secret failing cleanly without
 #   touching the cache; the official Aliyun Python SDK against the simulator (GET and POST signing).
 #
@@ -141,7 +144,8 @@ py() {
 }
 
 mkdir -p "$WORK"
-rm -rf "$LOGS" "$WORK/cache" "$WORK/cache-wrong" "$WORK/cache-accounts" "$WORK/sshd" "$WORK/ansible" "$WORK/concurrent"
+rm -rf "$LOGS" "$WORK/cache" "$WORK/cache-wrong" "$WORK/cache-accounts" "$WORK/sshd" "$WORK/ansible" "$WORK/concurrent" \
+    "$WORK/constructed" "$WORK/cache-constructed"
 mkdir -p "$LOGS"
 
 # ---------------------------------------------------------------------------------------------
@@ -488,6 +492,62 @@ group_by_charge_type = True
 EOF
 chmod 600 "$WORK/nested.ini"
 graph_check graph-nested "$WORK/nested.ini" "" regions tags zones "$REGION_GROUP"
+
+# Constructed groups and variables: ours against Ansible's own constructed plugin run over our
+# plain output, with the same entries (tests/e2e/e2e.py, ENTRIES)
+CON=$WORK/constructed
+mkdir -p "$CON"
+"$VPY" "$HERE/e2e.py" constructed-configs "$CON" "$WORK/cache-constructed"
+run constructed-plain 60 "$INV" --list
+printf '#!/bin/sh\nexec cat %s\n' "$LOGS/constructed-plain.out" >"$CON/plain.sh"
+chmod +x "$CON/plain.sh"
+for mode in lenient strict; do
+    run "ansible-constructed-$mode" 300 env ANSIBLE_TRANSFORM_INVALID_GROUP_CHARS=always \
+        "$ANSIBLE_INVENTORY" -i "$CON/plain.sh" -i "$CON/$mode.constructed.yml" --list
+    A_RC=$RC
+    run "ours-constructed-$mode" 300 env ALICLOUD_INI_PATH="$CON/$mode.alicloud.yml" \
+        "$ANSIBLE_INVENTORY" -i "$INV" --list
+    if [ "$A_RC" != 0 ] || [ "$RC" != 0 ]; then
+        fail "constructed ($mode): Ansible's run exited $A_RC, ours $RC"
+        show "$LOGS/ansible-constructed-$mode.err" "$LOGS/ours-constructed-$mode.err"
+    elif [ -n "$(noise "ansible-constructed-$mode")$(noise "ours-constructed-$mode")" ]; then
+        fail "constructed ($mode): warnings: $(noise "ansible-constructed-$mode") $(noise "ours-constructed-$mode")"
+    elif ! py check-constructed "$LOGS/ansible-constructed-$mode.out" "$LOGS/ours-constructed-$mode.out" "$CON/$mode.json"; then
+        fail "constructed ($mode): ours differs from Ansible's constructed plugin"
+        show "$LOGS/check.err"
+    else
+        ok "constructed ($mode): every group, child and composed variable as Ansible's constructed plugin makes them over our plain output ($("$VPY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))) - 1)' "$LOGS/ours-constructed-$mode.out") groups), no warning"
+    fi
+done
+
+# strict on and an entry that fails for some hosts: both refuse, naming the same entry
+run ours-strict-fail 60 env ALICLOUD_INI_PATH="$CON/strict-fail.alicloud.yml" "$INV" --list
+OURS_RC=$RC
+run ansible-strict-fail 300 env ANSIBLE_TRANSFORM_INVALID_GROUP_CHARS=always ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=True \
+    "$ANSIBLE_INVENTORY" -i "$CON/plain.sh" -i "$CON/strict-fail.constructed.yml" --list
+if [ "$OURS_RC" != 2 ] || [ -s "$LOGS/ours-strict-fail.out" ] || [ "$RC" = 0 ]; then
+    fail "strict failure: ours exited $OURS_RC with $(wc -c <"$LOGS/ours-strict-fail.out") bytes on stdout (expected 2 and none), Ansible exited $RC"
+    show "$LOGS/ours-strict-fail.err" "$LOGS/ansible-strict-fail.err"
+elif ! py check-strict-failure "$LOGS/ours-strict-fail.err" "$LOGS/ansible-strict-fail.err" "$LOGS/ours-constructed-lenient.out"; then
+    fail "strict failure: ours and Ansible's do not refuse the same entry"
+    show "$LOGS/check.err"
+else
+    ok "strict failure: exit 2, one line ($(cut -c1-90 "$LOGS/ours-strict-fail.err")...), as Ansible refuses the entry"
+fi
+
+# the plugin-style alicloud.yml through ALICLOUD_INI_PATH, as an operator runs it
+run constructed-graph 120 env ALICLOUD_INI_PATH="$CON/lenient.alicloud.yml" "$ANSIBLE_INVENTORY" -i "$INV" --graph
+if [ "$RC" != 0 ]; then
+    fail "ansible-inventory --graph with alicloud.yml exited $RC"
+    show "$LOGS/constructed-graph.err"
+elif [ -n "$(noise constructed-graph)" ]; then
+    fail "ansible-inventory --graph with alicloud.yml printed: $(noise constructed-graph)"
+elif ! grep -q '@zones_all:' "$LOGS/constructed-graph.out" || ! grep -q '@role_' "$LOGS/constructed-graph.out"; then
+    fail "ansible-inventory --graph with alicloud.yml shows no constructed group"
+    show "$LOGS/constructed-graph.out"
+else
+    ok "ansible-inventory -i alicloud_inventory --graph with a plugin-style alicloud.yml (ALICLOUD_INI_PATH): constructed groups shown, no warning"
+fi
 
 # ansible -m ping over real SSH, to every host and to a group (of another ini's inventory)
 ping_check() { # NAME PATTERN [EXPECTED INI]

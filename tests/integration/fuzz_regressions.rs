@@ -172,8 +172,10 @@ pub mod checks {
                 vec![]
             },
             hostname_variable: "tag_Name".into(),
+            hostnames: vec![],
             legacy_tags_hostvar: false,
             account: None,
+            keep_vars: false,
         }
     }
 

@@ -6,6 +6,7 @@ mod harness;
 
 mod accounts;
 mod claims;
+mod constructed;
 mod credentials;
 mod faults;
 mod fuzz_regressions;

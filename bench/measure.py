@@ -88,7 +88,7 @@ FULL = dict(
     host_small=dict(regions=20, instances=100),
     throttle_above=8,
     # several accounts, one role each, against one account of the same size
-    accounts=dict(accounts=5, regions=10, per_region=200, latency=50, throttle_above=8),
+    accounts=dict(accounts=5, regions=10, per_region=200, latency=50, throttle_above=8, runs=9),
 )
 SMOKE = dict(
     runs=2,
@@ -99,7 +99,7 @@ SMOKE = dict(
     w2_base=dict(regions=4, instances=300, latency=2),
     host_small=dict(regions=4, instances=100),
     throttle_above=3,
-    accounts=dict(accounts=3, regions=3, per_region=40, latency=10, throttle_above=3),
+    accounts=dict(accounts=3, regions=3, per_region=40, latency=10, throttle_above=3, runs=2),
 )
 
 
@@ -744,7 +744,8 @@ def main():
         Amulti = Workload(f"{n_acc} accounts × {A['regions']} regions × {A['per_region']} "
                           f"instances (roles)", I(ini_multi, "--refresh-cache"), env_for(s_acc),
                           s_acc, fewest_multi, check_list())
-        measure([Aone, Amulti], R, runs_dir)
+        # More runs than the other rows: the two are compared to within a round trip.
+        measure([Aone, Amulti], A["runs"], runs_dir)
         workloads += [Aone, Amulti]
         At = Workload(f"{n_acc} accounts, each throttled above {A['throttle_above']} in flight",
                       I(ini_multi, "--refresh-cache"), env_for(s_acc_thr), s_acc_thr,
@@ -1013,7 +1014,8 @@ def write_doc(a, P, workloads, targets, errors, elapsed, lb, la, k):
              f"process is started through `/usr/bin/time`: `ru_maxrss` of a process forked "
              f"from Python would count Python's own memory). One warm-up run "
              f"(whose output is checked as JSON) precedes {P['runs']} measured runs of the "
-             f"API-bound workloads, {P['short_runs']} of the millisecond ones (warm `--list`, "
+             f"API-bound workloads ({P['accounts']['runs']} of the one-account and "
+             f"multi-account pair), {P['short_runs']} of the millisecond ones (warm `--list`, "
              f"`cat`, `--host`, `--graph`) and {P['ansible_runs']} of `ansible-inventory "
              f"--graph`; the table shows medians (peak RSS: the largest; for "
              f"`ansible-inventory`, its Python process). Workloads "

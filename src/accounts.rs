@@ -3,6 +3,7 @@
 //! throttles per account) and its own regions, and its hosts carry `account_alias` and
 //! `account_id`. Without `accounts`, the run is the one-account run it always was.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
@@ -92,15 +93,18 @@ fn settings_of(settings: &Settings, account: &Account) -> Settings {
     s
 }
 
+/// What an account's listing kept back (nothing when its hosts went straight to the builder),
+/// what it did, and the account id.
 type Listed = (Vec<Instance>, Listing, String);
 /// One account's listing under way, yielding its alias and what it found.
 type Pending<'a> = Pin<Box<dyn Future<Output = (String, Result<Listed>)> + 'a>>;
 
-/// Lists every account at once and adds each account's hosts to `builder` when that account
-/// is complete, so an account that fails half-way leaves nothing behind. The first failure
-/// fails the run (naming the account) unless `skip_failed_accounts` is set; then each failed
-/// account is one warning, and the run fails only when every account failed (with the first
-/// failure, and no warning).
+/// Lists every account at once. The first failure fails the run (naming the account), so hosts
+/// go to `builder` as their pages arrive, as in a one-account run, and are named and grouped
+/// while other pages are on the way. Under `skip_failed_accounts`, an account's hosts wait
+/// until the whole account is listed, so one that fails half-way leaves nothing behind; each
+/// failed account is then one warning, and the run fails only when every account failed (with
+/// the first failure, and no warning).
 pub async fn fetch(
     plans: Vec<AccountPlan>,
     settings: &Settings,
@@ -113,12 +117,16 @@ pub async fn fetch(
         .flatten()
         .map(|a| settings_of(settings, a))
         .collect();
+    // The accounts' futures run on this thread, in turn: a borrow of the builder never spans an
+    // await, so they can share it.
+    let builder = RefCell::new(builder);
+    let stream = (!settings.skip_failed_accounts).then_some(&builder);
     let mut pending: Vec<Pending<'_>> = plans
         .into_iter()
         .zip(&per_account)
         .map(|(plan, s)| {
             Box::pin(async move {
-                let listed = list(&plan, s, home_region).await;
+                let listed = list(&plan, s, home_region, stream).await;
                 (plan.alias, listed)
             }) as Pending<'_>
         })
@@ -153,9 +161,10 @@ pub async fn fetch(
                     l.max_in_flight,
                     l.elapsed.as_millis()
                 );
-                fetched.instances += instances.len();
+                fetched.instances += l.instances;
+                let mut b = builder.borrow_mut();
                 for inst in instances {
-                    builder.add(inst);
+                    b.add(inst);
                 }
             }
             Err(e) if settings.skip_failed_accounts => {
@@ -190,7 +199,12 @@ pub async fn fetch(
 
 /// One account: its keys, its id, its regions, every page. The account id comes from the role
 /// ARN, or else from GetCallerIdentity, asked while DescribeRegions runs.
-async fn list(plan: &AccountPlan, s: &Settings, home_region: &str) -> Result<Listed> {
+async fn list(
+    plan: &AccountPlan,
+    s: &Settings,
+    home_region: &str,
+    stream: Option<&RefCell<&mut Builder<'_>>>,
+) -> Result<Listed> {
     let started = Instant::now();
     let creds = plan.credentials().await?;
     let client = Client::new(creds, s.timeout, s.max_concurrency, s.max_retries)?;
@@ -220,7 +234,11 @@ async fn list(plan: &AccountPlan, s: &Settings, home_region: &str) -> Result<Lis
         id: id.clone(),
     });
     let mut found = Vec::new();
-    let mut listing = fetch::list(client, s, targets, opts, &mut |i| found.push(i)).await?;
+    let mut listing = fetch::list(client, s, targets, opts, &mut |i| match stream {
+        Some(b) => b.borrow_mut().add(i),
+        None => found.push(i),
+    })
+    .await?;
     listing.elapsed = started.elapsed();
     Ok((found, listing, id))
 }

@@ -36,11 +36,26 @@ pub fn check(config: Option<&Path>, env: &Env) -> Result<String> {
     ))
 }
 
-/// The constructed entries (`keyed_groups`, `groups`, `compose`) and the accounts, one line
-/// each, once the settings carry them. This is where `--check` compiles every Jinja entry and
-/// lists every account, failing with the error a run would give; there are none yet.
-fn constructed(_settings: &Settings) -> Result<Vec<String>> {
-    Ok(Vec::new())
+/// The constructed entries (`keyed_groups`, `groups`, `compose`; compiled when the settings
+/// were read, so a bad one has already failed) and the accounts, one line each.
+fn constructed(settings: &Settings) -> Result<Vec<String>> {
+    let mut lines = settings
+        .constructed
+        .as_ref()
+        .map(|c| c.describe())
+        .unwrap_or_default();
+    if let Some(accounts) = &settings.accounts {
+        let aliases: Vec<&str> = accounts.iter().map(|a| a.alias.as_str()).collect();
+        lines.push(format!(
+            "accounts {} ({})",
+            aliases.len(),
+            aliases.join(", ")
+        ));
+    }
+    if let Some(sel) = &settings.hostvars {
+        lines.push(format!("hostvars {}", sel.patterns.join(", ")));
+    }
+    Ok(lines)
 }
 
 /// The summary `--check` prints: what a run with this configuration would use.

@@ -505,6 +505,28 @@ impl Constructed {
         self.strict
     }
 
+    /// The entries, one line each (for `--check`): the composed variables, the conditional
+    /// groups, and how many keyed groups.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if !self.compose.is_empty() {
+            let names: Vec<&str> = self.compose.iter().map(|(n, _)| n.as_str()).collect();
+            lines.push(format!("compose {}", names.join(", ")));
+        }
+        if !self.groups.is_empty() {
+            let names: Vec<&str> = self.groups.iter().map(|g| g.name.as_str()).collect();
+            lines.push(format!("groups {}", names.join(", ")));
+        }
+        if !self.keyed.is_empty() {
+            lines.push(format!("{} keyed_groups", self.keyed.len()));
+        }
+        lines.push(format!(
+            "strict {}, leading_separator {}",
+            self.strict, self.leading_separator
+        ));
+        lines
+    }
+
     /// Whether an expression reads the top-level variable `name`.
     pub fn reads(&self, name: &str) -> bool {
         self.index.contains_key(name)

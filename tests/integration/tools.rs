@@ -277,6 +277,32 @@ fn check_summarises_a_valid_config_without_any_request() {
 }
 
 #[test]
+fn check_lists_the_constructed_entries_and_refuses_a_bad_one() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let ini = ws.ini(
+        "compose = {cores: cpu, env: \"ecs_tags.env | default('none')\"}\n\
+         groups = {big: \"cpu >= 8\"}\n\
+         keyed_groups = [{key: zone_id, prefix: zone}, {key: ecs_tags, prefix: tag}]\n\
+         hostvars = instance_id, region*",
+    );
+    let out = ws.run_sim(&sim, &ini, &["--check"]);
+    out.assert_success();
+    assert_eq!(
+        row(&out.stdout, "constructed"),
+        "compose cores, env; groups big; 2 keyed_groups; strict false, leading_separator true; \
+         hostvars instance_id, region*"
+    );
+    assert_eq!(calls(&sim), (0, 0), "--check calls no API");
+
+    // A Jinja syntax error: the line a run fails with, naming the entry.
+    let bad = ws.ini_named("bad.ini", "groups = {big: \"cpu >=\"}");
+    let out = ws.run_sim(&sim, &bad, &["--check"]);
+    out.assert_failure(2, "groups.big");
+    assert_eq!(calls(&sim), (0, 0));
+}
+
+#[test]
 fn check_names_each_credential_source_by_kind_and_contacts_none() {
     const ROLE_ARN: &str = "acs:ram::1234567890123456:role/inventory-reader";
     let sim = Sim::fixture_fleet(&[]);

@@ -99,7 +99,7 @@ SMOKE = dict(
     w2_base=dict(regions=4, instances=300, latency=2),
     host_small=dict(regions=4, instances=100),
     throttle_above=3,
-    accounts=dict(accounts=3, regions=3, per_region=40, latency=10, throttle_above=3, runs=2),
+    accounts=dict(accounts=3, regions=3, per_region=40, latency=10, throttle_above=2, runs=2),
 )
 
 

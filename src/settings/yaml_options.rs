@@ -16,6 +16,8 @@ use serde_json::Value;
 use serde_saphyr::Spanned;
 
 use crate::error::{Error, Result};
+use crate::settings::accounts::{parse_accounts, Account};
+use crate::settings::flow::parse_flow;
 use crate::settings::options::{Options, CREDENTIAL_OPTIONS, ECS_OPTIONS};
 use crate::settings::values::{self, AssumeRole};
 
@@ -54,6 +56,7 @@ const LISTS: &[&str] = &[
     "hostvars",
     "hostnames",
     "keyed_groups",
+    "accounts",
 ];
 
 /// Options whose value is a mapping (or, as in the ini, text).
@@ -385,6 +388,17 @@ impl Options for YamlOptions {
         }
     }
 
+    /// A YAML list of mappings, as the ini's flow list reads (a string is read as one).
+    fn accounts(&self) -> Result<Option<Vec<Account>>> {
+        let parsed = match self.entries.get("accounts").map(|e| &e.value) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::String(text)) if text.trim().is_empty() => return Ok(None),
+            Some(Value::String(text)) => parse_flow(text).and_then(|v| parse_accounts(&v)),
+            Some(v) => parse_accounts(v),
+        };
+        parsed.map(Some).map_err(|m| self.invalid("accounts", m))
+    }
+
     fn assume_role(&self) -> Result<Option<AssumeRole>> {
         match self.entries.get("assume_role").map(|e| &e.value) {
             None | Some(Value::Null) => Ok(None),
@@ -476,6 +490,28 @@ mod tests {
         );
         let e = parse("- plugin\n").unwrap_err().to_string();
         assert!(e.starts_with("a.yml:1: YAML syntax error"), "{e}");
+    }
+
+    #[test]
+    fn accounts_are_a_yaml_list() {
+        let y = parse(
+            "plugin: alicloud_ecs\naccounts:\n  - alias: prod\n    role_arn: acs:ram::1234567890123456:role/r\n  - alias: team\n    profile: team\n    regions: [cn-hangzhou]\n",
+        )
+        .unwrap();
+        let a = y.accounts().unwrap().unwrap();
+        let aliases: Vec<&str> = a.iter().map(|a| a.alias.as_str()).collect();
+        assert_eq!(aliases, ["prod", "team"]);
+        let e = parse("plugin: alicloud_ecs\naccounts:\n  - profile: x\n")
+            .unwrap()
+            .accounts()
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("a.yml:2: option 'accounts': "), "{e}");
+        assert!(parse("plugin: alicloud_ecs\n")
+            .unwrap()
+            .accounts()
+            .unwrap()
+            .is_none());
     }
 
     #[test]

@@ -548,6 +548,8 @@ elif ! grep -q '@zones_all:' "$LOGS/constructed-graph.out" || ! grep -q '@role_'
 else
     ok "ansible-inventory -i alicloud_inventory --graph with a plugin-style alicloud.yml (ALICLOUD_INI_PATH): constructed groups shown, no warning"
 fi
+# and our own --graph draws the same tree, keyed groups and parent groups included
+graph_check graph-constructed "$CON/lenient.alicloud.yml" "" zones_all
 
 # ansible -m ping over real SSH, to every host and to a group (of another ini's inventory)
 ping_check() { # NAME PATTERN [EXPECTED INI]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark of alicloud_inventory against the ECS simulator (issue 5).
+# Benchmark of alicloud_inventory against the ECS simulator.
 #
 #   bash bench/run.sh            full run: builds the release binaries, measures the issue's
 #                                workloads (W1 cold/warm, W2, --host, throttled) and rewrites

@@ -218,6 +218,27 @@ impl Expr {
         self.eval_jinja(ctx)
     }
 
+    /// [`Expr::eval`], and an undefined value anywhere in the result is an error. A direct
+    /// lookup needs no check: host variables come from JSON and composed ones went to JSON.
+    fn eval_defined(&self, ctx: &Value) -> Result<Value, minijinja::Error> {
+        if let Some(path) = &self.path {
+            let mut v = ctx.clone();
+            for name in path {
+                match v.get_attr(name) {
+                    Ok(next) if !next.is_undefined() => v = next,
+                    _ => {
+                        return self
+                            .eval_jinja(ctx)
+                            .and_then(|v| check_defined(&v).map(|_| v))
+                    }
+                }
+            }
+            return Ok(v);
+        }
+        self.eval_jinja(ctx)
+            .and_then(|v| check_defined(&v).map(|_| v))
+    }
+
     fn eval_jinja(&self, ctx: &Value) -> Result<Value, minijinja::Error> {
         match self.strict.eval(ctx.clone()) {
             Err(e) if e.kind() == ErrorKind::UndefinedError => match &self.chain {
@@ -289,6 +310,8 @@ pub struct Constructed {
     leading_separator: bool,
     /// Every top-level variable the expressions read, and its slot in a host's context.
     index: Arc<HashMap<String, usize>>,
+    /// The same, as a list for lookups during evaluation.
+    names: Arc<[(Box<str>, usize)]>,
     /// The compose expressions as one batch, and each entry's item in it.
     compose_batch: Batch,
     compose_slots: Vec<Option<usize>>,
@@ -491,6 +514,10 @@ impl Constructed {
             keyed,
             strict,
             leading_separator,
+            names: index
+                .iter()
+                .map(|(name, &i)| (name.as_str().into(), i))
+                .collect(),
             index: Arc::new(index),
             compose_batch,
             compose_slots,
@@ -645,13 +672,12 @@ impl Constructed {
         }
 
         for (k, &slot) in self.keyed.iter().zip(&self.keyed_slots) {
-            self.apply_keyed(
-                k,
-                host,
-                &ctx,
-                from_batch(&items, slot, &k.key, &ctx),
-                &mut result,
-            )?;
+            // Ansible finalises the key: an undefined value anywhere in it is an error.
+            let key = match slot.and_then(|i| items.get(i)) {
+                Some(v) if !v.is_undefined() => check_defined(v).map(|_| v.clone()),
+                _ => k.key.eval_defined(&ctx),
+            };
+            self.apply_keyed(k, host, &ctx, key, &mut result)?;
         }
         Ok(result)
     }
@@ -683,7 +709,7 @@ impl Constructed {
 
     fn context(&self, slots: Vec<Value>) -> Value {
         Value::from_object(HostVars {
-            index: self.index.clone(),
+            names: self.names.clone(),
             slots,
         })
     }
@@ -701,10 +727,7 @@ impl Constructed {
             entry: format!("keyed_groups[{}]", k.index),
             message,
         };
-        let key = match key.and_then(|v| {
-            check_defined(&v)?;
-            Ok(v)
-        }) {
+        let key = match key {
             Ok(v) => v,
             Err(e) if self.strict => {
                 return Err(fail(format!(
@@ -950,7 +973,8 @@ fn parse_template(s: &str, entry: &str) -> Result<Vec<Part>, ConfigError> {
 /// A host's variables for the expressions: only those they read, converted once per host.
 #[derive(Debug)]
 struct HostVars {
-    index: Arc<HashMap<String, usize>>,
+    /// The variables' names and slots: a dozen or so, where a scan beats hashing.
+    names: Arc<[(Box<str>, usize)]>,
     slots: Vec<Value>,
 }
 
@@ -960,7 +984,8 @@ impl Object for HostVars {
     }
 
     fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
-        let v = &self.slots[*self.index.get(key)?];
+        let &(_, i) = self.names.iter().find(|(name, _)| &**name == key)?;
+        let v = &self.slots[i];
         (!v.is_undefined()).then(|| v.clone())
     }
 

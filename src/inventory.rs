@@ -795,7 +795,7 @@ mod tests {
     #[test]
     fn instances_without_an_address_are_counted_and_left_out() {
         let s = settings();
-        let mut none = |id: &str| {
+        let none = |id: &str| {
             let mut i = inst(id, "", &[], &s);
             i.address.clear();
             i

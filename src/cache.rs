@@ -779,6 +779,14 @@ mod tests {
         type Edit = Box<dyn Fn(&mut Vec<u8>)>;
         let cases: Vec<(&str, Edit)> = vec![
             ("is truncated", Box::new(|b| b.truncate(HEADER_LEN - 1))),
+            // Exactly a header long: read as one, and found foreign.
+            (
+                "is not a cache file of this program",
+                Box::new(|b| {
+                    b.truncate(HEADER_LEN);
+                    b[0] = b'X';
+                }),
+            ),
             ("is truncated", Box::new(|b| b.truncate(b.len() - 1))),
             ("is truncated", Box::new(|b| b.push(b'x'))),
             ("has a damaged header", Box::new(|b| b[3] = 0xff)),
@@ -868,6 +876,40 @@ mod tests {
             b[at..at + 8].copy_from_slice(&(size as u64).to_le_bytes());
         });
         assert!(what(cache.read_host("h002")).contains("index record out of range"));
+        // A record shorter than its offset and length need: one host, "h000" and 16 bytes,
+        // made to start 12 bytes in.
+        let (_dir, cache, _) = written(1);
+        damage(&cache, |b| {
+            let n = b.len();
+            b[n - 16..n - 8].copy_from_slice(&12u64.to_le_bytes());
+        });
+        assert!(what(cache.read_host("h000")).contains("index record out of range"));
+        // A host's range past the JSON, and a range that ends exactly at its last byte.
+        let json_len = |b: &[u8]| -> u64 {
+            let text = std::str::from_utf8(&b[..HEADER_LEN]).unwrap();
+            text.split_whitespace().nth(4).unwrap().parse().unwrap()
+        };
+        for (range, want) in [
+            ((0, u64::MAX), "hostvars out of range"),
+            ((1, 0), "hostvars out of range"),
+            // In range but not this host's bytes: its entry's checksum catches it.
+            ((0, 1), "the entry of host h002 failed its checksum"),
+        ] {
+            let (_dir, cache, _) = written(4);
+            damage(&cache, |b| {
+                let end = json_len(b);
+                let (off, len) = match range {
+                    (0, u64::MAX) => (0, end + 1),
+                    (1, 0) => (end, 1),
+                    _ => (end - 1, 1),
+                };
+                let at = b.windows(4).rposition(|w| w == b"h002").unwrap() + 4;
+                b[at..at + 8].copy_from_slice(&off.to_le_bytes());
+                b[at + 8..at + 16].copy_from_slice(&len.to_le_bytes());
+            });
+            let w = what(cache.read_host("h002"));
+            assert!(w.ends_with(want), "{range:?}: {w}");
+        }
         // The hostvars of h002 damaged: its entry's own checksum catches it.
         let (_dir, cache, _) = written(4);
         let vars = inv.hosts[1].hostvars.as_bytes().to_vec();

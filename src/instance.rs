@@ -1055,4 +1055,99 @@ mod tests {
             assert_eq!(i.hostname_source, want, "{var}");
         }
     }
+
+    #[test]
+    fn every_kind_of_json_value_is_converted_while_decoding() {
+        let text = r#"{"ABool": true, "BNeg": -3, "CFloat": 1.5, "DText": "a\"b",
+                      "ENull": null, "FList": [false, 0, "", {"GKey": []}]}"#;
+        let Converted(direct) = serde_json::from_str(text).unwrap();
+        let after = convert(serde_json::from_str(text).unwrap());
+        assert_eq!(direct, after);
+        assert_eq!(
+            direct,
+            json!({"abool": true, "bneg": -3, "cfloat": 1.5, "dtext": "a\"b", "enull": null,
+                   "flist": [false, 0, "", {"gkey": []}]})
+        );
+    }
+
+    #[test]
+    fn the_eip_stands_in_for_an_empty_public_address_only() {
+        let public = |p: Value, eip: &str| {
+            let mut raw = sample();
+            raw["PublicIpAddress"] = p;
+            raw["EipAddress"]["IpAddress"] = json!(eip);
+            let i = Instance::from_api(raw, &opts()).unwrap();
+            let v: Value = serde_json::from_str(&i.hostvars).unwrap();
+            v["public_ip_address"].clone()
+        };
+        assert_eq!(public(json!({"IpAddress": []}), "1.1.1.1"), "1.1.1.1");
+        assert_eq!(
+            public(json!({"IpAddress": ["2.2.2.2"]}), "1.1.1.1"),
+            "2.2.2.2"
+        );
+        assert_eq!(public(json!({"IpAddress": []}), ""), "");
+        // Odd shapes follow Python's truth values.
+        assert_eq!(public(json!([]), "1.1.1.1"), "1.1.1.1");
+        assert_eq!(public(json!(["3.3.3.3"]), "1.1.1.1"), json!(["3.3.3.3"]));
+        assert_eq!(public(json!(0), "1.1.1.1"), "1.1.1.1");
+        assert_eq!(public(json!(7), "1.1.1.1"), 7);
+        assert_eq!(public(json!(""), "1.1.1.1"), "1.1.1.1");
+    }
+
+    #[test]
+    fn hostname_and_address_from_numbers_booleans_and_lists() {
+        let mut raw = sample();
+        raw["Cpu"] = json!(4);
+        raw["IoOptimized"] = json!(true);
+        let mut o = opts();
+        for (var, want) in [
+            ("cpu", "4"),
+            ("io_optimized", "true"),
+            ("security_group_ids", "sg-1"),
+            ("vpc_attributes", ""),
+        ] {
+            o.hostname_variable = var.into();
+            let i = Instance::from_api(raw.clone(), &o).unwrap();
+            assert_eq!(i.hostname_source, want, "{var}");
+        }
+        o.hostname_variable = "instance_id".into();
+        o.destination_variables = vec!["cpu".into()];
+        assert_eq!(Instance::from_api(raw, &o).unwrap().address, "4");
+    }
+
+    #[test]
+    fn network_interfaces_given_as_a_list_stay_a_list() {
+        let mut raw = sample();
+        raw["NetworkInterfaces"] = json!([{"MacAddress": "00:aa"}]);
+        let v: Value =
+            serde_json::from_str(&Instance::from_api(raw.clone(), &opts()).unwrap().hostvars)
+                .unwrap();
+        assert_eq!(v["network_interfaces"], json!([{"mac_address": "00:aa"}]));
+        raw["NetworkInterfaces"] = json!("odd");
+        let v: Value =
+            serde_json::from_str(&Instance::from_api(raw, &opts()).unwrap().hostvars).unwrap();
+        assert_eq!(v["network_interfaces"], json!([]));
+    }
+
+    #[test]
+    fn destination_format_needs_both_of_its_options() {
+        let mut o = opts();
+        o.destination_format = "{0}.example.com".into();
+        assert_eq!(
+            Instance::from_api(sample(), &o).unwrap().address,
+            "47.1.1.1"
+        );
+        o.destination_format = String::new();
+        o.destination_format_tags = vec!["Name".into()];
+        assert_eq!(
+            Instance::from_api(sample(), &o).unwrap().address,
+            "47.1.1.1"
+        );
+        o.destination_format = "{0}-{1}.example.com".into();
+        o.destination_format_tags = vec!["Name".into(), "missing".into()];
+        assert_eq!(
+            Instance::from_api(sample(), &o).unwrap().address,
+            "Web 1-.example.com"
+        );
+    }
 }

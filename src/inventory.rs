@@ -868,4 +868,96 @@ mod tests {
             "names are unique: {names:?}"
         );
     }
+
+    #[test]
+    fn zones_nest_under_regions_only_when_both_switches_are_on() {
+        let mut s = settings();
+        s.nested_groups = true;
+        s.group_by.region = false;
+        let inv = build(vec![inst("i-1", "", &[], &s)], &s);
+        assert!(!inv.groups.contains_key("cn_hangzhou"), "no region group");
+        assert_eq!(hosts_of(&inv, "cn_hangzhou_g"), vec!["i_1"]);
+        let mut s = settings();
+        s.group_by.availability_zone = false;
+        for nested in [false, true] {
+            s.nested_groups = nested;
+            let inv = build(vec![inst("i-1", "", &[], &s)], &s);
+            assert!(
+                !inv.groups.contains_key("cn_hangzhou_g"),
+                "nested: {nested}"
+            );
+            assert_eq!(hosts_of(&inv, "cn_hangzhou"), vec!["i_1"]);
+            assert!(inv.groups["cn_hangzhou"].children.is_empty());
+        }
+    }
+
+    #[test]
+    fn comma_values_are_split_only_when_asked_and_tag_none_needs_both_switches() {
+        let mut s = settings();
+        let inv = build(
+            vec![
+                inst("i-1", "", &[("svc", "a, b")], &s),
+                inst("i-2", "", &[], &s),
+            ],
+            &s,
+        );
+        assert_eq!(hosts_of(&inv, "tag_svc_a__b"), vec!["i_1"]);
+        assert!(!inv.groups.contains_key("tag_svc_a"));
+        assert_eq!(hosts_of(&inv, "tag_none"), vec!["i_2"]);
+        for off in ["tag_keys", "tag_none"] {
+            s = settings();
+            match off {
+                "tag_keys" => s.group_by.tag_keys = false,
+                _ => s.group_by.tag_none = false,
+            }
+            let inv = build(
+                vec![
+                    inst("i-1", "", &[("svc", "a")], &s),
+                    inst("i-2", "", &[], &s),
+                ],
+                &s,
+            );
+            assert!(!inv.groups.contains_key("tag_none"), "{off} off");
+            assert_eq!(inv.groups.contains_key("tag_svc_a"), off == "tag_none");
+        }
+    }
+
+    #[test]
+    fn instances_without_an_address_are_counted_and_left_out() {
+        let s = settings();
+        let none = |id: &str| {
+            let mut i = inst(id, "", &[], &s);
+            i.address.clear();
+            i
+        };
+        let inv = build(vec![none("i-1"), inst("i-2", "", &[], &s), none("i-3")], &s);
+        assert_eq!(inv.without_address, 2);
+        let names: Vec<_> = inv.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, vec!["i_2"]);
+        assert_eq!(inv.filtered_out, 0);
+    }
+
+    #[test]
+    fn the_suffix_counts_up_past_every_taken_name() {
+        let mut s = settings();
+        s.hostname_variable = "tag_Name".into();
+        let inv = build(
+            vec![
+                inst("i-1", "", &[("Name", "web")], &s),
+                inst("i-2", "", &[("Name", "web")], &s),
+                inst("i-3", "", &[("Name", "web_i_1")], &s),
+                inst("i-4", "", &[("Name", "web_i_1_2")], &s),
+                inst("i-5", "", &[("Name", "web_i_1_3")], &s),
+            ],
+            &s,
+        );
+        let names: Vec<_> = inv.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vec!["web_i_1", "web_i_1_2", "web_i_1_3", "web_i_1_4", "web_i_2"]
+        );
+        let vars: serde_json::Value =
+            serde_json::from_str(&inv.host("web_i_1_4").unwrap().hostvars).unwrap();
+        assert_eq!(vars["id"], "i-1");
+    }
 }

@@ -158,4 +158,35 @@ mod tests {
         let (o, l) = spans[1];
         assert_eq!(&out[o as usize..(o + l) as usize], br#"{"y":2}"#);
     }
+
+    /// A writer that counts flushes.
+    #[derive(Default)]
+    struct Flushes {
+        data: Vec<u8>,
+        flushes: usize,
+    }
+
+    impl Write for Flushes {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.data.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            self.flushes += 1;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_output_is_flushed_through_to_the_writer() {
+        let mut out = Flushes::default();
+        let written = write_list(&Inventory::default(), &mut out).unwrap();
+        assert_eq!(out.flushes, 1);
+        assert_eq!(
+            out.data,
+            b"{\"_meta\":{\"hostvars\":{}},\"alicloud\":{\"hosts\":[]}}\n"
+        );
+        assert_eq!(written.len, out.data.len() as u64);
+        assert!(written.spans.is_empty());
+    }
 }

@@ -153,5 +153,8 @@ mod tests {
         assert!(signatures_match("abc", "abc"));
         assert!(!signatures_match("abc", "abd"));
         assert!(!signatures_match("abc", "ab"));
+        // Differences in two places do not cancel out.
+        assert!(!signatures_match("ab", "ba"));
+        assert!(!signatures_match("abc", "abC"));
     }
 }

@@ -612,4 +612,34 @@ mod tests {
         );
         assert!(parse_regions("all, cn-hangzhou").is_err());
     }
+
+    #[test]
+    fn at_most_twenty_tag_filters() {
+        let tags = |n: usize| {
+            (1..=n)
+                .map(|i| format!("tag:k{i}=v"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let f = parse_instance_filters(&tags(20)).unwrap();
+        assert_eq!(f.len(), 40);
+        assert_eq!(f[38], ("Tag.20.Key".to_string(), "k20".to_string()));
+        assert_eq!(
+            parse_instance_filters(&tags(21)).unwrap_err(),
+            "at most 20 tag filters"
+        );
+    }
+
+    #[test]
+    fn nested_brackets_in_assume_role_keep_their_commas() {
+        let r = parse_assume_role(
+            r#"{role_arn: acs:ram::1:role/x, policy: {"Version": "1", "Statement": [{"Action": ["a", "b"]}]}, session_name: s}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.policy.as_deref(),
+            Some(r#"{"Version": "1", "Statement": [{"Action": ["a", "b"]}]}"#)
+        );
+        assert_eq!(r.session_name, "s");
+    }
 }

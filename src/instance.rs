@@ -1068,6 +1068,9 @@ mod tests {
             json!({"abool": true, "bneg": -3, "cfloat": 1.5, "dtext": "a\"b", "enull": null,
                    "flist": [false, 0, "", {"gkey": []}]})
         );
+        // From a value tree, strings arrive owned.
+        let Converted(owned) = serde_json::from_value(json!({"HText": "x"})).unwrap();
+        assert_eq!(owned, json!({"htext": "x"}));
     }
 
     #[test]
@@ -1092,6 +1095,12 @@ mod tests {
         assert_eq!(public(json!(0), "1.1.1.1"), "1.1.1.1");
         assert_eq!(public(json!(7), "1.1.1.1"), 7);
         assert_eq!(public(json!(""), "1.1.1.1"), "1.1.1.1");
+        // An EIP address that is an empty object is no address.
+        let mut raw = sample();
+        raw["EipAddress"]["IpAddress"] = json!({});
+        let v: Value =
+            serde_json::from_str(&Instance::from_api(raw, &opts()).unwrap().hostvars).unwrap();
+        assert_eq!(v["public_ip_address"], "");
     }
 
     #[test]

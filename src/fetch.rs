@@ -475,8 +475,9 @@ fn decode_page(status: u16, body: &[u8], opts: &HostvarOptions, states: Option<&
         })?;
     let mut scratch = Scratch::default();
     let mut instances = Vec::with_capacity(answer.instances.instance.len());
+    let mut tree = Tree::new("");
     for raw in answer.instances.instance {
-        let mut tree = Tree::new(raw.get());
+        tree.set_src(raw.get());
         let Ok((root, _)) = tree.read(0, MAX_DEPTH) else {
             return Ok(Err("an instance the decoder cannot read".into()));
         };

@@ -5,14 +5,11 @@
 //! The hostvars follow footmark 1.26.0 (the library behind the Python alicloud.py), field by
 //! field, so playbooks written against the script keep working: see docs/HOSTVARS.md.
 
-use std::borrow::Cow;
-use std::collections::HashMap;
-
 use serde_json::{Map, Value};
 
 use crate::constructed::{HostError, Membership};
 use crate::settings::{Hostname, HostvarSelection, Settings};
-use crate::tree::{write_str, Node, Text, Tree};
+use crate::tree::{write_str, Keys, Node, Tree};
 
 #[cfg(test)]
 mod differential;
@@ -185,12 +182,6 @@ pub const RESERVED: &[&str] = &[
 /// each run of upper-case letters, as the Python script's library converted names.
 pub fn snake_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);
-    snake_case_into(name, &mut out);
-    out
-}
-
-/// [`snake_case`], appended to `out`.
-pub fn snake_case_into(name: &str, out: &mut String) {
     let mut prev_upper = true;
     for c in name.chars() {
         let upper = c.is_ascii_uppercase();
@@ -200,6 +191,7 @@ pub fn snake_case_into(name: &str, out: &mut String) {
         out.push(c.to_ascii_lowercase());
         prev_upper = upper;
     }
+    out
 }
 
 /// A hostvar's value: one of the API's, or one made here.
@@ -220,7 +212,7 @@ enum Val<'t> {
 }
 
 impl<'t> Val<'t> {
-    fn write(self, tree: &Tree, out: &mut Vec<u8>, scratch: &mut Vec<(Text, u32)>) {
+    fn write(self, tree: &Tree, out: &mut Vec<u8>, scratch: &mut Vec<(u32, u32)>) {
         match self {
             Val::Node(n) => tree.write(n, out, scratch),
             Val::Str(s) => write_str(out, s),
@@ -329,7 +321,10 @@ fn first_address(tree: &Tree, n: u32) -> Val<'static> {
     if !matches!(tree.node(n), Node::Obj { .. }) {
         return Val::Node(n);
     }
-    match tree.get(n, "ip_address").and_then(|a| tree.items(a)) {
+    match tree
+        .get(n, tree.keys.known.ip_address)
+        .and_then(|a| tree.items(a))
+    {
         Some(items) => items.first().map_or(Val::Str(""), |&x| Val::Node(x)),
         None => Val::Str(""),
     }
@@ -357,19 +352,20 @@ fn tags_of<'t>(
 ) -> (Vec<(String, String)>, Vec<(&'t str, Option<u32>)>) {
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut map = Vec::new();
+    let known = tree.keys.known;
     let list = tags
-        .and_then(|t| tree.get(t, "tag"))
+        .and_then(|t| tree.get(t, known.tag))
         .and_then(|l| tree.items(l));
     for &t in list.unwrap_or(&[]) {
         let Some(k) = tree
-            .get(t, "tag_key")
+            .get(t, known.tag_key)
             .and_then(|k| tree.str_of(k))
             .filter(|k| !k.is_empty())
         else {
             continue;
         };
         // footmark: `tag.get('tag_value', None)`.
-        let value = tree.get(t, "tag_value");
+        let value = tree.get(t, known.tag_value);
         let text = value.and_then(|v| tree.str_of(v)).unwrap_or("");
         match pairs.iter_mut().find(|(pk, _)| pk == k) {
             Some(p) => text.clone_into(&mut p.1),
@@ -397,10 +393,10 @@ fn alias(name: &str) -> &str {
 #[derive(Default)]
 pub(crate) struct Scratch {
     out: Vec<u8>,
-    members: Vec<(Text, u32)>,
-    top: Vec<(Text, u32)>,
-    /// What the `hostvars` selection answered for each name so far.
-    keeps: HashMap<Box<str>, bool>,
+    members: Vec<(u32, u32)>,
+    top: Vec<(u32, u32)>,
+    /// What the `hostvars` selection answered for each key id so far.
+    keeps: Vec<Option<bool>>,
 }
 
 /// The hostvars of a host the constructed step has still to run on (`inventory::prepare`).
@@ -444,48 +440,50 @@ impl Instance {
         states: Option<&[String]>,
         scratch: &mut Scratch,
     ) -> Result<Option<Instance>, String> {
-        if !matches!(tree.node(root), Node::Obj { .. }) {
+        if !tree.is_object(root) {
             return Err("an instance that is not a JSON object".into());
         }
+        let keys = &tree.keys;
+        let k = keys.known;
         // The members by key, the last of duplicate keys kept: the map footmark works on.
         let top = &mut scratch.top;
         top.clear();
         top.extend_from_slice(tree.members(root));
         tree.sort_members(top);
-        dedup_last(top, |a, b| tree.text(a.0) == tree.text(b.0));
+        dedup_last(top, |a, b| a.0 == b.0);
         let top = &scratch.top[..];
-        let get = |name: &str| {
-            top.binary_search_by(|(k, _)| tree.text(*k).cmp(name))
+        let get = |key: u32| {
+            top.binary_search_by_key(&keys.rank(key), |&(k, _)| keys.rank(k))
                 .ok()
                 .map(|i| top[i].1)
         };
-        let text = |name: &str| get(name).and_then(|n| tree.str_of(n)).unwrap_or("");
+        let text = |key: u32| get(key).and_then(|n| tree.str_of(n)).unwrap_or("");
 
-        let id = text("instance_id");
+        let id = text(k.instance_id);
         if id.is_empty() {
             return Err("an instance without InstanceId".into());
         }
         // footmark's Instance.__setattr__ lower-cases the status.
-        let state = text("status").to_lowercase();
+        let state = text(k.status).to_lowercase();
         if states.is_some_and(|s| !s.contains(&state)) {
             return Ok(None);
         }
-        let inner = get("inner_ip_address").map(|n| first_address(tree, n));
-        let mut public = get("public_ip_address").map_or(Val::Str(""), |n| first_address(tree, n));
-        let eip_address = get("eip_address");
+        let inner = get(k.inner_ip_address).map(|n| first_address(tree, n));
+        let mut public = get(k.public_ip_address).map_or(Val::Str(""), |n| first_address(tree, n));
+        let eip_address = get(k.eip_address);
         // footmark falls back to the EIP only when EipAddress came before PublicIpAddress in
         // the answer; we always do.
         if !public.truthy(tree) {
             if let Some(ip) = eip_address
-                .and_then(|e| tree.get(e, "ip_address"))
+                .and_then(|e| tree.get(e, k.ip_address))
                 .filter(|&ip| tree.truthy(ip))
             {
                 public = Val::Node(ip);
             }
         }
-        let nics = match get("network_interfaces") {
-            Some(n) if matches!(tree.node(n), Node::Obj { .. }) => tree
-                .get(n, "network_interface")
+        let nics = match get(k.network_interfaces) {
+            Some(n) if tree.is_object(n) => tree
+                .get(n, k.network_interface)
                 .filter(|&l| tree.is_array(l))
                 .map_or(Val::EmptyList, Val::Node),
             Some(n) if tree.is_array(n) => Val::Node(n),
@@ -493,28 +491,28 @@ impl Instance {
         };
 
         // What read() derives.
-        let vpc = get("vpc_attributes");
-        let in_vpc = |key: &str| vpc.and_then(|v| tree.get(v, key));
-        let private = in_vpc("private_ip_address")
-            .and_then(|p| tree.get(p, "ip_address"))
+        let vpc = get(k.vpc_attributes);
+        let in_vpc = |key: u32| vpc.and_then(|v| tree.get(v, key));
+        let private = in_vpc(k.private_ip_address)
+            .and_then(|p| tree.get(p, k.ip_address))
             .and_then(|a| tree.items(a))
             .and_then(|a| a.first())
             .map(|&n| Val::Node(n))
             .or(inner)
             .unwrap_or(Val::Str(""));
         let node_or_empty = |n: Option<u32>| n.map_or(Val::Str(""), Val::Node);
-        let vpc_id = in_vpc("vpc_id");
-        let vswitch_id = in_vpc("vswitch_id");
-        let zone = get("zone_id");
+        let vpc_id = in_vpc(k.vpc_id);
+        let vswitch_id = in_vpc(k.vswitch_id);
+        let zone = get(k.zone_id);
         let eip = eip_address.map_or(Val::NoEip, Val::Node);
         // footmark never fills `spec` (it is always ""); we give GPUSpec in both.
         let gpu = Val::Gpu {
-            amount: get("gpuamount"),
-            spec: get("gpuspec"),
+            amount: get(k.gpuamount),
+            spec: get(k.gpuspec),
         };
-        let (tags, tag_map) = tags_of(tree, get("tags"));
-        let security_groups: Vec<String> = get("security_group_ids")
-            .and_then(|s| tree.get(s, "security_group_id"))
+        let (tags, tag_map) = tags_of(tree, get(k.tags));
+        let security_groups: Vec<String> = get(k.security_group_ids)
+            .and_then(|s| tree.get(s, k.security_group_id))
             .and_then(|l| tree.items(l))
             .unwrap_or(&[])
             .iter()
@@ -523,64 +521,74 @@ impl Instance {
             .map(String::from)
             .collect();
         let str_of = |n: Option<u32>| n.and_then(|n| tree.str_of(n)).unwrap_or("");
-        let region = text("region_id");
-        let status_is_text = get("status").is_some_and(|n| tree.str_of(n).is_some());
+        let region = text(k.region_id);
+        let status_is_text = get(k.status).is_some_and(|n| tree.str_of(n).is_some());
 
-        // The API's fields, then what replaces or joins them (the later of one name wins).
-        let mut vars: Vec<(Cow<str>, Val)> = Vec::with_capacity(top.len() + 24);
-        let mut extra: Vec<(Cow<str>, Val)> = Vec::with_capacity(24);
-        for &(k, v) in top {
-            let key = tree.text(k);
-            match key {
-                "inner_ip_address" | "public_ip_address" | "network_interfaces" => {}
-                "status" if status_is_text => vars.push((key.into(), Val::Str(&state))),
+        // The API's fields, then what replaces or joins them (the later of one key wins).
+        let mut vars: Vec<(u32, Val)> = Vec::with_capacity(top.len() + 24);
+        let mut extra: Vec<(u32, Val)> = Vec::with_capacity(24);
+        for &(key, v) in top {
+            if key == k.inner_ip_address
+                || key == k.public_ip_address
+                || key == k.network_interfaces
+            {
+                continue;
+            }
+            if key == k.status && status_is_text {
+                vars.push((key, Val::Str(&state)));
+            } else if keys.is_renamed(key) {
                 // No hostvar may carry one of Ansible's reserved names: such a field moves to
                 // `ecs_`.
-                _ if RESERVED.binary_search(&key).is_ok() => {
-                    extra.push((format!("ecs_{key}").into(), Val::Node(v)))
-                }
-                _ => vars.push((key.into(), Val::Node(v))),
+                extra.push((keys.renamed(key), Val::Node(v)));
+            } else {
+                vars.push((key, Val::Node(v)));
             }
         }
-        let mut put = |k: &'static str, v| extra.push((Cow::Borrowed(k), v));
-        put("id", Val::Str(id));
-        put("state", Val::Str(&state));
-        put("availability_zone", node_or_empty(zone));
-        put("region", Val::Str(region));
-        put("private_ip_address", private);
-        put("public_ip_address", public);
+        extra.extend([
+            (k.id, Val::Str(id)),
+            (k.state, Val::Str(&state)),
+            (k.availability_zone, node_or_empty(zone)),
+            (k.region, Val::Str(region)),
+            (k.private_ip_address, private),
+            (k.public_ip_address, public),
+        ]);
         if let Some(inner) = inner {
-            put("inner_ip_address", inner);
+            extra.push((k.inner_ip_address, inner));
         }
-        put("eip", eip);
-        put("gpu", gpu);
-        put("vpc_id", node_or_empty(vpc_id));
-        put("vswitch_id", node_or_empty(vswitch_id));
-        put("security_group_ids", Val::List(&security_groups));
-        put("network_interfaces", nics);
+        extra.extend([
+            (k.eip, eip),
+            (k.gpu, gpu),
+            (k.vpc_id, node_or_empty(vpc_id)),
+            (k.vswitch_id, node_or_empty(vswitch_id)),
+            (k.security_group_ids, Val::List(&security_groups)),
+            (k.network_interfaces, nics),
+        ]);
         if opts.legacy_tags_hostvar {
-            put("tags", Val::Tags(&tag_map));
+            extra.push((k.tags, Val::Tags(&tag_map)));
         }
-        put("ecs_tags", Val::Tags(&tag_map));
+        extra.push((k.ecs_tags, Val::Tags(&tag_map)));
         if let Some(account) = &opts.account {
-            put("account_alias", Val::Str(&account.alias));
-            put("account_id", Val::Str(&account.id));
+            extra.push((k.account_alias, Val::Str(&account.alias)));
+            extra.push((k.account_id, Val::Str(&account.id)));
         }
-        let mut vars = merge(vars, extra);
+        let mut vars = merge(vars, extra, keys);
+        let find = |vars: &[(u32, Val)], key: u32| {
+            vars.binary_search_by_key(&keys.rank(key), |&(k, _)| keys.rank(k))
+        };
 
         let mut inst = Instance {
             id: id.to_string(),
             region: region.to_string(),
             zone: str_of(zone).to_string(),
             state: String::new(),
-            image_id: text("image_id").to_string(),
-            instance_type: text("instance_type").to_string(),
+            image_id: text(k.image_id).to_string(),
+            instance_type: text(k.instance_type).to_string(),
             vpc_id: str_of(vpc_id).to_string(),
             vswitch_id: str_of(vswitch_id).to_string(),
-            os_type: text("ostype").to_string(),
-            key_pair: text("key_pair_name").to_string(),
-            resource_group: text("resource_group_id").to_string(),
-            charge_type: text("instance_charge_type").to_string(),
+            os_type: text(k.ostype).to_string(),
+            key_pair: text(k.key_pair_name).to_string(),
+            resource_group: text(k.resource_group_id).to_string(),
+            charge_type: text(k.instance_charge_type).to_string(),
             security_groups: Vec::new(),
             tags,
             address: String::new(),
@@ -596,31 +604,34 @@ impl Instance {
             constructed_error: None,
         };
         let lookup = |name: &str| {
-            let name = alias(name);
-            vars.binary_search_by(|(k, _)| (**k).cmp(name))
-                .map_or_else(|_| String::new(), |i| vars[i].1.text(tree))
+            keys.id(alias(name))
+                .and_then(|key| find(&vars, key).ok())
+                .map_or_else(String::new, |i| vars[i].1.text(tree))
         };
         inst.address = inst.destination(&lookup, opts);
         inst.hostname_source = inst.hostname_value(&lookup, opts);
         let address = inst.address.as_str();
-        for key in ["ansible_host", "ansible_ssh_host"] {
-            match vars.binary_search_by(|(k, _)| (**k).cmp(key)) {
+        for key in [k.ansible_host, k.ansible_ssh_host] {
+            match find(&vars, key) {
                 Ok(i) => vars[i].1 = Val::Str(address),
-                Err(i) => vars.insert(i, (key.into(), Val::Str(address))),
+                Err(i) => vars.insert(i, (key, Val::Str(address))),
             }
         }
 
-        let keeps = |k: &str, cache: &mut HashMap<Box<str>, bool>| match &opts.selection {
-            None => true,
-            Some(sel) => *cache.entry(k.into()).or_insert_with(|| sel.keeps(k)),
-        };
+        let keeps = &mut scratch.keeps;
+        if opts.selection.is_some() {
+            keeps.resize(keys.len(), None);
+        }
         let out = &mut scratch.out;
         out.clear();
         out.push(b'{');
         let mut starts = Vec::new();
-        for (k, v) in &vars {
-            if !keeps(k, &mut scratch.keeps) {
-                continue;
+        for &(key, v) in &vars {
+            if let Some(sel) = &opts.selection {
+                let keep = *keeps[key as usize].get_or_insert_with(|| sel.keeps(keys.text(key)));
+                if !keep {
+                    continue;
+                }
             }
             if out.len() > 1 {
                 out.push(b',');
@@ -628,8 +639,7 @@ impl Instance {
             if opts.keep_vars {
                 starts.push(out.len() as u32);
             }
-            write_str(out, k);
-            out.push(b':');
+            out.extend_from_slice(keys.json(key));
             v.write(tree, out, &mut scratch.members);
         }
         out.push(b'}');
@@ -639,7 +649,7 @@ impl Instance {
                 .reads
                 .iter()
                 .filter_map(|name| {
-                    let i = vars.binary_search_by(|(k, _)| (**k).cmp(name)).ok()?;
+                    let i = find(&vars, keys.id(name)?).ok()?;
                     Some((name.clone(), vars[i].1.to_value(tree)))
                 })
                 .collect();
@@ -725,27 +735,17 @@ impl Instance {
 
 /// `base` (sorted, one entry per key) with `extra` put in order over it: of one key, the last
 /// entry of `extra` wins.
-fn merge<'k, V: Copy>(
-    base: Vec<(Cow<'k, str>, V)>,
-    mut extra: Vec<(Cow<'k, str>, V)>,
-) -> Vec<(Cow<'k, str>, V)> {
-    extra.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut w = 0;
-    for r in 0..extra.len() {
-        if r + 1 < extra.len() && extra[r].0 == extra[r + 1].0 {
-            continue;
-        }
-        extra.swap(w, r);
-        w += 1;
-    }
-    extra.truncate(w);
+fn merge<V: Copy>(base: Vec<(u32, V)>, mut extra: Vec<(u32, V)>, keys: &Keys) -> Vec<(u32, V)> {
+    extra.sort_by_key(|&(k, _)| keys.rank(k));
+    dedup_last(&mut extra, |a, b| a.0 == b.0);
     let mut out = Vec::with_capacity(base.len() + extra.len());
     let mut extra = extra.into_iter().peekable();
     for (k, v) in base {
-        while extra.peek().is_some_and(|(e, _)| *e < k) {
-            out.push(extra.next().expect("peeked"));
+        let rank = keys.rank(k);
+        while let Some(e) = extra.next_if(|&(e, _)| keys.rank(e) < rank) {
+            out.push(e);
         }
-        if extra.peek().is_some_and(|(e, _)| *e == k) {
+        if extra.peek().is_some_and(|&(e, _)| e == k) {
             continue;
         }
         out.push((k, v));
@@ -942,6 +942,11 @@ mod tests {
         ] {
             assert_eq!(snake_case(a), b, "{a}");
         }
+    }
+
+    #[test]
+    fn reserved_names_are_sorted_for_binary_search() {
+        assert!(RESERVED.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

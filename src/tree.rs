@@ -2,18 +2,22 @@
 //! DescribeInstances pages (docs/DESIGN.md, "Fetching").
 //!
 //! Nodes, object members and array items live in three flat vectors that are cleared, not
-//! freed, between instances; strings and numbers point into the page body. Only strings with
-//! escapes and converted keys are copied (into one text buffer). Written out, every object has
-//! its keys sorted and the last of duplicate keys wins, which is what a `serde_json::Value` of
-//! the same text prints, byte for byte.
+//! freed, between instances; strings and numbers point into the page body, and only strings
+//! with escapes are copied. Keys are interned per page ([`Keys`]): each distinct key is
+//! converted once, compared by id, sorted by rank and written from its ready JSON. Written
+//! out, every object has its keys sorted and the last of duplicate keys wins, which is what a
+//! `serde_json::Value` of the same text prints, byte for byte.
 //!
 //! The reader accepts exactly what serde_json accepts, or declines: anything unusual (an escape,
 //! a float, a number serde_json would print differently) is handed to serde_json itself, and
 //! a decline sends the caller to serde_json for the whole body, which gives the exact error.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
 use serde_json::{Map, Value};
 
-use crate::instance::{snake_case, snake_case_into};
+use crate::instance::{snake_case, RESERVED};
 
 /// The reader declined the input: invalid JSON, or deeper than it reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,15 +55,224 @@ pub enum Node {
     },
 }
 
+/// A fast hash for short keys (a page's keys come from the service, a few hundred at most).
+#[derive(Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(c.try_into().expect("8 bytes")))
+                .wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(last)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write(&n.to_le_bytes());
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Fast = BuildHasherDefault<KeyHasher>;
+
+/// Declares the keys the conversion looks up or adds, interned before any other.
+macro_rules! known_keys {
+    ($($name:ident),* $(,)?) => {
+        /// The ids of the keys the conversion looks up or adds.
+        #[allow(non_snake_case)]
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct Known { $(pub $name: u32,)* }
+
+        impl Known {
+            fn intern(keys: &mut Keys) -> Known {
+                Known { $($name: keys.intern(stringify!($name)),)* }
+            }
+        }
+    };
+}
+
+known_keys!(
+    instance_id,
+    status,
+    inner_ip_address,
+    public_ip_address,
+    eip_address,
+    ip_address,
+    network_interfaces,
+    network_interface,
+    vpc_attributes,
+    private_ip_address,
+    vpc_id,
+    vswitch_id,
+    zone_id,
+    gpuamount,
+    gpuspec,
+    tags,
+    tag,
+    tag_key,
+    tag_value,
+    security_group_ids,
+    security_group_id,
+    region_id,
+    image_id,
+    instance_type,
+    ostype,
+    key_pair_name,
+    resource_group_id,
+    instance_charge_type,
+    id,
+    state,
+    availability_zone,
+    region,
+    eip,
+    gpu,
+    ecs_tags,
+    account_alias,
+    account_id,
+    ansible_host,
+    ansible_ssh_host,
+);
+
+/// The object keys of one page, converted: an id per distinct converted key.
+pub struct Keys {
+    /// Key as written in the body (without escapes) → id.
+    by_raw: HashMap<Box<str>, u32, Fast>,
+    /// Converted key → id.
+    by_text: HashMap<Box<str>, u32, Fast>,
+    text: Vec<Box<str>>,
+    /// `"key":`, escaped as serde_json escapes it.
+    json: Vec<Box<[u8]>>,
+    /// The id a reserved name moves to (`ecs_` and the name), else the id itself.
+    renamed: Vec<u32>,
+    /// Each id's place in the sorted order of every key so far; valid up to `ranked`.
+    rank: Vec<u32>,
+    ranked: usize,
+    pub known: Known,
+}
+
+impl Keys {
+    pub fn new() -> Keys {
+        let mut keys = Keys {
+            by_raw: HashMap::default(),
+            by_text: HashMap::default(),
+            text: Vec::new(),
+            json: Vec::new(),
+            renamed: Vec::new(),
+            rank: Vec::new(),
+            ranked: 0,
+            known: Known::default(),
+        };
+        keys.known = Known::intern(&mut keys);
+        keys.rank_all();
+        keys
+    }
+
+    /// The id of a converted key, interning it.
+    pub fn intern(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.by_text.get(text) {
+            return id;
+        }
+        let id = self.text.len() as u32;
+        self.by_text.insert(text.into(), id);
+        self.text.push(text.into());
+        let mut json = Vec::with_capacity(text.len() + 3);
+        write_str(&mut json, text);
+        json.push(b':');
+        self.json.push(json.into_boxed_slice());
+        self.renamed.push(id);
+        if RESERVED.binary_search(&text).is_ok() {
+            let to = self.intern(&format!("ecs_{text}"));
+            self.renamed[id as usize] = to;
+        }
+        id
+    }
+
+    /// The id of a key as written in the body, without escapes.
+    fn intern_raw(&mut self, raw: &str) -> u32 {
+        if let Some(&id) = self.by_raw.get(raw) {
+            return id;
+        }
+        let id = self.intern(&snake_case(raw));
+        self.by_raw.insert(raw.into(), id);
+        id
+    }
+
+    /// The id of a converted key, if any object of the page has it.
+    pub fn id(&self, text: &str) -> Option<u32> {
+        self.by_text.get(text).copied()
+    }
+
+    pub fn text(&self, id: u32) -> &str {
+        &self.text[id as usize]
+    }
+
+    pub fn json(&self, id: u32) -> &[u8] {
+        &self.json[id as usize]
+    }
+
+    /// The key a hostvar of this name gets: `ecs_` and the name for Ansible's reserved names.
+    pub fn renamed(&self, id: u32) -> u32 {
+        self.renamed[id as usize]
+    }
+
+    pub fn is_renamed(&self, id: u32) -> bool {
+        self.renamed[id as usize] != id
+    }
+
+    /// Sorting rank (the order of the converted texts); valid after [`Keys::rank_all`].
+    pub fn rank(&self, id: u32) -> u32 {
+        self.rank[id as usize]
+    }
+
+    /// How many keys there are.
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Ranks the keys interned since the last call.
+    pub fn rank_all(&mut self) {
+        if self.ranked == self.text.len() {
+            return;
+        }
+        let mut order: Vec<u32> = (0..self.text.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.text[a as usize].cmp(&self.text[b as usize]));
+        self.rank.resize(order.len(), 0);
+        for (r, id) in order.into_iter().enumerate() {
+            self.rank[id as usize] = r as u32;
+        }
+        self.ranked = self.text.len();
+    }
+}
+
+impl Default for Keys {
+    fn default() -> Keys {
+        Keys::new()
+    }
+}
+
 /// One page body and the value being read from it.
 pub struct Tree<'a> {
     src: &'a str,
     nodes: Vec<Node>,
-    members: Vec<(Text, u32)>,
+    members: Vec<(u32, u32)>,
     items: Vec<u32>,
     own: String,
-    member_stack: Vec<(Text, u32)>,
+    member_stack: Vec<(u32, u32)>,
     item_stack: Vec<u32>,
+    pub keys: Keys,
 }
 
 fn ws(b: &[u8], mut i: usize) -> usize {
@@ -95,13 +308,14 @@ impl<'a> Tree<'a> {
             nodes: Vec::with_capacity(256),
             members: Vec::with_capacity(256),
             items: Vec::with_capacity(64),
-            own: String::with_capacity(4096),
+            own: String::new(),
             member_stack: Vec::with_capacity(128),
             item_stack: Vec::with_capacity(32),
+            keys: Keys::new(),
         }
     }
 
-    /// Forgets the values read so far (their storage stays).
+    /// Forgets the values read so far (their storage and the keys stay).
     pub fn clear(&mut self) {
         self.nodes.clear();
         self.members.clear();
@@ -109,13 +323,25 @@ impl<'a> Tree<'a> {
         self.own.clear();
     }
 
+    /// Reads from another text of the same body next (cleared).
+    pub fn set_src(&mut self, src: &'a str) {
+        self.clear();
+        self.src = src;
+    }
+
     pub fn src(&self) -> &'a str {
         self.src
     }
 
     /// Reads the value at byte `i` (after any whitespace), at most `depth` arrays and objects
-    /// deep; returns it and the position after it.
+    /// deep; returns it and the position after it. The keys are ranked afterwards.
     pub fn read(&mut self, i: usize, depth: u32) -> R<(u32, usize)> {
+        let read = self.value(i, depth);
+        self.keys.rank_all();
+        read
+    }
+
+    fn value(&mut self, i: usize, depth: u32) -> R<(u32, usize)> {
         let b = self.src.as_bytes();
         let mut i = ws(b, i);
         let node = match b.get(i) {
@@ -153,8 +379,8 @@ impl<'a> Tree<'a> {
         (self.nodes.len() - 1) as u32
     }
 
-    /// The string starting after the quote at `i - 1`: its text and the position after its
-    /// closing quote.
+    /// The string starting after the quote at `start - 1`: its text and the position after
+    /// its closing quote.
     fn string(&mut self, start: usize) -> R<(Text, usize)> {
         let b = self.src.as_bytes();
         let mut i = start;
@@ -175,33 +401,24 @@ impl<'a> Tree<'a> {
             return Ok((Text::Src(start as u32, (i - start) as u32), i + 1));
         }
         let s: String = serde_json::from_str(&self.src[start - 1..i + 1]).map_err(|_| Decline)?;
-        Ok((self.own_text(&s), i + 1))
-    }
-
-    fn own_text(&mut self, s: &str) -> Text {
         let at = self.own.len();
-        self.own.push_str(s);
-        Text::Own(at as u32, s.len() as u32)
+        self.own.push_str(&s);
+        Ok((Text::Own(at as u32, s.len() as u32), i + 1))
     }
 
-    /// An object key, snake_cased.
-    fn key(&mut self, start: usize) -> R<(Text, usize)> {
+    /// An object key: its id.
+    fn key(&mut self, start: usize) -> R<(u32, usize)> {
         let (raw, end) = self.string(start)?;
-        if !self.text(raw).bytes().any(|c| c.is_ascii_uppercase()) {
-            return Ok((raw, end));
-        }
-        let at = self.own.len();
-        match raw {
-            // Straight into the buffer: no String per key.
-            Text::Src(s, l) => {
-                snake_case_into(&self.src[s as usize..(s + l) as usize], &mut self.own)
+        let id = match raw {
+            Text::Src(s, l) => self
+                .keys
+                .intern_raw(&self.src[s as usize..(s + l) as usize]),
+            Text::Own(..) => {
+                let converted = snake_case(self.text(raw));
+                self.keys.intern(&converted)
             }
-            Text::Own(s, l) => {
-                let converted = snake_case(&self.own[s as usize..(s + l) as usize]);
-                self.own.push_str(&converted);
-            }
-        }
-        Ok((Text::Own(at as u32, (self.own.len() - at) as u32), end))
+        };
+        Ok((id, end))
     }
 
     fn number(&mut self, start: usize) -> R<(Node, usize)> {
@@ -277,7 +494,7 @@ impl<'a> Tree<'a> {
                 if b.get(i) != Some(&b':') {
                     return Err(Decline);
                 }
-                let (value, end) = self.read(i + 1, depth - 1)?;
+                let (value, end) = self.value(i + 1, depth - 1)?;
                 self.member_stack.push((key, value));
                 i = ws(b, end);
                 match b.get(i) {
@@ -307,7 +524,7 @@ impl<'a> Tree<'a> {
             i += 1;
         } else {
             loop {
-                let (value, end) = self.read(i, depth - 1)?;
+                let (value, end) = self.value(i, depth - 1)?;
                 self.item_stack.push(value);
                 i = ws(b, end);
                 match b.get(i) {
@@ -339,8 +556,8 @@ impl<'a> Tree<'a> {
         }
     }
 
-    /// An object's members in the order read (keys converted, duplicates kept).
-    pub fn members(&self, id: u32) -> &[(Text, u32)] {
+    /// An object's members (key id, value) in the order read, duplicates kept.
+    pub fn members(&self, id: u32) -> &[(u32, u32)] {
         match self.node(id) {
             Node::Obj { first, len } => &self.members[first as usize..(first + len) as usize],
             _ => &[],
@@ -355,11 +572,11 @@ impl<'a> Tree<'a> {
     }
 
     /// `v[key]` of an object, the last of duplicate keys; None for other values.
-    pub fn get(&self, id: u32, key: &str) -> Option<u32> {
+    pub fn get(&self, id: u32, key: u32) -> Option<u32> {
         self.members(id)
             .iter()
             .rev()
-            .find(|(k, _)| self.text(*k) == key)
+            .find(|&&(k, _)| k == key)
             .map(|&(_, v)| v)
     }
 
@@ -372,6 +589,10 @@ impl<'a> Tree<'a> {
 
     pub fn is_array(&self, id: u32) -> bool {
         matches!(self.node(id), Node::Arr { .. })
+    }
+
+    pub fn is_object(&self, id: u32) -> bool {
+        matches!(self.node(id), Node::Obj { .. })
     }
 
     fn num(&self, start: u32, len: u32) -> serde_json::Number {
@@ -437,7 +658,7 @@ impl<'a> Tree<'a> {
             Node::Obj { .. } => {
                 let mut map = Map::new();
                 for &(k, v) in self.members(id) {
-                    map.insert(self.text(k).to_string(), self.to_value(v));
+                    map.insert(self.keys.text(k).to_string(), self.to_value(v));
                 }
                 Value::Object(map)
             }
@@ -445,7 +666,7 @@ impl<'a> Tree<'a> {
     }
 
     /// Writes the value as compact JSON, keys sorted; `scratch` is working space.
-    pub fn write(&self, id: u32, out: &mut Vec<u8>, scratch: &mut Vec<(Text, u32)>) {
+    pub fn write(&self, id: u32, out: &mut Vec<u8>, scratch: &mut Vec<(u32, u32)>) {
         match self.node(id) {
             Node::Null => out.extend_from_slice(b"null"),
             Node::Bool(true) => out.extend_from_slice(b"true"),
@@ -488,14 +709,14 @@ impl<'a> Tree<'a> {
                 for j in mark..end {
                     let (k, v) = scratch[j];
                     // Of equal keys (now adjacent, in the order read) the last wins.
-                    if j + 1 < end && self.text(scratch[j + 1].0) == self.text(k) {
+                    if j + 1 < end && scratch[j + 1].0 == k {
                         continue;
                     }
                     if wrote {
                         out.push(b',');
                     }
                     wrote = true;
-                    self.write_key(k, out);
+                    out.extend_from_slice(self.keys.json(k));
                     self.write(v, out, scratch);
                 }
                 out.push(b'}');
@@ -504,20 +725,17 @@ impl<'a> Tree<'a> {
         }
     }
 
-    /// `"key":`.
-    pub fn write_key(&self, k: Text, out: &mut Vec<u8>) {
-        match k {
-            // A key read without escapes and not converted: its text in the body.
-            Text::Src(s, l) => {
-                out.extend_from_slice(&self.src.as_bytes()[s as usize - 1..(s + l) as usize + 1])
-            }
-            Text::Own(..) => write_str(out, self.text(k)),
-        }
-        out.push(b':');
-    }
-
     /// Sorts members by key, keeping the order read among equal keys.
-    pub fn sort_members(&self, members: &mut [(Text, u32)]) {
-        members.sort_by(|a, b| self.text(a.0).cmp(self.text(b.0)));
+    pub fn sort_members(&self, members: &mut [(u32, u32)]) {
+        let keys = &self.keys;
+        // Usually already sorted: the service writes its keys in an order that converting
+        // mostly keeps.
+        if members
+            .windows(2)
+            .all(|w| keys.rank(w[0].0) <= keys.rank(w[1].0))
+        {
+            return;
+        }
+        members.sort_by_key(|&(k, _)| keys.rank(k));
     }
 }

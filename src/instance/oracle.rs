@@ -220,14 +220,6 @@ fn tags_of(v: Option<&Value>) -> (Vec<(String, String)>, Map<String, Value>) {
     (pairs, map)
 }
 
-/// Builds an instance from one raw `Instances.Instance[]` object of DescribeInstances.
-pub fn from_api(
-    raw: Value,
-    opts: &HostvarOptions,
-) -> Result<(Instance, Map<String, Value>), String> {
-    from_converted(convert(raw), opts)
-}
-
 /// Builds an instance from an object whose keys are already converted (see [`Converted`]).
 ///
 /// Every API field is a hostvar under its converted name, as footmark parsed it (wrappers

@@ -88,6 +88,8 @@ impl Hasher for KeyHasher {
 
 type Fast = BuildHasherDefault<KeyHasher>;
 
+const NONE: u32 = u32::MAX;
+
 /// Declares the keys the conversion looks up or adds, interned before any other.
 macro_rules! known_keys {
     ($($name:ident),* $(,)?) => {
@@ -148,8 +150,16 @@ known_keys!(
 
 /// The object keys of one page, converted: an id per distinct converted key.
 pub struct Keys {
-    /// Key as written in the body (without escapes) → id.
+    /// Keys as written in the body (without escapes): text → slot, and each slot's text and
+    /// id.
     by_raw: HashMap<Box<str>, u32, Fast>,
+    raw_text: Vec<Box<str>>,
+    raw_id: Vec<u32>,
+    /// The slot that came after each slot last time (`NONE` at first), and the slot read
+    /// last: the instances of a page repeat one sequence of keys, so the next key is nearly
+    /// always the one that followed the last key before, and needs no hashing.
+    follow: Vec<u32>,
+    last: usize,
     /// Converted key → id.
     by_text: HashMap<Box<str>, u32, Fast>,
     text: Vec<Box<str>>,
@@ -167,6 +177,10 @@ impl Keys {
     pub fn new() -> Keys {
         let mut keys = Keys {
             by_raw: HashMap::default(),
+            raw_text: Vec::new(),
+            raw_id: Vec::new(),
+            follow: vec![NONE],
+            last: 0,
             by_text: HashMap::default(),
             text: Vec::new(),
             json: Vec::new(),
@@ -201,13 +215,30 @@ impl Keys {
     }
 
     /// The id of a key as written in the body, without escapes.
+    #[inline]
     fn intern_raw(&mut self, raw: &str) -> u32 {
-        if let Some(&id) = self.by_raw.get(raw) {
-            return id;
-        }
-        let id = self.intern(&snake_case(raw));
-        self.by_raw.insert(raw.into(), id);
-        id
+        let guess = self.follow[self.last];
+        let slot = if guess != NONE && *self.raw_text[guess as usize] == *raw {
+            guess
+        } else {
+            let slot = match self.by_raw.get(raw) {
+                Some(&slot) => slot,
+                None => {
+                    let slot = self.raw_text.len() as u32;
+                    let id = self.intern(&snake_case(raw));
+                    self.by_raw.insert(raw.into(), slot);
+                    self.raw_text.push(raw.into());
+                    self.raw_id.push(id);
+                    self.follow.push(NONE);
+                    slot
+                }
+            };
+            self.follow[self.last] = slot;
+            slot
+        };
+        // `follow[0]` is for the start; slot n follows at n + 1.
+        self.last = slot as usize + 1;
+        self.raw_id[slot as usize]
     }
 
     /// The id of a converted key, if any object of the page has it.
@@ -275,8 +306,39 @@ pub struct Tree<'a> {
     pub keys: Keys,
 }
 
+#[inline]
 fn ws(b: &[u8], mut i: usize) -> usize {
     while let Some(b' ' | b'\n' | b'\t' | b'\r') = b.get(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Where the run of string bytes at `i` ends: at a quote, a backslash, a control character
+/// or the end. Eight bytes at a time: strings are most of a page.
+#[inline]
+fn plain_run(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let quote = w ^ (ONES * b'"' as u64);
+        let backslash = w ^ (ONES * b'\\' as u64);
+        // The high bit of each byte that is zero (a match) or below 0x20; a byte above the
+        // first flagged one may be flagged wrongly, never one below it.
+        let found = (quote.wrapping_sub(ONES) & !quote
+            | backslash.wrapping_sub(ONES) & !backslash
+            | w.wrapping_sub(ONES * 0x20) & !w)
+            & HIGH;
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
         i += 1;
     }
     i
@@ -374,6 +436,7 @@ impl<'a> Tree<'a> {
         Ok((self.push(node), i))
     }
 
+    #[inline]
     fn push(&mut self, node: Node) -> u32 {
         self.nodes.push(node);
         (self.nodes.len() - 1) as u32
@@ -381,20 +444,20 @@ impl<'a> Tree<'a> {
 
     /// The string starting after the quote at `start - 1`: its text and the position after
     /// its closing quote.
+    #[inline]
     fn string(&mut self, start: usize) -> R<(Text, usize)> {
         let b = self.src.as_bytes();
         let mut i = start;
         let mut escaped = false;
         loop {
+            i = plain_run(b, i);
             match b.get(i) {
                 Some(b'"') => break,
                 Some(b'\\') => {
                     escaped = true;
                     i += 2;
                 }
-                Some(&c) if c < 0x20 => return Err(Decline),
-                Some(_) => i += 1,
-                None => return Err(Decline),
+                _ => return Err(Decline),
             }
         }
         if !escaped {
@@ -407,6 +470,7 @@ impl<'a> Tree<'a> {
     }
 
     /// An object key: its id.
+    #[inline]
     fn key(&mut self, start: usize) -> R<(u32, usize)> {
         let (raw, end) = self.string(start)?;
         let id = match raw {
@@ -737,5 +801,63 @@ impl<'a> Tree<'a> {
             return;
         }
         members.sort_by_key(|&(k, _)| keys.rank(k));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_runs_end_where_a_byte_by_byte_scan_ends() {
+        let naive = |b: &[u8], mut i: usize| {
+            while i < b.len() && b[i] != b'"' && b[i] != b'\\' && b[i] >= 0x20 {
+                i += 1;
+            }
+            i
+        };
+        let alphabet = [
+            b'a', b'"', b'\\', 0, 0x1f, 0x20, 0x21, 0x7f, 0x80, 0xff, b'#', b']',
+        ];
+        let mut rng = fastrand::Rng::with_seed(5);
+        for _ in 0..3000 {
+            let len = rng.usize(0..40);
+            let b: Vec<u8> = (0..len)
+                .map(|_| {
+                    // Mostly plain bytes, so that runs are long enough for whole words.
+                    if rng.u8(0..8) == 0 {
+                        alphabet[rng.usize(..alphabet.len())]
+                    } else {
+                        b'a' + rng.u8(0..26)
+                    }
+                })
+                .collect();
+            for start in 0..=len {
+                assert_eq!(plain_run(&b, start), naive(&b, start), "{b:?} from {start}");
+            }
+        }
+    }
+
+    #[test]
+    fn keys_are_converted_once_and_ranked_by_their_text() {
+        let text =
+            r#"{"ZoneId":1,"InstanceId":2,"instance_id":3,"Zone\u0049d":4,"A":{"ZoneId":5}}"#;
+        let mut tree = Tree::new(text);
+        let (root, _) = tree.read(0, 10).unwrap();
+        let ids: Vec<u32> = tree.members(root).iter().map(|&(k, _)| k).collect();
+        assert_eq!(ids[0], ids[3], "an escaped key is the same key");
+        assert_eq!(ids[1], ids[2], "keys equal once converted share an id");
+        assert_eq!(tree.keys.text(ids[0]), "zone_id");
+        assert!(tree.keys.rank(ids[4]) < tree.keys.rank(ids[1]));
+        assert!(tree.keys.rank(ids[1]) < tree.keys.rank(ids[0]));
+        assert_eq!(tree.keys.json(ids[0]), b"\"zone_id\":");
+        let mut out = Vec::new();
+        tree.write(root, &mut out, &mut Vec::new());
+        assert_eq!(out, br#"{"a":{"zone_id":5},"instance_id":3,"zone_id":4}"#);
+        let name = tree.keys.known.instance_id;
+        assert_eq!(tree.keys.id("instance_id"), Some(name));
+        let tags = tree.keys.known.tags;
+        assert_eq!(tree.keys.text(tree.keys.renamed(tags)), "ecs_tags");
+        assert!(!tree.keys.is_renamed(name));
     }
 }

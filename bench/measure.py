@@ -673,7 +673,7 @@ def main():
 
         # Ansible: its constructed plugin over our plain output (one run each: minutes), and
         # --graph of our warm output with every hostvar and with a 9-pattern selection.
-        ansible_c = None if a.smoke else ansible_inventory()
+        ansible_c = None if a.smoke else (ansible or ansible_inventory())
         AC = {}
         if ansible_c:
             AC = measure_ansible(ansible_c, inv, out, ini_w1, ini_w1sel, env_for(s_w1), runs_dir)

@@ -9,18 +9,21 @@
 #                                Exits non-zero when a basic check fails (a run fails, invalid
 #                                JSON, requests != fewest possible), never on timing.
 #   --no-build                   use the binaries already in target/ as they are.
+#   --write-baseline             record this run's W1 and W2 cold CPU in bench/baseline.json,
+#                                the baseline of the CPU targets.
 #
 # Scratch output (fleets, cache, stderr of every run, simulator logs) goes to bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-smoke=0 build=1 profile=release profile_forced=0
+smoke=0 build=1 profile=release profile_forced=0 baseline=()
 for arg in "$@"; do
     case "$arg" in
         --smoke) smoke=1 ;;
         --no-build) build=0 ;;
         --release) profile=release profile_forced=1 ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        --write-baseline) baseline=(--write-baseline bench/baseline.json) ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "bench/run.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -51,7 +54,8 @@ if [[ $smoke == 1 ]]; then
     python3 bench/measure.py --smoke --bin-dir "$bin_dir" --out bench/out/smoke \
         --doc bench/out/smoke/smoke.md
 else
-    python3 bench/measure.py --bin-dir "$bin_dir" --out bench/out/full --doc docs/BENCHMARKS.md
+    python3 bench/measure.py --bin-dir "$bin_dir" --out bench/out/full --doc docs/BENCHMARKS.md \
+        "${baseline[@]}"
 fi
 status=$?
 echo "bench: uptime after: $(uptime)" >&2

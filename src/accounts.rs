@@ -151,10 +151,10 @@ pub async fn fetch(
             Ok((instances, l, id)) => {
                 info!(
                     1,
-                    "account '{alias}' ({id}): {} instances in {} regions, {} pages, {} requests ({} retries, {} throttled, at most {} in flight) in {} ms",
-                    l.instances,
-                    l.regions,
-                    l.pages,
+                    "account '{alias}' ({id}): {} in {}, {}, {} requests ({} retries, {} throttled, at most {} in flight) in {} ms",
+                    crate::diag::count(l.instances as u64, "instance"),
+                    crate::diag::count(l.regions as u64, "region"),
+                    crate::diag::count(l.pages, "page"),
                     l.stats.requests,
                     l.stats.retries,
                     l.stats.throttled,

@@ -44,7 +44,8 @@ pub struct Args {
     #[arg(long)]
     pub refresh_cache: bool,
 
-    /// The ini file to read (beats ALICLOUD_INI_PATH).
+    /// The alicloud.ini, or the alicloud_ecs plugin's YAML (.yml/.yaml), to read (beats
+    /// ALICLOUD_INI_PATH).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
 

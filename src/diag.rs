@@ -34,6 +34,15 @@ pub fn error(msg: &dyn fmt::Display) {
     line(format_args!("error: {msg}"));
 }
 
+/// `1 region`, `2 regions`: a count and its noun, for diagnostics.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Shown with `-v` (level 1) or more.
 #[macro_export]
 macro_rules! info {
@@ -42,4 +51,14 @@ macro_rules! info {
             $crate::diag::line(format_args!($($arg)*));
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_take_the_plural_except_for_one() {
+        assert_eq!(super::count(0, "region"), "0 regions");
+        assert_eq!(super::count(1, "region"), "1 region");
+        assert_eq!(super::count(2, "page"), "2 pages");
+    }
 }

@@ -244,9 +244,9 @@ pub async fn instances(
     let l = list(client, settings, targets, opts, sink).await?;
     info!(
         1,
-        "listed {} instances in {} regions: {} requests ({} retries, {} throttled, at most {} in flight) in {} ms",
-        l.instances,
-        l.regions,
+        "listed {} in {}: {} requests ({} retries, {} throttled, at most {} in flight) in {} ms",
+        crate::diag::count(l.instances as u64, "instance"),
+        crate::diag::count(l.regions as u64, "region"),
         l.stats.requests,
         l.stats.retries,
         l.stats.throttled,

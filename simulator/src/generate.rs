@@ -213,6 +213,162 @@ fn minutes(secs: i64) -> String {
         .to_string()
 }
 
+/// What [`add_full_fields`] needs to know of an instance already drawn.
+struct Facts<'a> {
+    status: &'a str,
+    prepaid: bool,
+    cpu: u32,
+    created: i64,
+    classic: bool,
+    has_eip: bool,
+    region_prefix: &'a str,
+    os_name_en: &'a str,
+}
+
+/// The English `OSNameEn` of an image of [`IMAGES`].
+fn image_en(image: &str) -> &'static str {
+    match image.split('_').next().unwrap_or("") {
+        "ubuntu" => "Ubuntu  22.04 64 bit",
+        "aliyun" => "Alibaba Cloud Linux  3.2104 LTS 64 bit",
+        "centos" => "CentOS  7.9 64 bit",
+        "debian" => "Debian  12.4 64 bit",
+        _ => "Windows Server  2022 DataCenter 64 bit English",
+    }
+}
+
+/// Completes an instance to every field of the API's Instance object (alibabacloud-ecs20140526
+/// 7.11.8, `DescribeInstancesResponseBodyInstancesInstance`: 69 fields) and every nested one,
+/// with the values the API gives a typical instance: mostly empty attributes, a few filled.
+fn add_full_fields(inst: &mut Value, rng: &mut Rng, f: &Facts) {
+    let p = f.region_prefix;
+    let spot = match rng.below(20) {
+        0 => "SpotAsPriceGo",
+        1 => "SpotWithPriceLimit",
+        _ => "NoSpot",
+    };
+    let rare = |rng: &mut Rng, n: usize| rng.below(n) == 0;
+    let dedicated = rare(rng, 50);
+    let reserved = rare(rng, 30);
+    let locked = f.status == "Stopped" && rare(rng, 4);
+    let serial = format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        rng.next_u64() as u32,
+        rng.next_u64() as u16,
+        rng.next_u64() & 0xfff,
+        rng.next_u64() & 0xfff,
+        rng.next_u64() & 0xffff_ffff_ffff
+    );
+    let extra = json!({
+        "OSNameEn": f.os_name_en,
+        "StartTime": minutes(f.created + 60 + rng.below(86_400) as i64),
+        "SerialNumber": serial,
+        "SpotStrategy": spot,
+        "SpotPriceLimit": if spot == "SpotWithPriceLimit" { 0.5 + rng.below(100) as f64 / 100.0 } else { 0.0 },
+        "SpotDuration": i32::from(spot != "NoSpot"),
+        "SpotInterruptionBehavior": if spot == "NoSpot" { "" } else { "Terminate" },
+        "SaleCycle": if f.prepaid { "Month" } else { "" },
+        "VlanId": "",
+        "ClusterId": "",
+        "HpcClusterId": "",
+        "ISP": "",
+        "DeviceAvailable": true,
+        "Recyclable": false,
+        "EnableNVS": false,
+        "LocalStorageAmount": 0,
+        "LocalStorageCapacity": 0,
+        "DeploymentSetGroupNo": if inst["DeploymentSetId"] == "" { 0 } else { 1 + rng.below(3) },
+        "RdmaIpAddress": {"IpAddress": []},
+        "OperationLocks": {"LockReason": if locked {
+            json!([{"LockMsg": "The specified instance is locked due to an overdue payment.", "LockReason": "financial"}])
+        } else {
+            json!([])
+        }},
+        "DedicatedHostAttribute": if dedicated {
+            json!({
+                "DedicatedHostClusterId": format!("dc-{p}{}", rng.alnum(17)),
+                "DedicatedHostId": format!("dh-{p}{}", rng.alnum(17)),
+                "DedicatedHostName": format!("ddh-{:02}", rng.below(20)),
+            })
+        } else {
+            json!({"DedicatedHostClusterId": "", "DedicatedHostId": "", "DedicatedHostName": ""})
+        },
+        "DedicatedInstanceAttribute": if dedicated {
+            json!({"Affinity": "host", "Tenancy": "host"})
+        } else {
+            json!({"Affinity": "", "Tenancy": ""})
+        },
+        "EcsCapacityReservationAttr": if reserved {
+            json!({"CapacityReservationId": format!("crp-{p}{}", rng.alnum(17)), "CapacityReservationPreference": "target"})
+        } else {
+            json!({"CapacityReservationId": "", "CapacityReservationPreference": ""})
+        },
+        "MetadataOptions": {
+            "HttpEndpoint": "enabled",
+            "HttpPutResponseHopLimit": 1,
+            "HttpTokens": if rare(rng, 3) { "required" } else { "optional" },
+            "InstanceMetadataTags": "disabled",
+        },
+        "CpuOptions": {
+            "CoreCount": (f.cpu / 2).max(1),
+            "EnableVISST": false,
+            "EnableVRDT": false,
+            "NestedVirtualization": "",
+            "Numa": "",
+            "ThreadsPerCore": if f.cpu > 1 { 2 } else { 1 },
+            "TopologyType": "",
+            "TurboMode": "",
+        },
+        "HibernationOptions": {"Configured": false},
+        "ImageOptions": {"CurrentOSNVMeSupported": rng.below(2) == 0, "LoginAsNonRoot": false},
+        "SecurityOptions": {"EnableSecureBoot": false},
+        "PrivateDnsNameOptions": {
+            "EnableInstanceIdDnsAAAARecord": false,
+            "EnableInstanceIdDnsARecord": false,
+            "EnableIpDnsARecord": false,
+            "EnableIpDnsPtrRecord": false,
+            "HostnameType": "Custom",
+        },
+        "ClockOptions": {"PtpStatus": ""},
+        "AdditionalInfo": {"EnableHighDensityMode": false, "ManagedHostId": "", "NodeSerialNumber": ""},
+    });
+    if let (Value::Object(inst), Value::Object(extra)) = (&mut *inst, extra) {
+        inst.extend(extra);
+    }
+    let eip = &mut inst["EipAddress"];
+    eip["Bandwidth"] = json!(if f.has_eip {
+        5 * (1 + rng.below(40))
+    } else {
+        0
+    });
+    eip["IsSupportUnassociate"] = json!(f.has_eip);
+    if f.classic {
+        return;
+    }
+    if let Some(nic) = inst["NetworkInterfaces"]["NetworkInterface"].get_mut(0) {
+        let primary = nic["PrimaryIpAddress"].clone();
+        nic["PrivateIpSets"] = json!({"PrivateIpSet": [
+            {"Primary": true, "PrivateDnsName": "", "PrivateIpAddress": primary},
+        ]});
+        nic["Ipv6Sets"] = if rare(rng, 5) {
+            json!({"Ipv6Set": [{"Ipv6Address": format!("2408:4005:3ff:{:x}::{:x}", rng.below(0xffff), 1 + rng.below(0xfffe)), "Primary": true}]})
+        } else {
+            json!({"Ipv6Set": []})
+        };
+        // Prefix delegation is rare; the sets are there, empty, on every other NIC.
+        let (v4, v6) = if rare(rng, 50) {
+            let block = rng.below(4096);
+            (
+                json!([{"Ipv4Prefix": format!("172.31.{}.{}/28", block / 16, (block % 16) * 16)}]),
+                json!([{"Ipv6Prefix": format!("2408:4005:3ff:{block:x}:8000::/80")}]),
+            )
+        } else {
+            (json!([]), json!([]))
+        };
+        nic["Ipv4PrefixSets"] = json!({ "Ipv4PrefixSet": v4 });
+        nic["Ipv6PrefixSets"] = json!({ "Ipv6PrefixSet": v6 });
+    }
+}
+
 /// How many instances each region gets.
 fn split(opts: &Options) -> Vec<usize> {
     let n = opts.regions.max(1);
@@ -261,6 +417,9 @@ pub fn write_fleet(opts: &Options, out: &mut impl Write) -> std::io::Result<()> 
     let mut lo = Addresses::new(127, 0, 256, 254 + off);
     let mut global = 0u64;
     let mut first = true;
+    // The fields beyond the ones above draw from a stream of their own, so that adding them
+    // left every earlier choice (names, states, addresses) as it was.
+    let mut full = Rng::new(opts.seed ^ 0xF011_F1E1_D5F0_0001);
     for (r, &count) in regions.iter().zip(&counts) {
         let vpcs: Vec<(String, Vec<(String, String)>)> = (0..2)
             .map(|_| {
@@ -485,6 +644,20 @@ pub fn write_fleet(opts: &Options, out: &mut impl Write) -> std::io::Result<()> 
                     inst["Tags"] = json!({ "Tag": tags });
                 }
             }
+            add_full_fields(
+                &mut inst,
+                &mut full,
+                &Facts {
+                    status,
+                    prepaid,
+                    cpu,
+                    created,
+                    classic,
+                    has_eip,
+                    region_prefix: &r.prefix,
+                    os_name_en: image_en(image),
+                },
+            );
             out.write_all(if first { b"\n" } else { b",\n" })?;
             first = false;
             serde_json::to_writer(&mut *out, &inst)?;
@@ -529,5 +702,125 @@ mod tests {
     fn loopback_addresses_skip_the_reserved_ones() {
         let mut lo = Addresses::new(127, 0, 256, 254);
         assert_eq!(lo.take(), "127.0.1.1");
+    }
+    /// Every field of the API's Instance object (alibabacloud-ecs20140526 7.11.8).
+    const API_FIELDS: &[&str] = &[
+        "AdditionalInfo",
+        "AutoReleaseTime",
+        "ClockOptions",
+        "ClusterId",
+        "Cpu",
+        "CpuOptions",
+        "CreationTime",
+        "CreditSpecification",
+        "DedicatedHostAttribute",
+        "DedicatedInstanceAttribute",
+        "DeletionProtection",
+        "DeploymentSetGroupNo",
+        "DeploymentSetId",
+        "Description",
+        "DeviceAvailable",
+        "EcsCapacityReservationAttr",
+        "EipAddress",
+        "EnableNVS",
+        "ExpiredTime",
+        "GPUAmount",
+        "GPUSpec",
+        "HibernationOptions",
+        "HostName",
+        "HpcClusterId",
+        "ISP",
+        "ImageId",
+        "ImageOptions",
+        "InnerIpAddress",
+        "InstanceChargeType",
+        "InstanceId",
+        "InstanceName",
+        "InstanceNetworkType",
+        "InstanceType",
+        "InstanceTypeFamily",
+        "InternetChargeType",
+        "InternetMaxBandwidthIn",
+        "InternetMaxBandwidthOut",
+        "IoOptimized",
+        "KeyPairName",
+        "LocalStorageAmount",
+        "LocalStorageCapacity",
+        "Memory",
+        "MetadataOptions",
+        "NetworkInterfaces",
+        "OSName",
+        "OSNameEn",
+        "OSType",
+        "OperationLocks",
+        "PrivateDnsNameOptions",
+        "PublicIpAddress",
+        "RdmaIpAddress",
+        "Recyclable",
+        "RegionId",
+        "ResourceGroupId",
+        "SaleCycle",
+        "SecurityGroupIds",
+        "SecurityOptions",
+        "SerialNumber",
+        "SpotDuration",
+        "SpotInterruptionBehavior",
+        "SpotPriceLimit",
+        "SpotStrategy",
+        "StartTime",
+        "Status",
+        "StoppedMode",
+        "Tags",
+        "VlanId",
+        "VpcAttributes",
+        "ZoneId",
+    ];
+
+    #[test]
+    fn instances_carry_every_field_of_the_api() {
+        assert_eq!(API_FIELDS.len(), 69);
+        let opts = Options {
+            regions: 3,
+            instances: 400,
+            skew: None,
+            seed: 7,
+            loopback: false,
+            stopped_fraction: 0.1,
+            address_offset: 0,
+        };
+        let mut out = Vec::new();
+        write_fleet(&opts, &mut out).unwrap();
+        let fleet: Value = serde_json::from_slice(&out).unwrap();
+        let instances = fleet["instances"].as_array().unwrap();
+        assert_eq!(instances.len(), 400);
+        let mut tagged = 0;
+        for inst in instances {
+            let obj = inst.as_object().unwrap();
+            // The API leaves Tags out of an untagged instance, and only that.
+            let missing: Vec<_> = API_FIELDS
+                .iter()
+                .filter(|f| !obj.contains_key(**f))
+                .collect();
+            assert!(missing.is_empty() || missing == [&"Tags"], "{missing:?}");
+            tagged += usize::from(missing.is_empty());
+            assert_eq!(obj.len(), 69 - missing.len(), "no field beyond the API's");
+        }
+        assert!(tagged > 350, "{tagged}");
+        // Nested ones too, somewhere in the fleet.
+        let text = String::from_utf8(out).unwrap();
+        for nested in [
+            "\"PrivateIpSet\":[{",
+            "\"Ipv6Set\":[{",
+            "\"Ipv4PrefixSet\":[{",
+            "\"Ipv6PrefixSet\":[{",
+            "\"LockReason\":[{",
+            "\"IsSupportUnassociate\":true",
+            "\"DedicatedHostId\":\"dh-",
+            "\"CapacityReservationId\":\"crp-",
+            "\"SpotPriceLimit\":0.",
+            "\"TagKey\":\"role\"",
+        ] {
+            assert!(text.contains(nested), "no {nested} in 400 instances");
+        }
     }
 }

@@ -230,6 +230,8 @@ struct Stats {
     errors: u64,
     max_in_flight: usize,
     metadata: u64,
+    /// Bytes of the bodies of the successful answers: what a client decodes.
+    ok_body_bytes: u64,
 }
 
 /// The requests of one served account.
@@ -438,6 +440,8 @@ impl Sim {
             let mut st = lock(&self.stats);
             if reply.status >= 400 {
                 st.errors += 1;
+            } else {
+                st.ok_body_bytes += reply.body.len() as u64;
             }
             if reply.throttled {
                 st.throttled += 1;
@@ -1109,6 +1113,7 @@ async fn sim_stats(State(sim): State<AppState>) -> Response {
         "max_in_flight": st.max_in_flight,
         "in_flight": sim.in_flight.load(Ordering::SeqCst),
         "metadata_requests": st.metadata,
+        "ok_body_bytes": st.ok_body_bytes,
     });
     json_response(200, body.to_string(), None)
 }

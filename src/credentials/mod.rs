@@ -21,3 +21,13 @@ pub use metadata::{EcsRole, METADATA_CONNECT_TIMEOUT, METADATA_TIMEOUT};
 pub use plan::Plan;
 pub use static_keys::static_keys;
 pub use sts::{RoleToAssume, DEFAULT_DURATION_SECONDS, DEFAULT_SESSION_NAME};
+
+/// Default settings with keys in the ini, for the providers' tests.
+#[cfg(test)]
+fn test_settings_with_ini_keys() -> crate::settings::Settings {
+    use crate::settings::{Env, Settings};
+    let mut s = Settings::from_ini(None, &Env::default()).unwrap();
+    s.credentials.access_key = Some("ini-key".into());
+    s.credentials.secret_key = Some("ini-secret".into());
+    s
+}

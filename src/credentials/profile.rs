@@ -262,10 +262,7 @@ mod tests {
     use crate::credentials::chain::plan;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
-        Env(pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect())
+        Env::from_pairs(pairs)
     }
 
     const CLI_FILE: &str = r#"{

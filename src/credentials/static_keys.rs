@@ -68,22 +68,12 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
-        Env(pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect())
-    }
-
-    fn settings_with_ini_keys() -> Settings {
-        let mut s = Settings::from_ini(None, &Env::default()).unwrap();
-        s.credentials.access_key = Some("ini-key".into());
-        s.credentials.secret_key = Some("ini-secret".into());
-        s
+        Env::from_pairs(pairs)
     }
 
     #[test]
     fn environment_beats_ini_and_aliases_work() {
-        let s = settings_with_ini_keys();
+        let s = super::super::test_settings_with_ini_keys();
         let c = static_keys(
             &s,
             &env(&[

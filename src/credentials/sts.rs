@@ -257,22 +257,12 @@ mod tests {
     use crate::credentials::plan::Plan;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
-        Env(pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect())
-    }
-
-    fn settings_with_ini_keys() -> Settings {
-        let mut s = Settings::from_ini(None, &Env::default()).unwrap();
-        s.credentials.access_key = Some("ini-key".into());
-        s.credentials.secret_key = Some("ini-secret".into());
-        s
+        Env::from_pairs(pairs)
     }
 
     #[test]
     fn the_role_to_assume_comes_from_the_environment_or_the_ini() {
-        let mut s = settings_with_ini_keys();
+        let mut s = super::super::test_settings_with_ini_keys();
         s.credentials.assume_role = Some(crate::settings::AssumeRole {
             role_arn: "acs:ram::1:role/ini".into(),
             session_name: "ini-session".into(),

@@ -24,4 +24,13 @@ impl Env {
     pub fn home(&self) -> Option<PathBuf> {
         self.first(&["HOME"]).map(PathBuf::from)
     }
+
+    /// An environment of just these variables, for tests.
+    #[cfg(test)]
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Env {
+        Env(pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
+    }
 }

@@ -680,9 +680,21 @@ fn verbose_goes_to_stderr_only_when_asked() {
     let ws = Workspace::new();
     let out = ws.run_sim(&sim, &ws.ini(""), &["-v"]);
     assert_eq!(out.code, 0);
-    assert!(out.stderr.contains("listed 10 instances"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("listed 10 instances in 3 regions:"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains(harness::SECRET));
     out.json();
+    // One region is "1 region".
+    let one = ws.run_sim(
+        &sim,
+        &ws.ini("regions = cn-shanghai"),
+        &["-v", "--refresh-cache"],
+    );
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    assert!(one.stderr.contains(" in 1 region:"), "{}", one.stderr);
 }
 
 /// The documented example is a valid ini with every option, and gives the default inventory.

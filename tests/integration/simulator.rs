@@ -1134,3 +1134,18 @@ fn default_access_key_only_without_access_key_switches() {
         (404, "InvalidAccessKeyId.NotFound")
     );
 }
+
+/// The benchmark's decode throughput divides by this count: it must be the bytes of the
+/// successful answers' bodies, and of nothing else.
+#[test]
+fn stats_count_the_bytes_of_successful_answers() {
+    let sim = Sim::fixture_fleet(&[]);
+    let a = sim.call(&describe("cn-hangzhou"));
+    let b = sim.call(&describe("cn-shanghai").set("PageSize", "1"));
+    let refused = sim.call(&describe("cn-hangzhou").set("PageSize", "0"));
+    assert_eq!((a.status, b.status), (200, 200));
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(a.body.len() > 500, "{}", a.body);
+    let want = (a.body.len() + b.body.len()) as u64;
+    assert_eq!(sim.stats()["ok_body_bytes"], want);
+}

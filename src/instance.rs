@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::constructed::{HostError, Membership};
 use crate::settings::{Hostname, HostvarSelection, Settings};
-use crate::tree::{write_str, Keys, Node, Tree};
+use crate::tree::{write_str, Keys, Node, Scratch as WriteScratch, Tree};
 
 #[cfg(test)]
 mod differential;
@@ -212,7 +212,7 @@ enum Val<'t> {
 }
 
 impl<'t> Val<'t> {
-    fn write(self, tree: &Tree, out: &mut Vec<u8>, scratch: &mut Vec<(u32, u32)>) {
+    fn write(self, tree: &Tree, out: &mut Vec<u8>, scratch: &mut WriteScratch) {
         match self {
             Val::Node(n) => tree.write(n, out, scratch),
             Val::Str(s) => write_str(out, s),
@@ -343,13 +343,13 @@ fn dedup_last<T: Copy>(v: &mut Vec<T>, same: impl Fn(&T, &T) -> bool) {
     v.truncate(w);
 }
 
+/// Tag keys, sorted, and the node of each one's value.
+type TagMap<'t> = Vec<(&'t str, Option<u32>)>;
+
 /// The tags as footmark reads them: entries without a key are skipped, and of two entries with
 /// one key the last value wins (a Python dict), in the place of the first. Also the tag map,
 /// sorted by key.
-fn tags_of<'t>(
-    tree: &'t Tree,
-    tags: Option<u32>,
-) -> (Vec<(String, String)>, Vec<(&'t str, Option<u32>)>) {
+fn tags_of<'t>(tree: &'t Tree, tags: Option<u32>) -> (Vec<(String, String)>, TagMap<'t>) {
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut map = Vec::new();
     let known = tree.keys.known;
@@ -393,7 +393,7 @@ fn alias(name: &str) -> &str {
 #[derive(Default)]
 pub(crate) struct Scratch {
     out: Vec<u8>,
-    members: Vec<(u32, u32)>,
+    write: WriteScratch,
     top: Vec<(u32, u32)>,
     /// What the `hostvars` selection answered for each key id so far.
     keeps: Vec<Option<bool>>,
@@ -449,7 +449,7 @@ impl Instance {
         let top = &mut scratch.top;
         top.clear();
         top.extend_from_slice(tree.members(root));
-        tree.sort_members(top);
+        tree.sort_members(0, top, &mut scratch.write.orders);
         dedup_last(top, |a, b| a.0 == b.0);
         let top = &scratch.top[..];
         let get = |key: u32| {
@@ -640,7 +640,7 @@ impl Instance {
                 starts.push(out.len() as u32);
             }
             out.extend_from_slice(keys.json(key));
-            v.write(tree, out, &mut scratch.members);
+            v.write(tree, out, &mut scratch.write);
         }
         out.push(b'}');
         let json = std::str::from_utf8(out).expect("written from UTF-8");

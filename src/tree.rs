@@ -3,8 +3,9 @@
 //!
 //! Nodes, object members and array items live in three flat vectors that are cleared, not
 //! freed, between instances; strings and numbers point into the page body, and only strings
-//! with escapes are copied. Keys are interned per page ([`Keys`]): each distinct key is
-//! converted once, compared by id, sorted by rank and written from its ready JSON. Written
+//! with escapes are copied. Keys are interned ([`Keys`], kept from one page to the next on
+//! a thread): each distinct key is converted once, compared by id, sorted by rank and written
+//! from its ready JSON. Written
 //! out, every object has its keys sorted and the last of duplicate keys wins, which is what a
 //! `serde_json::Value` of the same text prints, byte for byte.
 //!
@@ -12,6 +13,7 @@
 //! a float, a number serde_json would print differently) is handed to serde_json itself, and
 //! a decline sends the caller to serde_json for the whole body, which gives the exact error.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -148,7 +150,7 @@ known_keys!(
     ansible_ssh_host,
 );
 
-/// The object keys of one page, converted: an id per distinct converted key.
+/// The object keys read so far, converted: an id per distinct converted key.
 pub struct Keys {
     /// Keys as written in the body (without escapes): text → slot, and each slot's text and
     /// id.
@@ -174,7 +176,8 @@ pub struct Keys {
 }
 
 impl Keys {
-    pub fn new() -> Keys {
+    /// The known keys, and no other yet.
+    fn new() -> Keys {
         let mut keys = Keys {
             by_raw: HashMap::default(),
             raw_text: Vec::new(),
@@ -269,6 +272,7 @@ impl Keys {
     }
 
     /// How many keys there are.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         self.text.len()
     }
@@ -288,10 +292,58 @@ impl Keys {
     }
 }
 
-impl Default for Keys {
-    fn default() -> Keys {
-        Keys::new()
+/// Keys kept past the pages that brought them at most; more are dropped with their page.
+const MAX_KEPT: usize = 4096;
+
+thread_local! {
+    /// The keys of the last page this thread decoded: the next page has the same ones, already
+    /// converted, ranked and in sequence.
+    static SPARE: RefCell<Option<Keys>> = const { RefCell::new(None) };
+}
+
+impl Keys {
+    /// The keys the last page decoded on this thread left, or new ones.
+    pub fn reuse() -> Keys {
+        SPARE
+            .with(|s| s.borrow_mut().take())
+            .unwrap_or_else(Keys::new)
     }
+
+    /// No keys at all, not even the known ones: a placeholder that allocates nothing.
+    fn none() -> Keys {
+        Keys {
+            by_raw: HashMap::default(),
+            raw_text: Vec::new(),
+            raw_id: Vec::new(),
+            follow: Vec::new(),
+            last: 0,
+            by_text: HashMap::default(),
+            text: Vec::new(),
+            json: Vec::new(),
+            renamed: Vec::new(),
+            rank: Vec::new(),
+            ranked: 0,
+            known: Known::default(),
+        }
+    }
+}
+
+/// How many unsorted key sequences [`Orders`] remembers.
+const MAX_ORDERS: usize = 16;
+
+/// The sorted order of each unsorted sequence of keys met so far.
+#[derive(Default)]
+pub struct Orders {
+    known: Vec<(Vec<u32>, Vec<u32>)>,
+    next: usize,
+    tmp: Vec<(u32, u32)>,
+}
+
+/// Working space for writing values.
+#[derive(Default)]
+pub struct Scratch {
+    pub members: Vec<(u32, u32)>,
+    pub orders: Orders,
 }
 
 /// One page body and the value being read from it.
@@ -363,6 +415,15 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+impl Drop for Tree<'_> {
+    fn drop(&mut self) {
+        let keys = std::mem::replace(&mut self.keys, Keys::none());
+        if keys.len() <= MAX_KEPT && keys.ranked == keys.len() {
+            SPARE.with(|s| *s.borrow_mut() = Some(keys));
+        }
+    }
+}
+
 impl<'a> Tree<'a> {
     pub fn new(src: &'a str) -> Tree<'a> {
         Tree {
@@ -373,7 +434,7 @@ impl<'a> Tree<'a> {
             own: String::new(),
             member_stack: Vec::with_capacity(128),
             item_stack: Vec::with_capacity(32),
-            keys: Keys::new(),
+            keys: Keys::reuse(),
         }
     }
 
@@ -730,7 +791,7 @@ impl<'a> Tree<'a> {
     }
 
     /// Writes the value as compact JSON, keys sorted; `scratch` is working space.
-    pub fn write(&self, id: u32, out: &mut Vec<u8>, scratch: &mut Vec<(u32, u32)>) {
+    pub fn write(&self, id: u32, out: &mut Vec<u8>, scratch: &mut Scratch) {
         match self.node(id) {
             Node::Null => out.extend_from_slice(b"null"),
             Node::Bool(true) => out.extend_from_slice(b"true"),
@@ -764,16 +825,18 @@ impl<'a> Tree<'a> {
                 out.push(b']');
             }
             Node::Obj { first, len } => {
-                let mark = scratch.len();
-                scratch.extend_from_slice(&self.members[first as usize..(first + len) as usize]);
-                self.sort_members(&mut scratch[mark..]);
-                let end = scratch.len();
+                let mark = scratch.members.len();
+                scratch
+                    .members
+                    .extend_from_slice(&self.members[first as usize..(first + len) as usize]);
+                let end = scratch.members.len();
+                self.sort_members(mark, &mut scratch.members, &mut scratch.orders);
                 out.push(b'{');
                 let mut wrote = false;
                 for j in mark..end {
-                    let (k, v) = scratch[j];
+                    let (k, v) = scratch.members[j];
                     // Of equal keys (now adjacent, in the order read) the last wins.
-                    if j + 1 < end && scratch[j + 1].0 == k {
+                    if j + 1 < end && scratch.members[j + 1].0 == k {
                         continue;
                     }
                     if wrote {
@@ -784,23 +847,48 @@ impl<'a> Tree<'a> {
                     self.write(v, out, scratch);
                 }
                 out.push(b'}');
-                scratch.truncate(mark);
+                scratch.members.truncate(mark);
             }
         }
     }
 
-    /// Sorts members by key, keeping the order read among equal keys.
-    pub fn sort_members(&self, members: &mut [(u32, u32)]) {
+    /// Sorts `members[from..]` by key, keeping the order read among equal keys.
+    pub fn sort_members(&self, from: usize, members: &mut [(u32, u32)], orders: &mut Orders) {
         let keys = &self.keys;
+        let run = &members[from..];
         // Usually already sorted: the service writes its keys in an order that converting
         // mostly keeps.
-        if members
+        if run
             .windows(2)
             .all(|w| keys.rank(w[0].0) <= keys.rank(w[1].0))
         {
             return;
         }
-        members.sort_by_key(|&(k, _)| keys.rank(k));
+        // Objects with one sequence of keys (the same object of every instance) sort alike:
+        // the order found for the first is used again.
+        let found = orders.known.iter().position(|(seq, _)| {
+            seq.len() == run.len() && seq.iter().zip(run).all(|(&a, &(b, _))| a == b)
+        });
+        let at = match found {
+            Some(at) => at,
+            None => {
+                let mut order: Vec<u32> = (0..run.len() as u32).collect();
+                order.sort_by_key(|&i| keys.rank(run[i as usize].0));
+                let seq = run.iter().map(|&(k, _)| k).collect();
+                if orders.known.len() < MAX_ORDERS {
+                    orders.known.push((seq, order));
+                    orders.known.len() - 1
+                } else {
+                    orders.next = (orders.next + 1) % MAX_ORDERS;
+                    orders.known[orders.next] = (seq, order);
+                    orders.next
+                }
+            }
+        };
+        let Orders { known, tmp, .. } = orders;
+        tmp.clear();
+        tmp.extend(known[at].1.iter().map(|&i| members[from + i as usize]));
+        members[from..].copy_from_slice(tmp);
     }
 }
 
@@ -838,6 +926,52 @@ mod tests {
         }
     }
 
+    /// Many objects whose keys sort differently once converted, more sequences than
+    /// [`Orders`] keeps, each several times: written as serde_json writes their tree.
+    #[test]
+    fn remembered_orders_sort_every_sequence_right() {
+        let names = [
+            "OSName",
+            "OperationLocks",
+            "Osx",
+            "OSType",
+            "Oa",
+            "Ob",
+            "OSA",
+            "Oz",
+        ];
+        let mut rng = fastrand::Rng::with_seed(9);
+        let objects: Vec<String> = (0..MAX_ORDERS * 3)
+            .map(|_| {
+                let mut keys = names.to_vec();
+                rng.shuffle(&mut keys);
+                keys.truncate(rng.usize(2..=names.len()));
+                let members: Vec<String> = keys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| format!("\"{k}\":{i}"))
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            })
+            .collect();
+        let mut scratch = Scratch::default();
+        for round in 0..3 {
+            for text in &objects {
+                let mut tree = Tree::new(text);
+                let (root, _) = tree.read(0, 10).unwrap();
+                let mut out = Vec::new();
+                tree.write(root, &mut out, &mut scratch);
+                let want = serde_json::to_string(&tree.to_value(root)).unwrap();
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    want,
+                    "{text}, round {round}"
+                );
+            }
+        }
+        assert_eq!(scratch.orders.known.len(), MAX_ORDERS);
+    }
+
     #[test]
     fn keys_are_converted_once_and_ranked_by_their_text() {
         let text =
@@ -852,7 +986,7 @@ mod tests {
         assert!(tree.keys.rank(ids[1]) < tree.keys.rank(ids[0]));
         assert_eq!(tree.keys.json(ids[0]), b"\"zone_id\":");
         let mut out = Vec::new();
-        tree.write(root, &mut out, &mut Vec::new());
+        tree.write(root, &mut out, &mut Scratch::default());
         assert_eq!(out, br#"{"a":{"zone_id":5},"instance_id":3,"zone_id":4}"#);
         let name = tree.keys.known.instance_id;
         assert_eq!(tree.keys.id("instance_id"), Some(name));

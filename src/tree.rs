@@ -5,9 +5,9 @@
 //! freed, between instances; strings and numbers point into the page body, and only strings
 //! with escapes are copied. Keys are interned ([`Keys`], kept from one page to the next on
 //! a thread): each distinct key is converted once, compared by id, sorted by rank and written
-//! from its ready JSON. Written
-//! out, every object has its keys sorted and the last of duplicate keys wins, which is what a
-//! `serde_json::Value` of the same text prints, byte for byte.
+//! from its ready JSON. Written out, every object has its keys sorted and the last of
+//! duplicate keys wins, which is what a `serde_json::Value` of the same text prints, byte for
+//! byte.
 //!
 //! The reader accepts exactly what serde_json accepts, or declines: anything unusual (an escape,
 //! a float, a number serde_json would print differently) is handed to serde_json itself, and

@@ -123,6 +123,20 @@ impl Client {
         params: &[(String, String)],
         what: &str,
     ) -> Result<T, CallError> {
+        self.call_with(endpoint, version, action, params, what, decode::<T>)
+            .await
+    }
+
+    /// [`Client::call`] with the answer's status and body decoded by `decode_with`.
+    pub async fn call_with<T>(
+        &self,
+        endpoint: &str,
+        version: &str,
+        action: &str,
+        params: &[(String, String)],
+        what: &str,
+        decode_with: impl Fn(u16, &[u8]) -> Result<T, CallError>,
+    ) -> Result<T, CallError> {
         let mut attempt = 0u32;
         loop {
             let slot = self.limiter.acquire().await;
@@ -142,7 +156,7 @@ impl Client {
             // Decoding a page is CPU work: it happens after the slot is handed back, so it
             // does not hold the place of a request in flight.
             let result = exchanged
-                .and_then(|(status, bytes)| decode::<T>(status, bytes.as_ref()))
+                .and_then(|(status, bytes)| decode_with(status, bytes.as_ref()))
                 .map_err(|e| redact(e, &self.creds));
             {
                 let mut s = self.stats.lock().expect("stats lock");

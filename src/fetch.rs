@@ -16,9 +16,10 @@ use crate::client::{self, CallError, Client, ECS_VERSION};
 use crate::codes::{self, Class};
 use crate::error::{Error, Result};
 use crate::info;
-use crate::instance::{Converted, HostvarOptions, Instance};
+use crate::instance::{HostvarOptions, Instance, Scratch, MAX_DEPTH};
 use crate::inventory;
 use crate::settings::{Regions, Settings};
+use crate::tree::{Node, Tree};
 
 pub const PAGE_SIZE: u64 = 100;
 /// More instances than any account holds in one region: a TotalCount above it is a broken or
@@ -47,18 +48,102 @@ struct RegionInfo {
     region_endpoint: String,
 }
 
+/// A DescribeInstances answer as serde_json reads it: the decoder's slow path (see
+/// [`parse_page`]), with `I` the type each instance is read as.
 #[derive(Deserialize)]
-struct PageAnswer {
+struct PageAnswer<I> {
     #[serde(rename = "TotalCount")]
     total_count: u64,
     #[serde(rename = "Instances")]
-    instances: InstanceList,
+    instances: InstanceList<I>,
 }
 
 #[derive(Deserialize)]
-struct InstanceList {
-    #[serde(rename = "Instance", default)]
-    instance: Vec<Converted>,
+struct InstanceList<I> {
+    #[serde(rename = "Instance", default = "Vec::new")]
+    instance: Vec<I>,
+}
+
+/// Any JSON value, read the way an instance used to be read into a tree (every value through
+/// `deserialize_any`, keys as strings) but building nothing: so serde_json accepts and refuses
+/// exactly the bodies it did, with the same errors.
+struct Checked;
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Checked, D::Error> {
+        d.deserialize_any(CheckVisitor)
+    }
+}
+
+struct CheckVisitor;
+
+impl<'de> serde::de::Visitor<'de> for CheckVisitor {
+    type Value = Checked;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_str<E>(self, _: &str) -> std::result::Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_none<E>(self) -> std::result::Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Checked, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Checked, A::Error> {
+        while map.next_key::<CheckedKey>()?.is_some() {
+            map.next_value::<Checked>()?;
+        }
+        Ok(Checked)
+    }
+}
+
+struct CheckedKey;
+
+impl<'de> Deserialize<'de> for CheckedKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<CheckedKey, D::Error> {
+        struct KeyVisitor;
+        impl serde::de::Visitor<'_> for KeyVisitor {
+            type Value = CheckedKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<CheckedKey, E> {
+                Ok(CheckedKey)
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
 }
 
 /// A region to list and the base URL to list it at.
@@ -327,19 +412,20 @@ async fn fetch_page(
     ];
     params.extend(shared.filters.iter().cloned());
     let what = format!("region {} page {page}", target.region);
-    let answer: PageAnswer = shared
+    let (opts, states) = (&shared.opts, shared.states.as_deref());
+    let (total_count, mut instances) = shared
         .client
-        .call(
+        .call_with(
             &target.endpoint,
             ECS_VERSION,
             "DescribeInstances",
             &params,
             &what,
+            |status, body| decode_page(status, body, opts, states),
         )
         .await
-        .map_err(|e| api_error(&target.region, e, shared.max_retries))?;
-    let (total_count, mut instances) =
-        page_instances(answer, &shared.opts, shared.states.as_deref()).map_err(|m| Error::Api {
+        .map_err(|e| api_error(&target.region, e, shared.max_retries))?
+        .map_err(|m| Error::Api {
             scope: format!("region {}", target.region),
             code: "MalformedResponse".into(),
             message: m,
@@ -360,20 +446,186 @@ async fn fetch_page(
     })
 }
 
-/// The instances of one page that pass the state filter, and the page's TotalCount.
-fn page_instances(
-    answer: PageAnswer,
-    opts: &HostvarOptions,
-    states: Option<&[String]>,
-) -> std::result::Result<(u64, Vec<Instance>), String> {
-    let mut instances = Vec::with_capacity(answer.instances.instance.len());
-    for raw in answer.instances.instance {
-        let inst = Instance::from_converted(raw.0, opts)?;
-        if states.is_none_or(|s| s.contains(&inst.state)) {
-            instances.push(inst);
+/// One page's TotalCount and its instances that pass the state filter, or why the page is
+/// not usable: a `CallError` (the service's error, a body that is not the answer's JSON) or
+/// a message (an instance that cannot be one).
+type Page = std::result::Result<std::result::Result<(u64, Vec<Instance>), String>, CallError>;
+
+/// The instances deeper than this in a body are read by the slow path (serde_json's limit is
+/// 128 with the three levels above them).
+const FAST_DEPTH: u32 = 120;
+
+/// Decodes a DescribeInstances answer in place ([`Tree`]); what the reader declines (invalid
+/// JSON, an envelope of an unusual shape) goes to serde_json, which accepts and refuses
+/// exactly what it did when it decoded every page, and gives its own error.
+fn decode_page(status: u16, body: &[u8], opts: &HostvarOptions, states: Option<&[String]>) -> Page {
+    if status == 200 {
+        if let Some(page) = std::str::from_utf8(body)
+            .ok()
+            .and_then(|text| read_page(text, opts, states))
+        {
+            return Ok(page);
         }
     }
-    Ok((answer.total_count, instances))
+    client::decode::<PageAnswer<Checked>>(status, body)?;
+    let answer: PageAnswer<&serde_json::value::RawValue> =
+        serde_json::from_slice(body).map_err(|source| CallError::Malformed {
+            len: body.len(),
+            source,
+        })?;
+    let mut scratch = Scratch::default();
+    let mut instances = Vec::with_capacity(answer.instances.instance.len());
+    let mut tree = Tree::new("");
+    for raw in answer.instances.instance {
+        tree.set_src(raw.get());
+        let Ok((root, _)) = tree.read(0, MAX_DEPTH) else {
+            return Ok(Err("an instance the decoder cannot read".into()));
+        };
+        match Instance::from_tree(&tree, root, opts, states, &mut scratch) {
+            Ok(Some(inst)) => instances.push(inst),
+            Ok(None) => {}
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    Ok(Ok((answer.total_count, instances)))
+}
+
+/// A key of the envelope: plain text, or None (escapes go to the slow path).
+fn plain_key(b: &[u8], i: usize) -> Option<(&[u8], usize)> {
+    let len = b.get(i + 1..)?.iter().position(|&c| c == b'"')?;
+    let key = &b[i + 1..i + 1 + len];
+    (!key.iter().any(|&c| c == b'\\' || c < 0x20)).then_some((key, i + len + 2))
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\t' | b'\r') = b.get(i) {
+        i += 1;
+    }
+    i
+}
+
+/// The fast path of [`decode_page`]: `{"TotalCount": N, "Instances": {"Instance": [...]}}`
+/// with any other members; None for anything else.
+fn read_page(
+    text: &str,
+    opts: &HostvarOptions,
+    states: Option<&[String]>,
+) -> Option<std::result::Result<(u64, Vec<Instance>), String>> {
+    let b = text.as_bytes();
+    let mut tree = Tree::new(text);
+    let mut scratch = Scratch::default();
+    let mut total = None;
+    let mut instances = None;
+    let mut failed = None;
+    // Members of an object at `i` (after its brace): calls `member` with each key and the
+    // position of its value, which returns the position after the value.
+    fn members(
+        b: &[u8],
+        i: usize,
+        mut member: impl FnMut(&[u8], usize) -> Option<usize>,
+    ) -> Option<usize> {
+        let mut i = skip_ws(b, i);
+        if b.get(i) == Some(&b'}') {
+            return Some(i + 1);
+        }
+        loop {
+            if b.get(i) != Some(&b'"') {
+                return None;
+            }
+            let (key, end) = plain_key(b, i)?;
+            i = skip_ws(b, end);
+            if b.get(i) != Some(&b':') {
+                return None;
+            }
+            i = skip_ws(b, member(key, i + 1)?);
+            match b.get(i) {
+                Some(b',') => i = skip_ws(b, i + 1),
+                Some(b'}') => return Some(i + 1),
+                _ => return None,
+            }
+        }
+    }
+    let start = skip_ws(b, 0);
+    if b.get(start) != Some(&b'{') {
+        return None;
+    }
+    let end = members(b, start + 1, |key, i| match key {
+        b"TotalCount" if total.is_none() => {
+            tree.clear();
+            let (n, end) = tree.read(i, 1).ok()?;
+            let Node::Num {
+                start,
+                len,
+                plain: true,
+            } = tree.node(n)
+            else {
+                return None;
+            };
+            total = Some(
+                text[start as usize..(start + len) as usize]
+                    .parse::<u64>()
+                    .ok()?,
+            );
+            Some(end)
+        }
+        b"Instances" if instances.is_none() => {
+            let mut list = Vec::new();
+            let i = skip_ws(b, i);
+            if b.get(i) != Some(&b'{') {
+                return None;
+            }
+            let mut seen = false;
+            let end = members(b, i + 1, |key, i| {
+                if key != b"Instance" {
+                    tree.clear();
+                    return tree.read(i, FAST_DEPTH - 2).ok().map(|(_, end)| end);
+                }
+                if std::mem::replace(&mut seen, true) {
+                    return None;
+                }
+                let mut i = skip_ws(b, i);
+                if b.get(i) != Some(&b'[') {
+                    return None;
+                }
+                i = skip_ws(b, i + 1);
+                if b.get(i) == Some(&b']') {
+                    return Some(i + 1);
+                }
+                loop {
+                    tree.clear();
+                    let (root, end) = tree.read(i, FAST_DEPTH - 3).ok()?;
+                    if failed.is_none() {
+                        match Instance::from_tree(&tree, root, opts, states, &mut scratch) {
+                            Ok(Some(inst)) => list.push(inst),
+                            Ok(None) => {}
+                            Err(e) => failed = Some(e),
+                        }
+                    }
+                    i = skip_ws(b, end);
+                    match b.get(i) {
+                        Some(b',') => i += 1,
+                        Some(b']') => return Some(i + 1),
+                        _ => return None,
+                    }
+                }
+            })?;
+            instances = Some(list);
+            Some(end)
+        }
+        b"TotalCount" | b"Instances" => None,
+        _ => {
+            tree.clear();
+            tree.read(i, FAST_DEPTH - 1).ok().map(|(_, end)| end)
+        }
+    })?;
+    if skip_ws(b, end) != b.len() {
+        return None;
+    }
+    let (total, instances) = (total?, instances?);
+    Some(match failed {
+        Some(e) => Err(e),
+        None => Ok((total, instances)),
+    })
 }
 
 /// Decodes one DescribeInstances answer (status and body) the way a fetch does; the entry point
@@ -383,8 +635,7 @@ pub fn parse_page(
     body: &[u8],
     opts: &HostvarOptions,
 ) -> std::result::Result<(u64, Vec<Instance>), String> {
-    let answer: PageAnswer = client::decode(status, body).map_err(|e| e.to_string())?;
-    page_instances(answer, opts, None)
+    decode_page(status, body, opts, None).map_err(|e| e.to_string())?
 }
 
 /// What went wrong listing the regions, in the home region. A refusal is the operator's to fix
@@ -571,14 +822,45 @@ mod tests {
         .to_string();
         let (total, all) = parse_page(200, body.as_bytes(), &opts()).unwrap();
         assert_eq!((total, all.len()), (250, 2));
-        let answer: PageAnswer = serde_json::from_str(&body).unwrap();
-        let (_, running) = page_instances(answer, &opts(), Some(&["running".to_string()])).unwrap();
-        let ids: Vec<&str> = running.iter().map(|i| i.id.as_str()).collect();
-        assert_eq!(ids, ["i-1"]);
+        let running = ["running".to_string()];
+        // A struct in serde's sequence form goes through serde_json, as it always did.
+        let list = json!([{"InstanceId": "i-1", "Status": "Running"},
+                          {"InstanceId": "i-2", "Status": "Stopped"}]);
+        let seq = json!([250, {"Instance": list}]).to_string();
+        for body in [body.clone(), seq] {
+            let (total, running) = decode_page(200, body.as_bytes(), &opts(), Some(&running))
+                .unwrap()
+                .unwrap();
+            let ids: Vec<&str> = running.iter().map(|i| i.id.as_str()).collect();
+            assert_eq!((total, ids), (250, vec!["i-1"]), "{body}");
+        }
         let bad = json!({"TotalCount": 1, "Instances": {"Instance": [{"Status": "Running"}]}});
         assert!(parse_page(200, bad.to_string().as_bytes(), &opts()).is_err());
         let e = parse_page(400, br#"{"Code":"Forbidden.RAM","Message":"no"}"#, &opts());
         assert_eq!(e.unwrap_err(), "Forbidden.RAM: no");
+    }
+
+    #[test]
+    fn usual_pages_are_read_in_place_and_odd_ones_left_to_serde_json() {
+        let fleet: serde_json::Value =
+            serde_json::from_str(include_str!("../fixtures/fleet_full.json")).unwrap();
+        let body = json!({"RequestId": "r", "TotalCount": 4, "PageNumber": 1, "PageSize": 100,
+                          "Instances": {"Instance": fleet["instances"]}})
+        .to_string();
+        let (total, list) = read_page(&body, &opts(), None)
+            .expect("read in place")
+            .unwrap();
+        assert_eq!((total, list.len()), (4, 4));
+        for odd in [
+            r#"[1, {"Instance": []}]"#,
+            r#"{"TotalCount": 1, "TotalCount": 1, "Instances": {}}"#,
+            r#"{"Total\u0043ount": 1, "Instances": {}}"#,
+            r#"{"TotalCount": 1.0, "Instances": {}}"#,
+            r#"{"TotalCount": 1, "Instances": {"Instance": [1,]}}"#,
+            r#"{"TotalCount": 1}"#,
+        ] {
+            assert!(read_page(odd, &opts(), None).is_none(), "{odd}");
+        }
     }
 
     fn api(status: u16, code: &str) -> CallError {

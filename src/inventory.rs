@@ -338,7 +338,7 @@ pub fn prepare(inst: &mut Instance, s: &Settings, step: &mut step::Step) {
         // Left out by the builder; nothing to compute.
         return;
     }
-    let shaped = step.shape(&name, vars, || default_group_names(inst, s, &namer, &name));
+    let shaped = step.shape(&name, *vars, || default_group_names(inst, s, &namer, &name));
     match shaped {
         Ok(shaped) => {
             inst.hostvars = shaped.hostvars;

@@ -35,4 +35,5 @@ pub mod process;
 pub mod run;
 pub mod settings;
 pub mod sign;
+pub mod tree;
 pub mod view;

@@ -559,6 +559,14 @@ impl Constructed {
         self.index.contains_key(name)
     }
 
+    /// Every top-level variable the expressions read: the only hostvars [`Constructed::apply`]
+    /// looks at.
+    pub fn read_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.index.keys().cloned().collect();
+        names.sort_unstable();
+        names
+    }
+
     /// Runs the configuration for one host. `hostvars` are the host's variables;
     /// `group_names` the groups it is already in (Ansible's `group_names` variable, sorted,
     /// without `all`). Entries that fail are skipped unless `strict`.

@@ -1,14 +1,19 @@
 //! The constructed step of the inventory build (docs/DESIGN.md, "Constructed"): for one host,
-//! after its name and default groups, compose → groups → keyed_groups over all of its hostvars;
-//! the composed variables join its hostvars, the `hostvars` selection trims what is printed,
-//! and the hostvars are serialized once, as `Instance` does when neither is configured.
+//! after its name and default groups, compose → groups → keyed_groups over its hostvars; the
+//! composed variables join the printed hostvars, over any hostvar of the same name.
+//!
+//! The decoder has already written the hostvars the `hostvars` selection keeps (sorted JSON)
+//! and taken out, as values, the few the expressions read (`PendingVars`): the step only
+//! splices the composed variables into that JSON.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{HostError, Membership};
+use crate::instance::PendingVars;
 use crate::settings::Settings;
+use crate::tree::write_str;
 
 /// What the step gives the inventory for one host.
 #[derive(Debug)]
@@ -19,19 +24,35 @@ pub struct Shaped {
     pub groups: Vec<Membership>,
 }
 
-/// The step for every host of one build; it remembers which hostvar names the `hostvars`
-/// selection keeps, since the same few dozen names come back on every host.
+/// The step for every host of one build.
 pub struct Step<'a> {
     s: &'a Settings,
-    keeps: HashMap<Box<str>, bool>,
+}
+
+/// The key of the member of `json` starting at `start` (its opening quote), and where the key
+/// ends.
+fn key_at(json: &str, start: usize) -> (Cow<'_, str>, usize) {
+    let b = json.as_bytes();
+    let mut i = start + 1;
+    let mut escaped = false;
+    while b[i] != b'"' {
+        if b[i] == b'\\' {
+            escaped = true;
+            i += 1;
+        }
+        i += 1;
+    }
+    let key = if escaped {
+        Cow::Owned(serde_json::from_str(&json[start..=i]).expect("written by serde_json"))
+    } else {
+        Cow::Borrowed(&json[start + 1..i])
+    };
+    (key, i + 1)
 }
 
 impl<'a> Step<'a> {
     pub fn new(s: &'a Settings) -> Step<'a> {
-        Step {
-            s,
-            keeps: HashMap::new(),
-        }
+        Step { s }
     }
 
     /// Runs the step for host `name` with hostvars `vars`. `group_names` gives the groups the
@@ -40,43 +61,68 @@ impl<'a> Step<'a> {
     pub fn shape(
         &mut self,
         name: &str,
-        mut vars: Map<String, Value>,
+        vars: PendingVars,
         group_names: impl FnOnce() -> Vec<String>,
     ) -> Result<Shaped, HostError> {
         let mut groups = Vec::new();
-        let mut composed = Vec::new();
+        let mut composed: Vec<(String, Value)> = Vec::new();
         if let Some(c) = &self.s.constructed {
             let names = if c.reads("group_names") {
                 group_names()
             } else {
                 Vec::new()
             };
-            let result = c.apply(name, &vars, &names)?;
+            let result = c.apply(name, &vars.reads, &names)?;
             groups = result.groups;
-            for (k, v) in result.vars {
-                vars.insert(k.clone(), v);
-                composed.push(k);
+            composed = result.vars;
+        }
+        // Of one name, the last composed value wins.
+        composed.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut kept: Vec<&(String, Value)> = Vec::with_capacity(composed.len());
+        for (i, c) in composed.iter().enumerate() {
+            if composed.get(i + 1).is_none_or(|next| next.0 != c.0) {
+                kept.push(c);
             }
         }
-        if let Some(sel) = &self.s.hostvars {
-            let keeps = &mut self.keeps;
-            vars.retain(|k, _| {
-                if composed.contains(k) {
-                    return true;
-                }
-                if let Some(&keep) = keeps.get(k.as_str()) {
-                    return keep;
-                }
-                let keep = sel.keeps(k);
-                keeps.insert(k.as_str().into(), keep);
-                keep
-            });
+
+        let json = vars.json.as_str();
+        let mut out = Vec::with_capacity(json.len() + 64 * kept.len());
+        out.push(b'{');
+        let mut next = kept.into_iter().peekable();
+        let put = |out: &mut Vec<u8>, (k, v): &(String, Value)| {
+            if out.len() > 1 {
+                out.push(b',');
+            }
+            write_str(out, k);
+            out.push(b':');
+            serde_json::to_writer(&mut *out, v).expect("a JSON value serializes");
+        };
+        for (n, &start) in vars.starts.iter().enumerate() {
+            let start = start as usize;
+            let end = vars
+                .starts
+                .get(n + 1)
+                .map_or(json.len() - 1, |&s| s as usize - 1);
+            let (key, _) = key_at(json, start);
+            while let Some(c) = next.next_if(|c| c.0.as_str() < key.as_ref()) {
+                put(&mut out, c);
+            }
+            if let Some(c) = next.next_if(|c| c.0.as_str() == key.as_ref()) {
+                put(&mut out, c);
+                continue;
+            }
+            if out.len() > 1 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&json.as_bytes()[start..end]);
         }
-        let mut out = Vec::with_capacity(3072);
-        serde_json::to_writer(&mut out, &vars).expect("a JSON map serializes");
+        for c in next {
+            put(&mut out, c);
+        }
+        out.push(b'}');
         Ok(Shaped {
             hostvars: String::from_utf8(out)
-                .expect("serde_json writes UTF-8")
+                .expect("written from UTF-8")
                 .into_boxed_str(),
             groups,
         })

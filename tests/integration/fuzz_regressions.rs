@@ -176,6 +176,8 @@ pub mod checks {
             legacy_tags_hostvar: false,
             account: None,
             keep_vars: false,
+            reads: Vec::new(),
+            selection: None,
         }
     }
 

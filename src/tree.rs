@@ -1,0 +1,997 @@
+//! A JSON value read in place, with its object keys snake_cased as they are read: the decoder of
+//! DescribeInstances pages (docs/DESIGN.md, "Fetching").
+//!
+//! Nodes, object members and array items live in three flat vectors that are cleared, not
+//! freed, between instances; strings and numbers point into the page body, and only strings
+//! with escapes are copied. Keys are interned ([`Keys`], kept from one page to the next on
+//! a thread): each distinct key is converted once, compared by id, sorted by rank and written
+//! from its ready JSON. Written out, every object has its keys sorted and the last of
+//! duplicate keys wins, which is what a `serde_json::Value` of the same text prints, byte for
+//! byte.
+//!
+//! The reader accepts exactly what serde_json accepts, or declines: anything unusual (an escape,
+//! a float, a number serde_json would print differently) is handed to serde_json itself, and
+//! a decline sends the caller to serde_json for the whole body, which gives the exact error.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use serde_json::{Map, Value};
+
+use crate::instance::{snake_case, RESERVED};
+
+/// The reader declined the input: invalid JSON, or deeper than it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decline;
+
+type R<T> = Result<T, Decline>;
+
+/// Where a text is: `Src` in the body, `Own` in the tree's text buffer.
+#[derive(Debug, Clone, Copy)]
+pub enum Text {
+    Src(u32, u32),
+    Own(u32, u32),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Node {
+    Null,
+    Bool(bool),
+    /// The number's token in the body; `plain` when serde_json prints it unchanged (an integer
+    /// of u64 or i64 written without a sign on zero).
+    Num {
+        start: u32,
+        len: u32,
+        plain: bool,
+    },
+    /// The string's content, unescaped.
+    Str(Text),
+    Arr {
+        first: u32,
+        len: u32,
+    },
+    Obj {
+        first: u32,
+        len: u32,
+    },
+}
+
+/// A fast hash for short keys (a page's keys come from the service, a few hundred at most).
+#[derive(Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(c.try_into().expect("8 bytes")))
+                .wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(last)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write(&n.to_le_bytes());
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Fast = BuildHasherDefault<KeyHasher>;
+
+const NONE: u32 = u32::MAX;
+
+/// Declares the keys the conversion looks up or adds, interned before any other.
+macro_rules! known_keys {
+    ($($name:ident),* $(,)?) => {
+        /// The ids of the keys the conversion looks up or adds.
+        #[allow(non_snake_case)]
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct Known { $(pub $name: u32,)* }
+
+        impl Known {
+            fn intern(keys: &mut Keys) -> Known {
+                Known { $($name: keys.intern(stringify!($name)),)* }
+            }
+        }
+    };
+}
+
+known_keys!(
+    instance_id,
+    status,
+    inner_ip_address,
+    public_ip_address,
+    eip_address,
+    ip_address,
+    network_interfaces,
+    network_interface,
+    vpc_attributes,
+    private_ip_address,
+    vpc_id,
+    vswitch_id,
+    zone_id,
+    gpuamount,
+    gpuspec,
+    tags,
+    tag,
+    tag_key,
+    tag_value,
+    security_group_ids,
+    security_group_id,
+    region_id,
+    image_id,
+    instance_type,
+    ostype,
+    key_pair_name,
+    resource_group_id,
+    instance_charge_type,
+    id,
+    state,
+    availability_zone,
+    region,
+    eip,
+    gpu,
+    ecs_tags,
+    account_alias,
+    account_id,
+    ansible_host,
+    ansible_ssh_host,
+);
+
+/// The object keys read so far, converted: an id per distinct converted key.
+pub struct Keys {
+    /// Keys as written in the body (without escapes): text → slot, and each slot's text and
+    /// id.
+    by_raw: HashMap<Box<str>, u32, Fast>,
+    raw_text: Vec<Box<str>>,
+    raw_id: Vec<u32>,
+    /// The slot that came after each slot last time (`NONE` at first), and the slot read
+    /// last: the instances of a page repeat one sequence of keys, so the next key is nearly
+    /// always the one that followed the last key before, and needs no hashing.
+    follow: Vec<u32>,
+    last: usize,
+    /// Converted key → id.
+    by_text: HashMap<Box<str>, u32, Fast>,
+    text: Vec<Box<str>>,
+    /// `"key":`, escaped as serde_json escapes it.
+    json: Vec<Box<[u8]>>,
+    /// The id a reserved name moves to (`ecs_` and the name), else the id itself.
+    renamed: Vec<u32>,
+    /// Each id's place in the sorted order of every key so far; valid up to `ranked`.
+    rank: Vec<u32>,
+    ranked: usize,
+    pub known: Known,
+}
+
+impl Keys {
+    /// The known keys, and no other yet.
+    fn new() -> Keys {
+        let mut keys = Keys {
+            by_raw: HashMap::default(),
+            raw_text: Vec::new(),
+            raw_id: Vec::new(),
+            follow: vec![NONE],
+            last: 0,
+            by_text: HashMap::default(),
+            text: Vec::new(),
+            json: Vec::new(),
+            renamed: Vec::new(),
+            rank: Vec::new(),
+            ranked: 0,
+            known: Known::default(),
+        };
+        keys.known = Known::intern(&mut keys);
+        keys.rank_all();
+        keys
+    }
+
+    /// The id of a converted key, interning it.
+    pub fn intern(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.by_text.get(text) {
+            return id;
+        }
+        let id = self.text.len() as u32;
+        self.by_text.insert(text.into(), id);
+        self.text.push(text.into());
+        let mut json = Vec::with_capacity(text.len() + 3);
+        write_str(&mut json, text);
+        json.push(b':');
+        self.json.push(json.into_boxed_slice());
+        self.renamed.push(id);
+        if RESERVED.binary_search(&text).is_ok() {
+            let to = self.intern(&format!("ecs_{text}"));
+            self.renamed[id as usize] = to;
+        }
+        id
+    }
+
+    /// The id of a key as written in the body, without escapes.
+    #[inline]
+    fn intern_raw(&mut self, raw: &str) -> u32 {
+        let guess = self.follow[self.last];
+        let slot = if guess != NONE && *self.raw_text[guess as usize] == *raw {
+            guess
+        } else {
+            let slot = match self.by_raw.get(raw) {
+                Some(&slot) => slot,
+                None => {
+                    let slot = self.raw_text.len() as u32;
+                    let id = self.intern(&snake_case(raw));
+                    self.by_raw.insert(raw.into(), slot);
+                    self.raw_text.push(raw.into());
+                    self.raw_id.push(id);
+                    self.follow.push(NONE);
+                    slot
+                }
+            };
+            self.follow[self.last] = slot;
+            slot
+        };
+        // `follow[0]` is for the start; slot n follows at n + 1.
+        self.last = slot as usize + 1;
+        self.raw_id[slot as usize]
+    }
+
+    /// The id of a converted key, if any object of the page has it.
+    pub fn id(&self, text: &str) -> Option<u32> {
+        self.by_text.get(text).copied()
+    }
+
+    pub fn text(&self, id: u32) -> &str {
+        &self.text[id as usize]
+    }
+
+    pub fn json(&self, id: u32) -> &[u8] {
+        &self.json[id as usize]
+    }
+
+    /// The key a hostvar of this name gets: `ecs_` and the name for Ansible's reserved names.
+    pub fn renamed(&self, id: u32) -> u32 {
+        self.renamed[id as usize]
+    }
+
+    pub fn is_renamed(&self, id: u32) -> bool {
+        self.renamed[id as usize] != id
+    }
+
+    /// Sorting rank (the order of the converted texts); valid after [`Keys::rank_all`].
+    pub fn rank(&self, id: u32) -> u32 {
+        self.rank[id as usize]
+    }
+
+    /// How many keys there are.
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Ranks the keys interned since the last call.
+    pub fn rank_all(&mut self) {
+        if self.ranked == self.text.len() {
+            return;
+        }
+        let mut order: Vec<u32> = (0..self.text.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.text[a as usize].cmp(&self.text[b as usize]));
+        self.rank.resize(order.len(), 0);
+        for (r, id) in order.into_iter().enumerate() {
+            self.rank[id as usize] = r as u32;
+        }
+        self.ranked = self.text.len();
+    }
+}
+
+/// Keys kept past the pages that brought them at most; more are dropped with their page.
+const MAX_KEPT: usize = 4096;
+
+thread_local! {
+    /// The keys of the last page this thread decoded: the next page has the same ones, already
+    /// converted, ranked and in sequence.
+    static SPARE: RefCell<Option<Keys>> = const { RefCell::new(None) };
+}
+
+impl Keys {
+    /// The keys the last page decoded on this thread left, or new ones.
+    pub fn reuse() -> Keys {
+        SPARE
+            .with(|s| s.borrow_mut().take())
+            .unwrap_or_else(Keys::new)
+    }
+
+    /// No keys at all, not even the known ones: a placeholder that allocates nothing.
+    fn none() -> Keys {
+        Keys {
+            by_raw: HashMap::default(),
+            raw_text: Vec::new(),
+            raw_id: Vec::new(),
+            follow: Vec::new(),
+            last: 0,
+            by_text: HashMap::default(),
+            text: Vec::new(),
+            json: Vec::new(),
+            renamed: Vec::new(),
+            rank: Vec::new(),
+            ranked: 0,
+            known: Known::default(),
+        }
+    }
+}
+
+/// How many unsorted key sequences [`Orders`] remembers.
+const MAX_ORDERS: usize = 16;
+
+/// The sorted order of each unsorted sequence of keys met so far.
+#[derive(Default)]
+pub struct Orders {
+    known: Vec<(Vec<u32>, Vec<u32>)>,
+    next: usize,
+    tmp: Vec<(u32, u32)>,
+}
+
+/// Working space for writing values.
+#[derive(Default)]
+pub struct Scratch {
+    pub members: Vec<(u32, u32)>,
+    pub orders: Orders,
+}
+
+/// One page body and the value being read from it.
+pub struct Tree<'a> {
+    src: &'a str,
+    nodes: Vec<Node>,
+    members: Vec<(u32, u32)>,
+    items: Vec<u32>,
+    own: String,
+    member_stack: Vec<(u32, u32)>,
+    item_stack: Vec<u32>,
+    pub keys: Keys,
+}
+
+#[inline]
+fn ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\t' | b'\r') = b.get(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Where the run of string bytes at `i` ends: at a quote, a backslash, a control character
+/// or the end. Eight bytes at a time: strings are most of a page.
+#[inline]
+fn plain_run(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let quote = w ^ (ONES * b'"' as u64);
+        let backslash = w ^ (ONES * b'\\' as u64);
+        // The high bit of each byte that is zero (a match) or below 0x20; a byte above the
+        // first flagged one may be flagged wrongly, never one below it.
+        let found = (quote.wrapping_sub(ONES) & !quote
+            | backslash.wrapping_sub(ONES) & !backslash
+            | w.wrapping_sub(ONES * 0x20) & !w)
+            & HIGH;
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// A number token as serde_json would read it.
+fn number_value(token: &str) -> R<serde_json::Number> {
+    match serde_json::from_str::<Value>(token) {
+        Ok(Value::Number(n)) => Ok(n),
+        _ => Err(Decline),
+    }
+}
+
+/// Writes `s` as a JSON string, escaped as serde_json escapes it.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, s).expect("a string serializes");
+    }
+}
+
+impl Drop for Tree<'_> {
+    fn drop(&mut self) {
+        let keys = std::mem::replace(&mut self.keys, Keys::none());
+        if keys.len() <= MAX_KEPT && keys.ranked == keys.len() {
+            SPARE.with(|s| *s.borrow_mut() = Some(keys));
+        }
+    }
+}
+
+impl<'a> Tree<'a> {
+    pub fn new(src: &'a str) -> Tree<'a> {
+        Tree {
+            src,
+            nodes: Vec::with_capacity(256),
+            members: Vec::with_capacity(256),
+            items: Vec::with_capacity(64),
+            own: String::new(),
+            member_stack: Vec::with_capacity(128),
+            item_stack: Vec::with_capacity(32),
+            keys: Keys::reuse(),
+        }
+    }
+
+    /// Forgets the values read so far (their storage and the keys stay).
+    pub fn clear(&mut self) {
+        self.nodes.clear();
+        self.members.clear();
+        self.items.clear();
+        self.own.clear();
+    }
+
+    /// Reads from another text of the same body next (cleared).
+    pub fn set_src(&mut self, src: &'a str) {
+        self.clear();
+        self.src = src;
+    }
+
+    pub fn src(&self) -> &'a str {
+        self.src
+    }
+
+    /// Reads the value at byte `i` (after any whitespace), at most `depth` arrays and objects
+    /// deep; returns it and the position after it. The keys are ranked afterwards.
+    pub fn read(&mut self, i: usize, depth: u32) -> R<(u32, usize)> {
+        let read = self.value(i, depth);
+        self.keys.rank_all();
+        read
+    }
+
+    fn value(&mut self, i: usize, depth: u32) -> R<(u32, usize)> {
+        let b = self.src.as_bytes();
+        let mut i = ws(b, i);
+        let node = match b.get(i) {
+            Some(b'{') => return self.object(i + 1, depth),
+            Some(b'[') => return self.array(i + 1, depth),
+            Some(b'"') => {
+                let (t, end) = self.string(i + 1)?;
+                i = end;
+                Node::Str(t)
+            }
+            Some(b't') if b[i..].starts_with(b"true") => {
+                i += 4;
+                Node::Bool(true)
+            }
+            Some(b'f') if b[i..].starts_with(b"false") => {
+                i += 5;
+                Node::Bool(false)
+            }
+            Some(b'n') if b[i..].starts_with(b"null") => {
+                i += 4;
+                Node::Null
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let (node, end) = self.number(i)?;
+                i = end;
+                node
+            }
+            _ => return Err(Decline),
+        };
+        Ok((self.push(node), i))
+    }
+
+    #[inline]
+    fn push(&mut self, node: Node) -> u32 {
+        self.nodes.push(node);
+        (self.nodes.len() - 1) as u32
+    }
+
+    /// The string starting after the quote at `start - 1`: its text and the position after
+    /// its closing quote.
+    #[inline]
+    fn string(&mut self, start: usize) -> R<(Text, usize)> {
+        let b = self.src.as_bytes();
+        let mut i = start;
+        let mut escaped = false;
+        loop {
+            i = plain_run(b, i);
+            match b.get(i) {
+                Some(b'"') => break,
+                Some(b'\\') => {
+                    escaped = true;
+                    i += 2;
+                }
+                _ => return Err(Decline),
+            }
+        }
+        if !escaped {
+            return Ok((Text::Src(start as u32, (i - start) as u32), i + 1));
+        }
+        let s: String = serde_json::from_str(&self.src[start - 1..i + 1]).map_err(|_| Decline)?;
+        let at = self.own.len();
+        self.own.push_str(&s);
+        Ok((Text::Own(at as u32, s.len() as u32), i + 1))
+    }
+
+    /// An object key: its id.
+    #[inline]
+    fn key(&mut self, start: usize) -> R<(u32, usize)> {
+        let (raw, end) = self.string(start)?;
+        let id = match raw {
+            Text::Src(s, l) => self
+                .keys
+                .intern_raw(&self.src[s as usize..(s + l) as usize]),
+            Text::Own(..) => {
+                let converted = snake_case(self.text(raw));
+                self.keys.intern(&converted)
+            }
+        };
+        Ok((id, end))
+    }
+
+    fn number(&mut self, start: usize) -> R<(Node, usize)> {
+        let b = self.src.as_bytes();
+        let digits = |mut i: usize| {
+            while let Some(b'0'..=b'9') = b.get(i) {
+                i += 1;
+            }
+            i
+        };
+        let neg = b[start] == b'-';
+        let mut i = start + neg as usize;
+        match b.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => i = digits(i + 1),
+            _ => return Err(Decline),
+        }
+        let int_digits = i - start - neg as usize;
+        let mut plain = true;
+        if b.get(i) == Some(&b'.') {
+            let after = digits(i + 1);
+            if after == i + 1 {
+                return Err(Decline);
+            }
+            i = after;
+            plain = false;
+        }
+        if let Some(b'e' | b'E') = b.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = b.get(i) {
+                i += 1;
+            }
+            let after = digits(i);
+            if after == i {
+                return Err(Decline);
+            }
+            i = after;
+            plain = false;
+        }
+        // u64 holds every 19-digit number, i64 every 18-digit one; `-0` reads as a float.
+        plain &= if neg {
+            int_digits <= 18 && b[start + 1] != b'0'
+        } else {
+            int_digits <= 19
+        };
+        if !plain {
+            number_value(&self.src[start..i])?;
+        }
+        let node = Node::Num {
+            start: start as u32,
+            len: (i - start) as u32,
+            plain,
+        };
+        Ok((node, i))
+    }
+
+    fn object(&mut self, i: usize, depth: u32) -> R<(u32, usize)> {
+        if depth == 0 {
+            return Err(Decline);
+        }
+        let b = self.src.as_bytes();
+        let mark = self.member_stack.len();
+        let mut i = ws(b, i);
+        if b.get(i) == Some(&b'}') {
+            i += 1;
+        } else {
+            loop {
+                if b.get(i) != Some(&b'"') {
+                    return Err(Decline);
+                }
+                let (key, end) = self.key(i + 1)?;
+                i = ws(b, end);
+                if b.get(i) != Some(&b':') {
+                    return Err(Decline);
+                }
+                let (value, end) = self.value(i + 1, depth - 1)?;
+                self.member_stack.push((key, value));
+                i = ws(b, end);
+                match b.get(i) {
+                    Some(b',') => i = ws(b, i + 1),
+                    Some(b'}') => {
+                        i += 1;
+                        break;
+                    }
+                    _ => return Err(Decline),
+                }
+            }
+        }
+        let first = self.members.len() as u32;
+        let len = (self.member_stack.len() - mark) as u32;
+        self.members.extend(self.member_stack.drain(mark..));
+        Ok((self.push(Node::Obj { first, len }), i))
+    }
+
+    fn array(&mut self, i: usize, depth: u32) -> R<(u32, usize)> {
+        if depth == 0 {
+            return Err(Decline);
+        }
+        let b = self.src.as_bytes();
+        let mark = self.item_stack.len();
+        let mut i = ws(b, i);
+        if b.get(i) == Some(&b']') {
+            i += 1;
+        } else {
+            loop {
+                let (value, end) = self.value(i, depth - 1)?;
+                self.item_stack.push(value);
+                i = ws(b, end);
+                match b.get(i) {
+                    Some(b',') => i += 1,
+                    Some(b']') => {
+                        i += 1;
+                        break;
+                    }
+                    _ => return Err(Decline),
+                }
+            }
+        }
+        let first = self.items.len() as u32;
+        let len = (self.item_stack.len() - mark) as u32;
+        self.items.extend(self.item_stack.drain(mark..));
+        Ok((self.push(Node::Arr { first, len }), i))
+    }
+
+    // --- reading the tree ---------------------------------------------------------------
+
+    pub fn node(&self, id: u32) -> Node {
+        self.nodes[id as usize]
+    }
+
+    pub fn text(&self, t: Text) -> &str {
+        match t {
+            Text::Src(s, l) => &self.src[s as usize..(s + l) as usize],
+            Text::Own(s, l) => &self.own[s as usize..(s + l) as usize],
+        }
+    }
+
+    /// An object's members (key id, value) in the order read, duplicates kept.
+    pub fn members(&self, id: u32) -> &[(u32, u32)] {
+        match self.node(id) {
+            Node::Obj { first, len } => &self.members[first as usize..(first + len) as usize],
+            _ => &[],
+        }
+    }
+
+    pub fn items(&self, id: u32) -> Option<&[u32]> {
+        match self.node(id) {
+            Node::Arr { first, len } => Some(&self.items[first as usize..(first + len) as usize]),
+            _ => None,
+        }
+    }
+
+    /// `v[key]` of an object, the last of duplicate keys; None for other values.
+    pub fn get(&self, id: u32, key: u32) -> Option<u32> {
+        self.members(id)
+            .iter()
+            .rev()
+            .find(|&&(k, _)| k == key)
+            .map(|&(_, v)| v)
+    }
+
+    pub fn str_of(&self, id: u32) -> Option<&str> {
+        match self.node(id) {
+            Node::Str(t) => Some(self.text(t)),
+            _ => None,
+        }
+    }
+
+    pub fn is_array(&self, id: u32) -> bool {
+        matches!(self.node(id), Node::Arr { .. })
+    }
+
+    pub fn is_object(&self, id: u32) -> bool {
+        matches!(self.node(id), Node::Obj { .. })
+    }
+
+    fn num(&self, start: u32, len: u32) -> serde_json::Number {
+        number_value(&self.src[start as usize..(start + len) as usize])
+            .expect("read as a number already")
+    }
+
+    /// Python's truth value, as footmark tests fields with `if value:`.
+    pub fn truthy(&self, id: u32) -> bool {
+        match self.node(id) {
+            Node::Null => false,
+            Node::Bool(b) => b,
+            Node::Num { start, len, plain } => {
+                if plain {
+                    &self.src[start as usize..(start + len) as usize] != "0"
+                } else {
+                    self.num(start, len).as_f64().is_some_and(|f| f != 0.0)
+                }
+            }
+            Node::Str(t) => !self.text(t).is_empty(),
+            Node::Arr { len, .. } | Node::Obj { len, .. } => len > 0,
+        }
+    }
+
+    /// A hostvar as a plain string: strings as they are, numbers and booleans printed, lists
+    /// by their first string.
+    pub fn as_text(&self, id: u32) -> String {
+        match self.node(id) {
+            Node::Str(t) => self.text(t).to_string(),
+            Node::Num { start, len, plain } => {
+                if plain {
+                    self.src[start as usize..(start + len) as usize].to_string()
+                } else {
+                    self.num(start, len).to_string()
+                }
+            }
+            Node::Bool(b) => b.to_string(),
+            Node::Arr { .. } => self
+                .items(id)
+                .unwrap_or(&[])
+                .iter()
+                .find_map(|&x| self.str_of(x))
+                .unwrap_or("")
+                .to_string(),
+            Node::Null | Node::Obj { .. } => String::new(),
+        }
+    }
+
+    /// The value as serde_json's tree.
+    pub fn to_value(&self, id: u32) -> Value {
+        match self.node(id) {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(b),
+            Node::Num { start, len, .. } => Value::Number(self.num(start, len)),
+            Node::Str(t) => Value::String(self.text(t).to_string()),
+            Node::Arr { .. } => Value::Array(
+                self.items(id)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|&x| self.to_value(x))
+                    .collect(),
+            ),
+            Node::Obj { .. } => {
+                let mut map = Map::new();
+                for &(k, v) in self.members(id) {
+                    map.insert(self.keys.text(k).to_string(), self.to_value(v));
+                }
+                Value::Object(map)
+            }
+        }
+    }
+
+    /// Writes the value as compact JSON, keys sorted; `scratch` is working space.
+    pub fn write(&self, id: u32, out: &mut Vec<u8>, scratch: &mut Scratch) {
+        match self.node(id) {
+            Node::Null => out.extend_from_slice(b"null"),
+            Node::Bool(true) => out.extend_from_slice(b"true"),
+            Node::Bool(false) => out.extend_from_slice(b"false"),
+            Node::Num { start, len, plain } => {
+                if plain {
+                    out.extend_from_slice(
+                        &self.src.as_bytes()[start as usize..(start + len) as usize],
+                    );
+                } else {
+                    serde_json::to_writer(&mut *out, &self.num(start, len))
+                        .expect("a number serializes");
+                }
+            }
+            // Without escapes in the body, the body's text is what serde_json writes.
+            Node::Str(Text::Src(s, l)) => {
+                out.extend_from_slice(&self.src.as_bytes()[s as usize - 1..(s + l) as usize + 1])
+            }
+            Node::Str(t) => write_str(out, self.text(t)),
+            Node::Arr { first, len } => {
+                out.push(b'[');
+                for (n, &item) in self.items[first as usize..(first + len) as usize]
+                    .iter()
+                    .enumerate()
+                {
+                    if n > 0 {
+                        out.push(b',');
+                    }
+                    self.write(item, out, scratch);
+                }
+                out.push(b']');
+            }
+            Node::Obj { first, len } => {
+                let mark = scratch.members.len();
+                scratch
+                    .members
+                    .extend_from_slice(&self.members[first as usize..(first + len) as usize]);
+                let end = scratch.members.len();
+                self.sort_members(mark, &mut scratch.members, &mut scratch.orders);
+                out.push(b'{');
+                let mut wrote = false;
+                for j in mark..end {
+                    let (k, v) = scratch.members[j];
+                    // Of equal keys (now adjacent, in the order read) the last wins.
+                    if j + 1 < end && scratch.members[j + 1].0 == k {
+                        continue;
+                    }
+                    if wrote {
+                        out.push(b',');
+                    }
+                    wrote = true;
+                    out.extend_from_slice(self.keys.json(k));
+                    self.write(v, out, scratch);
+                }
+                out.push(b'}');
+                scratch.members.truncate(mark);
+            }
+        }
+    }
+
+    /// Sorts `members[from..]` by key, keeping the order read among equal keys.
+    pub fn sort_members(&self, from: usize, members: &mut [(u32, u32)], orders: &mut Orders) {
+        let keys = &self.keys;
+        let run = &members[from..];
+        // Usually already sorted: the service writes its keys in an order that converting
+        // mostly keeps.
+        if run
+            .windows(2)
+            .all(|w| keys.rank(w[0].0) <= keys.rank(w[1].0))
+        {
+            return;
+        }
+        // Objects with one sequence of keys (the same object of every instance) sort alike:
+        // the order found for the first is used again.
+        let found = orders.known.iter().position(|(seq, _)| {
+            seq.len() == run.len() && seq.iter().zip(run).all(|(&a, &(b, _))| a == b)
+        });
+        let at = match found {
+            Some(at) => at,
+            None => {
+                let mut order: Vec<u32> = (0..run.len() as u32).collect();
+                order.sort_by_key(|&i| keys.rank(run[i as usize].0));
+                let seq = run.iter().map(|&(k, _)| k).collect();
+                if orders.known.len() < MAX_ORDERS {
+                    orders.known.push((seq, order));
+                    orders.known.len() - 1
+                } else {
+                    orders.next = (orders.next + 1) % MAX_ORDERS;
+                    orders.known[orders.next] = (seq, order);
+                    orders.next
+                }
+            }
+        };
+        let Orders { known, tmp, .. } = orders;
+        tmp.clear();
+        tmp.extend(known[at].1.iter().map(|&i| members[from + i as usize]));
+        members[from..].copy_from_slice(tmp);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_runs_end_where_a_byte_by_byte_scan_ends() {
+        let naive = |b: &[u8], mut i: usize| {
+            while i < b.len() && b[i] != b'"' && b[i] != b'\\' && b[i] >= 0x20 {
+                i += 1;
+            }
+            i
+        };
+        let alphabet = [
+            b'a', b'"', b'\\', 0, 0x1f, 0x20, 0x21, 0x7f, 0x80, 0xff, b'#', b']',
+        ];
+        let mut rng = fastrand::Rng::with_seed(5);
+        for _ in 0..3000 {
+            let len = rng.usize(0..40);
+            let b: Vec<u8> = (0..len)
+                .map(|_| {
+                    // Mostly plain bytes, so that runs are long enough for whole words.
+                    if rng.u8(0..8) == 0 {
+                        alphabet[rng.usize(..alphabet.len())]
+                    } else {
+                        b'a' + rng.u8(0..26)
+                    }
+                })
+                .collect();
+            for start in 0..=len {
+                assert_eq!(plain_run(&b, start), naive(&b, start), "{b:?} from {start}");
+            }
+        }
+    }
+
+    /// Many objects whose keys sort differently once converted, more sequences than
+    /// [`Orders`] keeps, each several times: written as serde_json writes their tree.
+    #[test]
+    fn remembered_orders_sort_every_sequence_right() {
+        let names = [
+            "OSName",
+            "OperationLocks",
+            "Osx",
+            "OSType",
+            "Oa",
+            "Ob",
+            "OSA",
+            "Oz",
+        ];
+        let mut rng = fastrand::Rng::with_seed(9);
+        let objects: Vec<String> = (0..MAX_ORDERS * 3)
+            .map(|_| {
+                let mut keys = names.to_vec();
+                rng.shuffle(&mut keys);
+                keys.truncate(rng.usize(2..=names.len()));
+                let members: Vec<String> = keys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| format!("\"{k}\":{i}"))
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            })
+            .collect();
+        let mut scratch = Scratch::default();
+        for round in 0..3 {
+            for text in &objects {
+                let mut tree = Tree::new(text);
+                let (root, _) = tree.read(0, 10).unwrap();
+                let mut out = Vec::new();
+                tree.write(root, &mut out, &mut scratch);
+                let want = serde_json::to_string(&tree.to_value(root)).unwrap();
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    want,
+                    "{text}, round {round}"
+                );
+            }
+        }
+        assert_eq!(scratch.orders.known.len(), MAX_ORDERS);
+    }
+
+    #[test]
+    fn keys_are_converted_once_and_ranked_by_their_text() {
+        let text =
+            r#"{"ZoneId":1,"InstanceId":2,"instance_id":3,"Zone\u0049d":4,"A":{"ZoneId":5}}"#;
+        let mut tree = Tree::new(text);
+        let (root, _) = tree.read(0, 10).unwrap();
+        let ids: Vec<u32> = tree.members(root).iter().map(|&(k, _)| k).collect();
+        assert_eq!(ids[0], ids[3], "an escaped key is the same key");
+        assert_eq!(ids[1], ids[2], "keys equal once converted share an id");
+        assert_eq!(tree.keys.text(ids[0]), "zone_id");
+        assert!(tree.keys.rank(ids[4]) < tree.keys.rank(ids[1]));
+        assert!(tree.keys.rank(ids[1]) < tree.keys.rank(ids[0]));
+        assert_eq!(tree.keys.json(ids[0]), b"\"zone_id\":");
+        let mut out = Vec::new();
+        tree.write(root, &mut out, &mut Scratch::default());
+        assert_eq!(out, br#"{"a":{"zone_id":5},"instance_id":3,"zone_id":4}"#);
+        let name = tree.keys.known.instance_id;
+        assert_eq!(tree.keys.id("instance_id"), Some(name));
+        let tags = tree.keys.known.tags;
+        assert_eq!(tree.keys.text(tree.keys.renamed(tags)), "ecs_tags");
+        assert!(!tree.keys.is_renamed(name));
+    }
+}

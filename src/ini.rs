@@ -209,4 +209,29 @@ mod tests {
             .section("ecs")
             .is_some());
     }
+
+    #[test]
+    fn a_file_of_max_len_bytes_is_read_and_one_byte_more_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        // A comment pads the file to exactly MAX_LEN bytes; the option after it must still count.
+        let tail = "\n[ecs]\na = 1\n";
+        let mut text = format!("#{}", "x".repeat(MAX_LEN as usize - 1 - tail.len()));
+        text.push_str(tail);
+        assert_eq!(text.len() as u64, MAX_LEN);
+        let exact = dir.path().join("exact.ini");
+        std::fs::write(&exact, &text).unwrap();
+        let ini = Ini::read(&exact).unwrap();
+        assert_eq!(ini.section("ecs").unwrap().entries[0].value, "1");
+        text.push('\n');
+        let over = dir.path().join("over.ini");
+        std::fs::write(&over, &text).unwrap();
+        let e = Ini::read(&over).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "config file {} is larger than 1 MiB: is it the ini file?",
+                over.display()
+            )
+        );
+    }
 }

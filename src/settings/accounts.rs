@@ -344,4 +344,45 @@ mod tests {
             assert!(e.contains(want), "{v}: {e}");
         }
     }
+
+    #[test]
+    fn a_secret_or_a_token_alone_still_asks_for_both_keys() {
+        for entry in [
+            json!({"alias": "a", "alicloud_secret_key": "s"}),
+            json!({"alias": "a", "alicloud_security_token": "t"}),
+        ] {
+            assert_eq!(
+                parse_accounts(&json!([entry])).unwrap_err(),
+                "entry 1 ('a'): alicloud_access_key and alicloud_secret_key must be given together"
+            );
+        }
+    }
+
+    #[test]
+    fn booleans_are_scalars_too() {
+        let a = parse_accounts(&json!([{"alias": true, "profile": false}])).unwrap();
+        assert_eq!(a[0].alias, "true");
+        assert_eq!(
+            a[0].credentials,
+            AccountCredentials::Profile("false".into())
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_is_matched_within_a_third_of_its_length() {
+        // Four letters wrong in a 19-letter key: more than 3, within a third.
+        let e = parse_accounts(&json!([{"alias": "a", "alxcxoud_sxcret_kxy": "s"}])).unwrap_err();
+        assert_eq!(
+            e,
+            "entry 1 ('a'): unknown key 'alxcxoud_sxcret_kxy'; did you mean 'alicloud_secret_key'?"
+        );
+        let e = parse_accounts(&json!([{"alias": "a", "zzzzzzzz": "s"}])).unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "entry 1 ('a'): unknown key 'zzzzzzzz' (keys: {})",
+                ACCOUNT_KEYS.join(", ")
+            )
+        );
+    }
 }

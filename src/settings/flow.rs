@@ -276,4 +276,39 @@ mod tests {
         let deep = "[".repeat(100) + &"]".repeat(100);
         assert!(parse_flow(&deep).unwrap_err().contains("nested"));
     }
+
+    #[test]
+    fn nesting_counts_depth_not_siblings() {
+        let nested = |n: usize| "[".repeat(n) + &"]".repeat(n);
+        assert!(parse_flow(&nested(MAX_DEPTH)).is_ok());
+        assert_eq!(
+            parse_flow(&nested(MAX_DEPTH + 1)).unwrap_err(),
+            "nested more than 32 levels deep"
+        );
+        // Many lists side by side are two levels deep, however many there are.
+        let siblings = format!("[{}]", vec!["[{a: [b]}]"; 40].join(", "));
+        assert_eq!(parse_flow(&siblings).unwrap().as_array().unwrap().len(), 40);
+    }
+
+    #[test]
+    fn quoted_keys_lose_their_quotes() {
+        assert_eq!(
+            parse_flow("{\"a b\": 1, 'it''s': 2}").unwrap(),
+            json!({"a b": "1", "it's": "2"})
+        );
+    }
+
+    #[test]
+    fn a_hash_starts_a_comment_only_after_a_space() {
+        assert_eq!(
+            parse_flow("[#a, b#c, d# e, #f]").unwrap(),
+            json!(["#a", "b#c", "d# e", "#f"])
+        );
+    }
+
+    #[test]
+    fn unicode_escapes_take_four_hex_digits() {
+        assert_eq!(parse_flow("\"\\u00e9x\\u0041\"").unwrap(), json!("éxA"));
+        assert_eq!(parse_flow("\"\\u12\"").unwrap_err(), "bad escape '\\u12\"'");
+    }
 }

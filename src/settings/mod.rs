@@ -755,4 +755,81 @@ mod tests {
         assert_eq!(env.0.get("PATH"), std::env::var("PATH").ok().as_ref());
         assert!(!env.0.is_empty());
     }
+
+    #[test]
+    fn too_many_digits_are_out_of_range_and_anything_else_is_not_a_number() {
+        let huge = "9".repeat(50);
+        let range = "(use a whole number from 0 to 20)";
+        let error = |v: &str| {
+            settings(&format!("[ecs]\nmax_retries = {v}\n"))
+                .unwrap_err()
+                .to_string()
+        };
+        for v in [huge.clone(), format!("-{huge}"), "21".into()] {
+            assert_eq!(
+                error(&v),
+                format!("a.ini:2: option 'max_retries': '{v}' is out of range {range}")
+            );
+        }
+        for v in ["1x", "x1", "+", "-", "1.5"] {
+            assert_eq!(
+                error(v),
+                format!("a.ini:2: option 'max_retries': '{v}' is not a whole number {range}")
+            );
+        }
+    }
+
+    #[test]
+    fn a_cache_max_age_past_i128_is_never_or_always_stale_by_its_sign() {
+        let huge = "9".repeat(50);
+        let age = |v: &str| {
+            settings(&format!("[ecs]\ncache_max_age = {v}\n"))
+                .unwrap()
+                .cache_max_age
+        };
+        assert_eq!(age(&huge), u64::MAX);
+        assert_eq!(age(&format!("+{huge}")), u64::MAX);
+        assert_eq!(age(&format!("-{huge}")), 0);
+        assert_eq!(age("-5"), 0);
+        assert_eq!(age("18446744073709551616"), u64::MAX);
+    }
+
+    #[test]
+    fn load_reads_yaml_by_its_extension_and_names_a_bad_path() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.yml", "b.yaml", "c.YML"] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, "plugin: alicloud_ecs\nregions: [cn-x]\n").unwrap();
+            let s = Settings::load(Some(&path), &Env::default()).unwrap();
+            assert_eq!(s.regions, Regions::List(vec!["cn-x".into()]), "{name}");
+            assert_eq!(s.source.as_deref(), Some(path.as_path()));
+        }
+        // The same text in an ini is an option outside any section.
+        let ini = dir.path().join("a.ini");
+        std::fs::write(&ini, "plugin: alicloud_ecs\n").unwrap();
+        let e = Settings::load(Some(&ini), &Env::default()).unwrap_err();
+        assert!(e.to_string().contains("option before any [section]"), "{e}");
+
+        let e = Settings::load(Some(dir.path()), &Env::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "config file {} is a directory (name the ini file in it with --config or ALICLOUD_INI_PATH)",
+                dir.path().display()
+            )
+        );
+        let missing = dir.path().join("none.ini");
+        let e = Settings::load(Some(&missing), &Env::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "config file {} does not exist (check --config or ALICLOUD_INI_PATH)",
+                missing.display()
+            )
+        );
+        // A file where a directory should be: the system's reason, not "does not exist".
+        let under_a_file = ini.join("x.ini");
+        let e = Settings::load(Some(&under_a_file), &Env::default()).unwrap_err();
+        assert!(matches!(e, Error::ConfigFile { .. }), "{e}");
+    }
 }

@@ -163,3 +163,29 @@ pub trait Options {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::ini::Ini;
+    use crate::settings::ini_options::IniOptions;
+
+    #[test]
+    fn number_reads_a_set_value_and_defaults_an_empty_one() {
+        let ini = Ini::parse(
+            Path::new("a.ini"),
+            "[ecs]\ntimeout = 7\nmax_retries =\nmax_concurrency = x\n",
+        )
+        .unwrap();
+        let o = IniOptions::new(&ini);
+        assert_eq!(o.number("timeout", 1u32).unwrap(), 7);
+        assert_eq!(o.number("max_retries", 3u32).unwrap(), 3);
+        assert_eq!(o.number("cache_max_age", 4u32).unwrap(), 4);
+        assert_eq!(
+            o.number("max_concurrency", 1u32).unwrap_err().to_string(),
+            "a.ini:4: option 'max_concurrency': 'x' is not a valid number"
+        );
+    }
+}

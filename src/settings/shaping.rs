@@ -313,4 +313,21 @@ mod tests {
             "{e}"
         );
     }
+
+    #[test]
+    fn a_tags_mapping_holds_tags_and_nothing_else() {
+        let h = |v: Value| Hostname::parse(&v).unwrap_err();
+        assert_eq!(
+            h(serde_json::json!({"tags": "Name", "x": 1})),
+            r#"{"tags":"Name","x":1} is not a hostvar name, tag:KEY or {tags: "KEY,KEY=VALUE"}"#
+        );
+        assert_eq!(
+            h(serde_json::json!({})),
+            r#"{} is not a hostvar name, tag:KEY or {tags: "KEY,KEY=VALUE"}"#
+        );
+        assert_eq!(
+            h(serde_json::json!({"tag": "Name"})),
+            r#"{"tag":"Name"} is not {tags: "KEY,KEY=VALUE"}"#
+        );
+    }
 }

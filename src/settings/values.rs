@@ -642,4 +642,29 @@ mod tests {
         );
         assert_eq!(r.session_name, "s");
     }
+
+    #[test]
+    fn yaml_scalars_are_the_text_an_ini_would_hold() {
+        use serde_json::json;
+        assert_eq!(scalar_text(&json!(null)), Some(String::new()));
+        assert_eq!(scalar_text(&json!(true)), Some("true".into()));
+        assert_eq!(scalar_text(&json!(3)), Some("3".into()));
+        assert_eq!(scalar_text(&json!(" a ")), Some(" a ".into()));
+        assert_eq!(scalar_text(&json!([1])), None);
+        assert_eq!(scalar_text(&json!({"a": 1})), None);
+    }
+
+    #[test]
+    fn yaml_is_read_as_ansible_reads_it_and_errors_take_one_line() {
+        use serde_json::json;
+        // YAML 1.1, as PyYAML: a leading 0 is octal.
+        assert_eq!(
+            parse_yaml("{mode: 0755, cache: yes}").unwrap(),
+            json!({"mode": 493, "cache": true})
+        );
+        let e = parse_yaml("{a: [b,\n  c").unwrap_err();
+        assert!(e.starts_with("not valid YAML: "), "{e}");
+        assert!(!e.contains('\n') && !e.contains("  "), "{e}");
+        assert_eq!(one_line(" a\n  b\tc "), "a b c");
+    }
 }

@@ -524,4 +524,107 @@ mod tests {
         );
         assert!(w[1].contains("did you mean 'hostnames'?"), "{}", w[1]);
     }
+
+    #[test]
+    fn debug_names_the_file_only() {
+        let y = parse("plugin: alicloud_ecs\nalicloud_secret_key: hunter22\n").unwrap();
+        assert_eq!(format!("{y:?}"), "YamlOptions { path: \"a.yml\", .. }");
+    }
+
+    #[test]
+    fn a_far_typo_of_a_long_name_is_matched_and_a_short_one_is_not() {
+        // Four letters wrong in a 20-letter name: more than 3, within a third.
+        let y = parse("plugin: alicloud_ecs\ndxstxnation_vxrixble: x\nzzzzzzzz: 1\n").unwrap();
+        assert_eq!(
+            y.warnings(),
+            [
+                "a.yml:2: unknown option 'dxstxnation_vxrixble' ignored (did you mean 'destination_variable'?)",
+                "a.yml:3: unknown option 'zzzzzzzz' ignored",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_list_only_goes_where_a_list_belongs() {
+        let e = |text: &str| {
+            parse(&format!("plugin: alicloud_ecs\n{text}\n"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            e("nested_groups: [a]"),
+            "a.yml:2: option 'nested_groups': must be a single value, not [\"a\"]"
+        );
+        assert_eq!(
+            e("compose: [a]"),
+            "a.yml:2: option 'compose': must be a mapping, not [\"a\"]"
+        );
+    }
+
+    #[test]
+    fn assume_role_as_a_mapping_or_as_the_inis_text() {
+        let role = |text: &str| {
+            parse(&format!("plugin: alicloud_ecs\n{text}\n"))
+                .unwrap()
+                .assume_role()
+        };
+        let r =
+            role("alicloud_assume_role: {role_arn: 'acs:ram::1:role/x', policy: {Version: '1'}}")
+                .unwrap()
+                .unwrap();
+        assert_eq!(r.role_arn, "acs:ram::1:role/x");
+        assert_eq!(r.session_expiration, 3600);
+        assert_eq!(r.policy.as_deref(), Some(r#"{"Version":"1"}"#));
+        let r = role("alicloud_assume_role: {role_arn: r, policy: '{\"a\": 1}'}")
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.policy.as_deref(), Some(r#"{"a": 1}"#));
+        let r = role("alicloud_assume_role: {role_arn: r, policy: ''}")
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.policy, None);
+        // Only the policy may be a mapping.
+        assert_eq!(
+            role("alicloud_assume_role: {role_arn: {a: 1}}")
+                .unwrap_err()
+                .to_string(),
+            "a.yml:2: option 'alicloud_assume_role': role_arn must be a single value"
+        );
+        let r = role("alicloud_assume_role: '{role_arn: acs:ram::1:role/y}'")
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.role_arn, "acs:ram::1:role/y");
+        assert_eq!(role("alicloud_assume_role: ''").unwrap(), None);
+    }
+
+    #[test]
+    fn settings_read_from_yaml_keep_their_structure() {
+        use crate::settings::{Env, Hostname, Settings};
+        let y = parse(
+            "plugin: alicloud_ecs\ncompose: {a: b}\nhostnames: [instance_name, 'tag:Name']\n\
+             destination_format_tags: ['a,b', \"'q'\"]\naccounts: '[{alias: a}]'\n",
+        )
+        .unwrap();
+        assert_eq!(
+            y.value("compose").unwrap(),
+            Some(serde_json::json!({"a": "b"}))
+        );
+        assert_eq!(y.value("groups").unwrap(), None);
+        let s = Settings::from_options(&y, y.warnings(), &Env::default()).unwrap();
+        assert_eq!(s.source.as_deref(), Some(Path::new("a.yml")));
+        assert!(s.constructed.is_some());
+        assert_eq!(
+            s.hostnames,
+            [
+                Hostname::Var("instance_name".into()),
+                Hostname::Tags(vec![("Name".into(), None)])
+            ]
+        );
+        // List items are taken whole: no splitting at commas, no quotes stripped.
+        assert_eq!(s.destination_format_tags, ["a,b", "'q'"]);
+        // accounts as text is read as the ini's flow list; blank text is no accounts.
+        assert_eq!(s.accounts.unwrap()[0].alias, "a");
+        let y = parse("plugin: alicloud_ecs\naccounts: ' '\n").unwrap();
+        assert_eq!(y.accounts().unwrap(), None);
+    }
 }

@@ -960,4 +960,113 @@ mod tests {
             serde_json::from_str(&inv.host("web_i_1_4").unwrap().hostvars).unwrap();
         assert_eq!(vars["id"], "i-1");
     }
+
+    /// Settings from `[ecs]` lines, for the constructed options.
+    fn with(lines: &str) -> Settings {
+        let ini =
+            crate::ini::Ini::parse(std::path::Path::new("a.ini"), &format!("[ecs]\n{lines}\n"))
+                .unwrap();
+        Settings::from_ini(Some(&ini), &Env::default()).unwrap()
+    }
+
+    fn vars_of(inv: &Inventory, host: &str) -> serde_json::Value {
+        serde_json::from_str(&inv.host(host).expect(host).hostvars).unwrap()
+    }
+
+    #[test]
+    fn group_names_are_the_default_groups_the_host_is_in() {
+        let s = with("compose = {g: group_names}");
+        let inv = build(
+            vec![inst("i-a", "", &[("env", "prod"), ("empty", "")], &s)],
+            &s,
+        );
+        // Not its own instance-id group (the host is named like it), nor the tag key group
+        // that exists only under nesting.
+        assert_eq!(
+            vars_of(&inv, "i_a")["g"],
+            json!([
+                "alicloud",
+                "cn_hangzhou",
+                "cn_hangzhou_g",
+                "m_bp1",
+                "security_group_sg_1",
+                "subnet_vsw_1",
+                "tag_empty",
+                "tag_env_prod",
+                "type_ecs_g6_large",
+                "vpc_id_vpc_1"
+            ])
+        );
+        // Named otherwise, the host is in its instance-id group; nested, in every ancestor.
+        let s =
+            with("compose = {g: group_names}\nnested_groups = True\nhostname_variable = tag_Name");
+        let inv = build(
+            vec![inst("i-a", "", &[("Name", "web"), ("env", "prod")], &s)],
+            &s,
+        );
+        assert_eq!(
+            vars_of(&inv, "web")["g"],
+            json!([
+                "alicloud",
+                "cn_hangzhou",
+                "cn_hangzhou_g",
+                "i_a",
+                "images",
+                "instances",
+                "m_bp1",
+                "regions",
+                "security_group_sg_1",
+                "security_groups",
+                "subnet_vsw_1",
+                "subnets",
+                "tag_Name",
+                "tag_Name_web",
+                "tag_env",
+                "tag_env_prod",
+                "tags",
+                "type_ecs_g6_large",
+                "types",
+                "vpc_id_vpc_1",
+                "vpcs",
+                "zones"
+            ])
+        );
+    }
+
+    #[test]
+    fn prepare_shapes_only_the_hosts_the_builder_keeps() {
+        let s = with("compose = {g: group_names}\npattern_exclude = i_b");
+        let mut step = step::Step::new(&s);
+        let mut no_address = inst("i-a", "", &[], &s);
+        no_address.address.clear();
+        let mut excluded = inst("i-b", "", &[], &s);
+        let mut kept = inst("i-c", "", &[], &s);
+        for i in [&mut no_address, &mut excluded, &mut kept] {
+            prepare(i, &s, &mut step);
+        }
+        assert_eq!(&*no_address.hostvars, "");
+        assert_eq!(&*excluded.hostvars, "");
+        assert!(
+            kept.hostvars.contains(r#""g":["alicloud","#),
+            "{}",
+            kept.hostvars
+        );
+        let inv = build(vec![kept], &s);
+        assert_eq!(vars_of(&inv, "i_c")["g"][0], "alicloud");
+    }
+
+    #[test]
+    fn a_strict_failure_is_the_one_of_the_host_first_by_name() {
+        let s = with("compose = {x: nope.y}\nstrict = True");
+        for order in [["i-b", "i-a", "i-c"], ["i-a", "i-c", "i-b"]] {
+            let mut b = Builder::new(&s);
+            for id in order {
+                b.add(inst(id, "", &[], &s));
+            }
+            let e = b.take_error().expect("a strict failure");
+            assert_eq!(e.host, "i_a", "{order:?}");
+            assert!(b.take_error().is_none(), "taken once");
+            assert!(b.finish().hosts.is_empty(), "no failing host is built");
+        }
+    }
 }

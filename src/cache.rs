@@ -654,6 +654,15 @@ mod tests {
         std::fs::write(&cache.path, bytes).unwrap();
     }
 
+    /// Overwrites the i-th field of the header with a value of the same width.
+    fn header_field(b: &mut [u8], i: usize, new: &str) {
+        let text = String::from_utf8(b[..HEADER_LEN].to_vec()).unwrap();
+        let field = text.split_whitespace().nth(i).unwrap();
+        let start = field.as_ptr() as usize - text.as_ptr() as usize;
+        assert_eq!(new.len(), field.len(), "same width");
+        b[start..start + field.len()].copy_from_slice(new.as_bytes());
+    }
+
     #[test]
     fn the_file_name_is_a_digest_of_the_identity() {
         let dir = Path::new("/c");
@@ -768,13 +777,6 @@ mod tests {
     #[test]
     fn damaged_files_are_corrupt_and_other_versions_are_misses() {
         // Overwrites the i-th field of the header with a value of the same width.
-        let header_field = |b: &mut Vec<u8>, i: usize, new: &str| {
-            let text = String::from_utf8(b[..HEADER_LEN].to_vec()).unwrap();
-            let field = text.split_whitespace().nth(i).unwrap();
-            let start = field.as_ptr() as usize - text.as_ptr() as usize;
-            assert_eq!(new.len(), field.len(), "same width");
-            b[start..start + field.len()].copy_from_slice(new.as_bytes());
-        };
         let other_version = format!("9{}", &env!("CARGO_PKG_VERSION")[1..]);
         type Edit = Box<dyn Fn(&mut Vec<u8>)>;
         let cases: Vec<(&str, Edit)> = vec![
@@ -1083,6 +1085,182 @@ mod tests {
         assert!(
             err.to_string().ends_with("is a file, not a directory"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn the_age_is_read_from_the_header_fresh_or_not() {
+        let dir = tempfile::tempdir().unwrap();
+        // Stale at once: the age is read all the same.
+        let cache = Cache::new(dir.path(), "id", 0);
+        assert_eq!(what(cache.age()), "miss: no cache yet");
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        assert_eq!(what(Cache::new(&file, "id", 0).age()), "miss: no cache yet");
+        cache.write(&inventory(2)).unwrap();
+        let created = format!("{:020}", now() - 1000);
+        damage(&cache, |b| header_field(b, 3, &created));
+        match cache.age() {
+            Lookup::Hit(age) => assert!((1000..1100).contains(&age), "{age}"),
+            other => panic!("{}", what(other)),
+        }
+        let shown = cache.path.display().to_string();
+        let other_version = format!("9{}", &env!("CARGO_PKG_VERSION")[1..]);
+        type Edit = Box<dyn Fn(&mut Vec<u8>)>;
+        let cases: Vec<(Edit, String)> = vec![
+            (
+                Box::new(|b| b.truncate(HEADER_LEN - 1)),
+                format!("corrupt: {shown} is truncated"),
+            ),
+            (
+                Box::new(|b| b[0] = b'X'),
+                format!("corrupt: {shown} is not a cache file of this program"),
+            ),
+            (
+                Box::new(|b| header_field(b, 1, "9")),
+                "miss: written by another version".into(),
+            ),
+            (
+                Box::new(move |b| header_field(b, 2, &other_version)),
+                "miss: written by another version".into(),
+            ),
+            (
+                Box::new(|b| header_field(b, 3, "0000000000000000000z")),
+                format!("corrupt: {shown} has a damaged header"),
+            ),
+        ];
+        for (edit, want) in cases {
+            cache.write(&inventory(2)).unwrap();
+            damage(&cache, |b| edit(b));
+            assert_eq!(what(cache.age()), want);
+        }
+        std::fs::remove_file(&cache.path).unwrap();
+        std::fs::create_dir(&cache.path).unwrap();
+        let w = what(cache.age());
+        assert!(
+            w.starts_with(&format!("corrupt: cannot read {shown}: ")),
+            "{w}"
+        );
+    }
+
+    #[test]
+    fn the_json_is_the_output_whether_mapped_or_just_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path(), "id", 300);
+        let inv = inventory(3);
+        let mut direct = Vec::new();
+        output::write_list(&inv, &mut direct).unwrap();
+        let written = cache.write(&inv).unwrap();
+        assert!(matches!(written, CachedList::Open(..)));
+        assert_eq!(&*written.json().unwrap(), &direct[..]);
+        let Lookup::Hit(mapped) = cache.read_list() else {
+            panic!("a fresh cache is a hit")
+        };
+        assert!(matches!(mapped, CachedList::Mapped(..)));
+        assert_eq!(&*mapped.json().unwrap(), &direct[..]);
+    }
+
+    #[test]
+    fn the_shortest_record_has_an_empty_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path(), "id", 300);
+        let mut inv = Inventory::default();
+        for (name, vars) in [("", r#"{"e":1}"#), ("a", r#"{"a":1}"#)] {
+            inv.hosts.push(Host {
+                name: name.into(),
+                hostvars: vars.into(),
+            });
+        }
+        cache.write(&inv).unwrap();
+        assert!(matches!(cache.read_host(""), Lookup::Hit(Some(v)) if v == br#"{"e":1}"#));
+        assert!(matches!(cache.read_host("a"), Lookup::Hit(Some(v)) if v == br#"{"a":1}"#));
+    }
+
+    /// A pid no process has: Linux never hands out one above 2^22.
+    const DEAD: u32 = 1 << 30;
+
+    #[test]
+    fn a_writer_that_is_gone_is_dead() {
+        assert!(!writer_alive(DEAD));
+        // errno still says ESRCH from the call above: a live process is found all the same.
+        assert!(writer_alive(std::process::id()));
+        assert!(!writer_alive(DEAD));
+    }
+
+    #[test]
+    fn old_style_temp_names_are_letters_and_digits_only() {
+        let ours = ".alicloud_inventory-0123456789abcdef.cache";
+        for other in [format!("{ours}.a-b.tmp"), format!("{ours}..tmp")] {
+            assert_eq!(temp_file_writer(&other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn only_stale_temp_files_of_ours_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = ".alicloud_inventory-0123456789abcdef.cache";
+        let me = std::process::id();
+        let long_ago = SystemTime::now() - STALE_AFTER - Duration::from_secs(60);
+        let file = |name: String, old: bool| {
+            let path = dir.path().join(name);
+            let f = File::create(&path).unwrap();
+            if old {
+                f.set_modified(long_ago).unwrap();
+            }
+            path
+        };
+        let removed = [
+            file(format!("{ours}.{DEAD}.Ab.tmp"), false),
+            file(format!("{ours}.{me}.Cd.tmp"), true),
+            file(format!("{ours}.Ef.tmp"), true),
+        ];
+        let live = file(format!("{ours}.{me}.Gh.tmp"), false);
+        let mut kept = vec![
+            live.clone(),
+            file(format!("{ours}.Ij.tmp"), false),
+            file(".other.cache.12.Kl.tmp".into(), true),
+        ];
+        // Named as ours, with a dead writer, but no regular file: a directory and a symlink.
+        let sub = dir.path().join(format!("{ours}.{DEAD}.Mn.tmp"));
+        std::fs::create_dir(&sub).unwrap();
+        let link = dir.path().join(format!("{ours}.{DEAD}.Op.tmp"));
+        std::os::unix::fs::symlink(&live, &link).unwrap();
+        kept.extend([sub, link]);
+
+        remove_stale_temp_files(dir.path());
+        for p in &removed {
+            assert!(std::fs::symlink_metadata(p).is_err(), "{}", p.display());
+        }
+        for p in &kept {
+            assert!(std::fs::symlink_metadata(p).is_ok(), "{}", p.display());
+        }
+    }
+
+    #[test]
+    fn a_link_is_judged_by_its_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        let to_file = dir.path().join("to_file");
+        std::os::unix::fs::symlink(&file, &to_file).unwrap();
+        let to_dir = dir.path().join("to_dir");
+        std::os::unix::fs::symlink(dir.path(), &to_dir).unwrap();
+        let looped = dir.path().join("loop");
+        std::os::unix::fs::symlink(&looped, &looped).unwrap();
+        assert_eq!(
+            not_a_directory(&to_file.join("sub")),
+            Some(format!(
+                "{} is a symbolic link to {}, which is not a directory",
+                to_file.display(),
+                file.display()
+            ))
+        );
+        assert_eq!(not_a_directory(&to_dir.join("new")), None);
+        // A link that cannot be resolved for another reason: mkdir will say what is wrong.
+        assert_eq!(not_a_directory(&looped), None);
+        assert_eq!(
+            not_a_directory(Path::new("/dev/null/sub")),
+            Some("/dev/null is not a directory".to_string())
         );
     }
 }

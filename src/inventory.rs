@@ -82,202 +82,255 @@ impl Namer {
     /// Keeps `_`, ASCII letters and digits, and (unless ascii_only) non-ASCII letters and decimal
     /// digits, which is what Ansible's Unicode-aware check accepts; every other character is `_`.
     pub fn sanitize(&self, s: &str) -> String {
-        s.chars()
-            .map(|c| {
-                let keep = c == '_'
-                    || c.is_ascii_alphanumeric()
-                    || (c == '-' && !self.replace_dash)
-                    || (!c.is_ascii()
-                        && !self.ascii_only
-                        && letter_or_decimal().is_match(c.encode_utf8(&mut [0; 4])));
-                if keep {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
+        let mut out = String::with_capacity(s.len());
+        self.sanitize_into(s, &mut out);
+        out
+    }
+
+    /// [`Namer::sanitize`], appended to `out`.
+    fn sanitize_into(&self, s: &str, out: &mut String) {
+        let keep_ascii =
+            |b: u8| b == b'_' || b.is_ascii_alphanumeric() || (b == b'-' && !self.replace_dash);
+        if s.is_ascii() {
+            // Most names: one byte per character, no Unicode tables.
+            out.extend(
+                s.bytes()
+                    .map(|b| if keep_ascii(b) { b as char } else { '_' }),
+            );
+            return;
+        }
+        out.extend(s.chars().map(|c| {
+            let keep = if c.is_ascii() {
+                keep_ascii(c as u8)
+            } else {
+                !self.ascii_only && letter_or_decimal().is_match(c.encode_utf8(&mut [0; 4]))
+            };
+            if keep {
+                c
+            } else {
+                '_'
+            }
+        }));
     }
 
     /// A group name: sanitized, with a leading `_` when it would start with a digit.
     pub fn group(&self, s: &str) -> String {
-        let g = self.sanitize(s);
-        if g.chars().next().is_some_and(is_decimal) {
-            format!("_{g}")
-        } else {
-            g
+        let mut out = String::with_capacity(s.len() + 1);
+        self.group_into(&[s], &mut out);
+        out
+    }
+
+    /// [`Namer::group`] of the concatenated `parts`, appended to `out`.
+    fn group_into(&self, parts: &[&str], out: &mut String) {
+        let start = out.len();
+        for part in parts {
+            self.sanitize_into(part, out);
+        }
+        if out[start..].chars().next().is_some_and(is_decimal) {
+            out.insert(start, '_');
         }
     }
 }
 
+/// A group name in [`Memberships`]: one of the fixed parents, or a range of its text.
+#[derive(Clone, Copy)]
+enum Name {
+    Fixed(&'static str),
+    Text(u32, u32),
+}
+
 /// One group an instance belongs to.
 struct Membership {
-    group: String,
+    group: Name,
     /// The parent under nested_groups (docs/DESIGN.md, "Groups and names").
-    parent: Option<String>,
+    parent: Option<Name>,
     /// False for a tag key group that only exists as the parent of its value groups.
     holds_host: bool,
 }
 
-/// The groups one instance belongs to.
-fn groups_of(inst: &Instance, s: &Settings, n: &Namer, out: &mut Vec<Membership>) {
-    let g = &s.group_by;
-    fn push(
-        out: &mut Vec<Membership>,
+/// The groups of one instance, their names in one reused buffer: a host's dozen group names
+/// cost no allocation each.
+#[derive(Default)]
+struct Memberships {
+    text: String,
+    list: Vec<Membership>,
+}
+
+impl Memberships {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.list.clear();
+    }
+
+    fn name(&self, n: Name) -> &str {
+        match n {
+            Name::Fixed(s) => s,
+            Name::Text(a, b) => &self.text[a as usize..b as usize],
+        }
+    }
+
+    /// Writes the group name made of `parts` and returns it.
+    fn group(&mut self, namer: &Namer, parts: &[&str]) -> Name {
+        let start = self.text.len();
+        namer.group_into(parts, &mut self.text);
+        Name::Text(start as u32, self.text.len() as u32)
+    }
+
+    /// Adds the group made of `parts` when `cond` holds and `value` is not empty.
+    fn add(
+        &mut self,
+        namer: &Namer,
         cond: bool,
         value: &str,
-        group: String,
-        parent: Option<String>,
+        parts: &[&str],
+        parent: Option<Name>,
     ) {
         if cond && !value.is_empty() {
-            out.push(Membership {
+            let group = self.group(namer, parts);
+            self.list.push(Membership {
                 group,
                 parent,
                 holds_host: true,
             });
         }
     }
+}
 
-    let region = n.group(&inst.region);
-    push(
-        out,
+/// The groups one instance belongs to.
+fn groups_of(inst: &Instance, s: &Settings, n: &Namer, out: &mut Memberships) {
+    let g = &s.group_by;
+    out.add(
+        n,
         g.instance_id,
         &inst.id,
-        n.group(&inst.id),
-        Some("instances".into()),
+        &[&inst.id],
+        Some(Name::Fixed("instances")),
     );
-    push(
-        out,
+    out.add(
+        n,
         g.region,
         &inst.region,
-        region.clone(),
-        Some("regions".into()),
+        &[&inst.region],
+        Some(Name::Fixed("regions")),
     );
-    let zone = n.group(&inst.zone);
-    push(
-        out,
+    out.add(
+        n,
         g.availability_zone,
         &inst.zone,
-        zone.clone(),
-        Some("zones".into()),
+        &[&inst.zone],
+        Some(Name::Fixed("zones")),
     );
     if g.region && g.availability_zone && !inst.region.is_empty() {
-        push(out, true, &inst.zone, zone, Some(region));
+        let region = out.group(n, &[&inst.region]);
+        out.add(n, true, &inst.zone, &[&inst.zone], Some(region));
     }
-    push(
-        out,
+    out.add(
+        n,
         g.image_id,
         &inst.image_id,
-        n.group(&inst.image_id),
-        Some("images".into()),
+        &[&inst.image_id],
+        Some(Name::Fixed("images")),
     );
-    push(
-        out,
+    out.add(
+        n,
         g.instance_type,
         &inst.instance_type,
-        n.group(&format!("type_{}", inst.instance_type)),
-        Some("types".into()),
+        &["type_", &inst.instance_type],
+        Some(Name::Fixed("types")),
     );
-    push(
-        out,
+    out.add(
+        n,
         g.vpc_id,
         &inst.vpc_id,
-        n.group(&format!("vpc_id_{}", inst.vpc_id)),
-        Some("vpcs".into()),
+        &["vpc_id_", &inst.vpc_id],
+        Some(Name::Fixed("vpcs")),
     );
-    push(
-        out,
+    out.add(
+        n,
         g.vswitch_id,
         &inst.vswitch_id,
-        n.group(&format!("subnet_{}", inst.vswitch_id)),
-        Some("subnets".into()),
+        &["subnet_", &inst.vswitch_id],
+        Some(Name::Fixed("subnets")),
     );
     for sg in &inst.security_groups {
-        push(
-            out,
+        out.add(
+            n,
             g.security_group,
             sg,
-            n.group(&format!("security_group_{sg}")),
-            Some("security_groups".into()),
+            &["security_group_", sg],
+            Some(Name::Fixed("security_groups")),
         );
     }
     if g.tag_keys {
         for (k, v) in &inst.tags {
-            let key_group = n.group(&format!("tag_{k}"));
-            let values: Vec<&str> = if s.expand_csv_tags && v.contains(',') {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|x| !x.is_empty())
-                    .collect()
-            } else {
-                vec![v.as_str()]
-            };
-            for value in values {
+            let key_group = out.group(n, &["tag_", k]);
+            let mut add_value = |value: &str| {
                 if !value.is_empty() {
-                    let group = n.group(&format!("tag_{k}_{value}"));
-                    out.push(Membership {
+                    let group = out.group(n, &["tag_", k, "_", value]);
+                    out.list.push(Membership {
                         group,
-                        parent: Some(key_group.clone()),
+                        parent: Some(key_group),
                         holds_host: true,
                     });
                 }
-                let holds_host = value.is_empty();
-                out.push(Membership {
-                    group: key_group.clone(),
-                    parent: Some("tags".into()),
-                    holds_host,
+                out.list.push(Membership {
+                    group: key_group,
+                    parent: Some(Name::Fixed("tags")),
+                    holds_host: value.is_empty(),
                 });
+            };
+            if s.expand_csv_tags && v.contains(',') {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .for_each(add_value);
+            } else {
+                add_value(v);
             }
         }
     }
-    push(
-        out,
-        g.tag_keys && g.tag_none && inst.tags.is_empty(),
-        "none",
-        "tag_none".into(),
-        Some("tags".into()),
-    );
-    push(
-        out,
+    if g.tag_keys && g.tag_none && inst.tags.is_empty() {
+        out.list.push(Membership {
+            group: Name::Fixed("tag_none"),
+            parent: Some(Name::Fixed("tags")),
+            holds_host: true,
+        });
+    }
+    out.add(
+        n,
         g.instance_state,
         &inst.state,
-        n.group(&format!("state_{}", inst.state)),
+        &["state_", &inst.state],
         None,
     );
-    push(
-        out,
-        g.os_type,
-        &inst.os_type,
-        n.group(&format!("os_{}", inst.os_type)),
-        None,
-    );
-    push(
-        out,
+    out.add(n, g.os_type, &inst.os_type, &["os_", &inst.os_type], None);
+    out.add(
+        n,
         g.key_pair,
         &inst.key_pair,
-        n.group(&format!("key_pair_{}", inst.key_pair)),
+        &["key_pair_", &inst.key_pair],
         None,
     );
-    push(
-        out,
+    out.add(
+        n,
         g.resource_group,
         &inst.resource_group,
-        n.group(&format!("resource_group_{}", inst.resource_group)),
+        &["resource_group_", &inst.resource_group],
         None,
     );
-    push(
-        out,
+    out.add(
+        n,
         g.charge_type,
         &inst.charge_type,
-        n.group(&format!("charge_{}", inst.charge_type)),
+        &["charge_", &inst.charge_type],
         None,
     );
-    push(
-        out,
+    out.add(
+        n,
         g.account,
         &inst.account_alias,
-        n.group(&format!("account_{}", inst.account_alias)),
-        Some("accounts".into()),
+        &["account_", &inst.account_alias],
+        Some(Name::Fixed("accounts")),
     );
 }
 
@@ -306,22 +359,24 @@ fn wanted(name: &str, s: &Settings) -> bool {
 /// Ansible's `group_names` for a host: its default groups and their ancestors, and
 /// `alicloud`, sorted.
 fn default_group_names(inst: &Instance, s: &Settings, namer: &Namer, name: &str) -> Vec<String> {
-    let mut scratch = Vec::new();
-    groups_of(inst, s, namer, &mut scratch);
-    let id_group = namer.group(&inst.id);
-    let mut names = vec!["alicloud".to_string()];
-    for m in scratch {
-        if (!s.nested_groups && !m.holds_host) || (m.group == name && m.group == id_group) {
+    let mut m = Memberships::default();
+    groups_of(inst, s, namer, &mut m);
+    let id_group = m.group(namer, &[&inst.id]);
+    let id_group = m.name(id_group);
+    let mut names = vec!["alicloud"];
+    for x in &m.list {
+        let group = m.name(x.group);
+        if (!s.nested_groups && !x.holds_host) || (group == name && group == id_group) {
             continue;
         }
-        if let (true, Some(p)) = (s.nested_groups, m.parent) {
-            names.push(p);
+        if let (true, Some(p)) = (s.nested_groups, x.parent) {
+            names.push(m.name(p));
         }
-        names.push(m.group);
+        names.push(group);
     }
     names.sort_unstable();
     names.dedup();
-    names
+    names.into_iter().map(str::to_string).collect()
 }
 
 /// The constructed step and the hostvar selection (docs/DESIGN.md, "Constructed") for an
@@ -367,7 +422,7 @@ pub struct Builder<'a> {
     namer: Namer,
     interner: Interner,
     pending: Vec<Pending>,
-    scratch: Vec<Membership>,
+    scratch: Memberships,
     without_address: usize,
     filtered_out: usize,
     /// The constructed step and the hostvar selection.
@@ -384,7 +439,7 @@ impl<'a> Builder<'a> {
             namer: Namer::from_settings(s),
             interner: Interner::default(),
             pending: Vec::new(),
-            scratch: Vec::new(),
+            scratch: Memberships::default(),
             without_address: 0,
             filtered_out: 0,
             step: step::Step::new(s),
@@ -420,24 +475,27 @@ impl<'a> Builder<'a> {
             }
             return;
         }
-        self.scratch.clear();
-        groups_of(&inst, s, namer, &mut self.scratch);
+        let m = &mut self.scratch;
+        m.clear();
+        groups_of(&inst, s, namer, m);
         // A host named by its instance id is simply not put in its own instance-id group.
-        let id_group = namer.group(&inst.id);
-        let mut groups = Vec::with_capacity(self.scratch.len() + inst.constructed.len());
-        for m in self.scratch.drain(..) {
-            if (!s.nested_groups && !m.holds_host) || (m.group == name && m.group == id_group) {
+        let id_group = m.group(namer, &[&inst.id]);
+        let id_group = m.name(id_group);
+        let mut groups = Vec::with_capacity(m.list.len() + inst.constructed.len());
+        for x in &m.list {
+            let group = m.name(x.group);
+            if (!s.nested_groups && !x.holds_host) || (group == name && group == id_group) {
                 continue;
             }
-            let parent = match (s.nested_groups, m.parent) {
-                (true, Some(p)) => self.interner.id(p),
+            let parent = match (s.nested_groups, x.parent) {
+                (true, Some(p)) => self.interner.id(m.name(p)),
                 _ => NO_PARENT,
             };
-            groups.push((self.interner.id(m.group), parent, m.holds_host));
+            groups.push((self.interner.id(group), parent, x.holds_host));
         }
-        for m in inst.constructed.drain(..) {
-            let parent = m.parent.map_or(NO_PARENT, |p| self.interner.id(p));
-            groups.push((self.interner.id(m.group), parent, true));
+        for c in inst.constructed.drain(..) {
+            let parent = c.parent.map_or(NO_PARENT, |p| self.interner.id(&p));
+            groups.push((self.interner.id(&c.group), parent, true));
         }
         self.pending.push(Pending {
             name,
@@ -569,13 +627,13 @@ struct Interner {
 }
 
 impl Interner {
-    fn id(&mut self, name: String) -> u32 {
-        if let Some(&id) = self.ids.get(&name) {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
             return id;
         }
         let id = self.names.len() as u32;
-        self.names.push(name.clone());
-        self.ids.insert(name, id);
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
         id
     }
 }

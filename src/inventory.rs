@@ -427,9 +427,10 @@ pub struct Builder<'a> {
     filtered_out: usize,
     /// The constructed step and the hostvar selection.
     step: step::Step<'a>,
-    /// A constructed entry that failed with `strict` (of the host first by name, so that the
-    /// message does not depend on the order pages arrive in): the build is refused.
-    error: Option<HostError>,
+    /// A constructed entry that failed with `strict`, and the instance id: of the host first by
+    /// name, then by id, so that the message does not depend on the order pages arrive in. The
+    /// build is refused.
+    error: Option<(HostError, String)>,
 }
 
 impl<'a> Builder<'a> {
@@ -449,7 +450,7 @@ impl<'a> Builder<'a> {
 
     /// The constructed failure that ends the run, if any (docs/DESIGN.md, "Constructed").
     pub fn take_error(&mut self) -> Option<HostError> {
-        self.error.take()
+        self.error.take().map(|(e, _)| e)
     }
 
     /// Adds one instance; the caller gives each instance id once.
@@ -470,8 +471,12 @@ impl<'a> Builder<'a> {
             prepare(&mut inst, s, &mut self.step);
         }
         if let Some(e) = inst.constructed_error.take() {
-            if self.error.as_ref().is_none_or(|old| e.host < old.host) {
-                self.error = Some(e);
+            // Two failing hosts of one name: the lower instance id decides.
+            let first = |(old, old_id): &(HostError, String)| {
+                (e.host.as_str(), inst.id.as_str()) < (old.host.as_str(), old_id.as_str())
+            };
+            if self.error.as_ref().is_none_or(first) {
+                self.error = Some((e, inst.id));
             }
             return;
         }
@@ -1125,6 +1130,31 @@ mod tests {
             assert_eq!(e.host, "i_a", "{order:?}");
             assert!(b.take_error().is_none(), "taken once");
             assert!(b.finish().hosts.is_empty(), "no failing host is built");
+        }
+    }
+
+    #[test]
+    fn of_two_failing_hosts_with_one_name_the_lower_instance_id_is_reported() {
+        let s = with(
+            "hostname_variable = instance_name\ncompose = {x: ecs_tags.k1, z: ecs_tags.k2}\nstrict = True",
+        );
+        for order in [["i-a", "i-b"], ["i-b", "i-a"]] {
+            let mut b = Builder::new(&s);
+            for id in order {
+                // i-a lacks k1 (fails on x), i-b lacks k2 (fails on z).
+                let tag = if id == "i-a" {
+                    ("k2", "v")
+                } else {
+                    ("k1", "v")
+                };
+                b.add(inst(id, "web", &[tag], &s));
+            }
+            let e = b.take_error().expect("a strict failure");
+            assert_eq!(
+                (e.host.as_str(), e.entry.as_str()),
+                ("web", "compose.x"),
+                "{order:?}"
+            );
         }
     }
 }

@@ -81,7 +81,7 @@ pub fn run(args: &Args, env: &Env) -> Result<Outcome> {
         }
     }
     let (inv, written) = refresh(&settings, source, &home_region, &cache)?;
-    match written {
+    let outcome = match written {
         // The bytes just written are the output: copy them rather than serialize again.
         Some(cached) => show_list(&stdout, &view, cached),
         None if view != View::Json => {
@@ -97,7 +97,11 @@ pub fn run(args: &Args, env: &Env) -> Result<Outcome> {
                 out.flush()
             })
         }
-    }
+    };
+    // The process ends next: freeing every host's strings one by one would only cost time
+    // (about 3 % of a cold run's CPU).
+    std::mem::forget(inv);
+    outcome
 }
 
 /// The `--list` output from a cache file as `view` shows it.

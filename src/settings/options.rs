@@ -4,7 +4,6 @@
 //! trait, built on the shared value parsers, so a new format only needs a reader.
 
 use std::path::Path;
-use std::str::FromStr;
 
 use crate::error::{Error, Result};
 use crate::settings::accounts::{parse_accounts, Account};
@@ -105,14 +104,6 @@ pub trait Options {
         })
     }
 
-    fn number<T: FromStr>(&self, name: &str, default: T) -> Result<T> {
-        let Some(v) = self.string(name).filter(|v| !v.is_empty()) else {
-            return Ok(default);
-        };
-        v.parse::<T>()
-            .map_err(|_| self.invalid(name, format!("'{v}' is not a valid number")))
-    }
-
     fn regex(&self, name: &str) -> Result<Option<Pattern>> {
         let Some(v) = self.string(name).filter(|v| !v.is_empty()) else {
             return Ok(None);
@@ -161,31 +152,5 @@ pub trait Options {
                 .map_err(|m| self.invalid("accounts", m)),
             None => Ok(None),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::Path;
-
-    use super::*;
-    use crate::ini::Ini;
-    use crate::settings::ini_options::IniOptions;
-
-    #[test]
-    fn number_reads_a_set_value_and_defaults_an_empty_one() {
-        let ini = Ini::parse(
-            Path::new("a.ini"),
-            "[ecs]\ntimeout = 7\nmax_retries =\nmax_concurrency = x\n",
-        )
-        .unwrap();
-        let o = IniOptions::new(&ini);
-        assert_eq!(o.number("timeout", 1u32).unwrap(), 7);
-        assert_eq!(o.number("max_retries", 3u32).unwrap(), 3);
-        assert_eq!(o.number("cache_max_age", 4u32).unwrap(), 4);
-        assert_eq!(
-            o.number("max_concurrency", 1u32).unwrap_err().to_string(),
-            "a.ini:4: option 'max_concurrency': 'x' is not a valid number"
-        );
     }
 }

@@ -471,10 +471,12 @@ impl<'a> Builder<'a> {
             prepare(&mut inst, s, &mut self.step);
         }
         if let Some(e) = inst.constructed_error.take() {
-            // Two failing hosts of one name: the lower instance id decides.
-            let first = |(old, old_id): &(HostError, String)| {
-                (e.host.as_str(), inst.id.as_str()) < (old.host.as_str(), old_id.as_str())
-            };
+            // Two failing hosts of one name: the lower instance id decides, then (one id listed
+            // in two accounts) the entry and the message; only equal failures remain equal.
+            fn key<'e>(e: &'e HostError, id: &'e str) -> [&'e str; 4] {
+                [&e.host, id, &e.entry, &e.message]
+            }
+            let first = |(old, old_id): &(HostError, String)| key(&e, &inst.id) < key(old, old_id);
             if self.error.as_ref().is_none_or(first) {
                 self.error = Some((e, inst.id));
             }
@@ -1155,6 +1157,15 @@ mod tests {
                 ("web", "compose.x"),
                 "{order:?}"
             );
+        }
+        // One id listed in two accounts, failing on different entries: the entry decides.
+        for tags in [[("k2", "v"), ("k1", "v")], [("k1", "v"), ("k2", "v")]] {
+            let mut b = Builder::new(&s);
+            for tag in tags {
+                b.add(inst("i-a", "web", &[tag], &s));
+            }
+            let e = b.take_error().expect("a strict failure");
+            assert_eq!(e.entry, "compose.x", "{tags:?}");
         }
     }
 }

@@ -1289,4 +1289,62 @@ mod tests {
             "Web 1-.example.com"
         );
     }
+
+    #[test]
+    fn hostnames_take_the_first_tag_with_a_value() {
+        let mut o = opts();
+        o.hostname_variable = String::new();
+        let name = |o: &HostvarOptions| Instance::from_api(sample(), o).unwrap().hostname_source;
+        // `env` is set but empty: no name, so the next tag gives it.
+        o.hostnames = vec![Hostname::Tags(vec![
+            ("missing".into(), None),
+            ("env".into(), None),
+            ("Name".into(), None),
+        ])];
+        assert_eq!(name(&o), "Web 1");
+        o.hostnames = vec![Hostname::Tags(vec![("Name".into(), None)])];
+        assert_eq!(name(&o), "Web 1");
+        // `K=V` names the host `K_V`, and only when the tag has that value.
+        o.hostnames = vec![Hostname::Tags(vec![
+            ("Name".into(), Some("Web 2".into())),
+            ("Name".into(), Some("Web 1".into())),
+        ])];
+        assert_eq!(name(&o), "Name_Web 1");
+        // No tag gives a name: the next entry of the list does.
+        o.hostnames = vec![
+            Hostname::Tags(vec![("env".into(), None), ("missing".into(), None)]),
+            Hostname::Var("region_id".into()),
+        ];
+        assert_eq!(name(&o), "cn-hangzhou");
+        o.hostnames = vec![Hostname::Tags(vec![("env".into(), None)])];
+        assert_eq!(name(&o), "");
+    }
+
+    /// Python's truth value of each kind of hostvar, as footmark's `if value:` reads it.
+    #[test]
+    fn truth_values_are_pythons() {
+        let tree = Tree::new("");
+        let names = ["a".to_string()];
+        let cases: [(Val, bool); 10] = [
+            (Val::Str(""), false),
+            (Val::Str("0"), true),
+            (Val::EmptyList, false),
+            (Val::List(&[]), false),
+            (Val::List(&names), true),
+            (Val::Tags(&[]), false),
+            (Val::Tags(&[("a", None)]), true),
+            (Val::NoEip, true),
+            (
+                Val::Gpu {
+                    amount: None,
+                    spec: None,
+                },
+                true,
+            ),
+            (Val::Str("x"), true),
+        ];
+        for (i, (v, want)) in cases.into_iter().enumerate() {
+            assert_eq!(v.truthy(&tree), want, "case {i}: {v:?}");
+        }
+    }
 }

@@ -452,10 +452,6 @@ impl<'a> Tree<'a> {
         self.src = src;
     }
 
-    pub fn src(&self) -> &'a str {
-        self.src
-    }
-
     /// Reads the value at byte `i` (after any whitespace), at most `depth` arrays and objects
     /// deep; returns it and the position after it. The keys are ranked afterwards.
     pub fn read(&mut self, i: usize, depth: u32) -> R<(u32, usize)> {
@@ -993,5 +989,197 @@ mod tests {
         let tags = tree.keys.known.tags;
         assert_eq!(tree.keys.text(tree.keys.renamed(tags)), "ecs_tags");
         assert!(!tree.keys.is_renamed(name));
+    }
+
+    /// Each round of the key hash is a bijection of the state: a key never hashes like one of
+    /// its length that differs from it in a single bit. A usize is hashed as its bytes.
+    #[test]
+    fn the_key_hash_tells_apart_keys_that_differ_in_one_bit() {
+        let hash = |b: &[u8]| {
+            let mut h = KeyHasher::default();
+            h.write(b);
+            h.finish()
+        };
+        // Less than a word, one word and a remainder, two words and a remainder.
+        for base in [&b"Instanc"[..], b"InstanceId", b"PrivateIpAddresses"] {
+            for at in 0..base.len() {
+                for bit in 0..8 {
+                    let mut key = base.to_vec();
+                    key[at] ^= 1 << bit;
+                    assert_ne!(hash(&key), hash(base), "{key:?}");
+                }
+            }
+        }
+        let mut h = KeyHasher::default();
+        h.write_usize(0x0102);
+        assert_eq!(h.finish(), hash(&0x0102usize.to_le_bytes()));
+    }
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        for s in [
+            "", "plain", "\"", "\\", "\u{1}", "\u{1f}", "\n\t", "a\"b", "a\\b", "a\u{7f}b", "é",
+            " ",
+        ] {
+            let mut out = Vec::new();
+            write_str(&mut out, s);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(s).unwrap(),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn clearing_forgets_the_values_and_keeps_the_keys() {
+        let mut tree = Tree::new(r#"{"OSName":"a\"b","Ids":[1,2]}"#);
+        tree.read(0, 10).unwrap();
+        assert!(!tree.nodes.is_empty() && !tree.own.is_empty());
+        tree.clear();
+        assert!(tree.nodes.is_empty() && tree.members.is_empty());
+        assert!(tree.items.is_empty() && tree.own.is_empty());
+        assert!(tree.keys.id("osname").is_some());
+    }
+
+    /// A tree hands its keys on to the next tree of its thread, unless there are too many.
+    #[test]
+    fn keys_are_kept_for_the_next_page_up_to_a_limit() {
+        drop(Keys::reuse());
+        let mut tree = Tree::new(r#"{"FirstPageKey":1}"#);
+        tree.read(0, 10).unwrap();
+        drop(tree);
+        assert!(Keys::reuse().id("first_page_key").is_some());
+
+        let many: Vec<String> = (0..=MAX_KEPT).map(|n| format!("\"K{n}\":{n}")).collect();
+        let text = format!("{{{}}}", many.join(","));
+        let mut tree = Tree::new(&text);
+        tree.read(0, 10).unwrap();
+        assert!(tree.keys.len() > MAX_KEPT);
+        drop(tree);
+        let keys = Keys::reuse();
+        assert_eq!(keys.id("k0"), None, "dropped with their page");
+        assert_eq!(
+            keys.id("instance_id"),
+            Some(0),
+            "new keys know the known ones"
+        );
+    }
+
+    /// What the reader declines, serde_json refuses: so the page goes to serde_json for its
+    /// error, never decoded from text that is not JSON.
+    #[test]
+    fn misspelt_literals_are_declined() {
+        for text in [
+            "[nope]", "[nul]", "[tRue]", "[tru]", "[fAlse]", "[fals]", "[n]",
+        ] {
+            assert_eq!(Tree::new(text).read(0, 10), Err(Decline), "{text}");
+            assert!(serde_json::from_str::<Value>(text).is_err(), "{text}");
+        }
+        let text = "[null,true,false]";
+        let mut tree = Tree::new(text);
+        let (root, end) = tree.read(0, 10).unwrap();
+        assert_eq!(end, text.len());
+        let mut out = Vec::new();
+        tree.write(root, &mut out, &mut Scratch::default());
+        assert_eq!(out, text.as_bytes());
+    }
+
+    /// Every object and array counts one level, as in serde_json's recursion limit.
+    #[test]
+    fn depth_is_counted_through_objects_and_arrays() {
+        let nest =
+            |open: &str, close: &str, n: usize| format!("{}1{}", open.repeat(n), close.repeat(n));
+        for (open, close, levels) in [("{\"a\":", "}", 1), ("[", "]", 1), ("[{\"a\":", "}]", 2)] {
+            let text = nest(open, close, 6);
+            let mut tree = Tree::new(&text);
+            assert_eq!(tree.read(0, 6 * levels).map(|(_, end)| end), Ok(text.len()));
+            assert_eq!(
+                Tree::new(&text).read(0, 6 * levels - 1),
+                Err(Decline),
+                "{text}"
+            );
+        }
+    }
+
+    /// Integers that u64 or i64 hold are written from the body; longer ones (and `-0`) as
+    /// serde_json prints them.
+    #[test]
+    fn plain_numbers_are_those_serde_json_prints_unchanged() {
+        for (text, plain) in [
+            ("0", true),
+            ("-1", true),
+            ("9999999999999999999", true),
+            ("10000000000000000000", false),
+            ("-999999999999999999", true),
+            ("-1000000000000000000", false),
+            ("-0", false),
+            ("1.0", false),
+            ("1e2", false),
+        ] {
+            let mut tree = Tree::new(text);
+            let (n, _) = tree.read(0, 1).unwrap();
+            let Node::Num { plain: p, .. } = tree.node(n) else {
+                panic!("{text}: not a number");
+            };
+            assert_eq!(p, plain, "{text}");
+        }
+    }
+
+    /// Python's truth value, numbers written any way included.
+    #[test]
+    fn truth_values_are_pythons() {
+        for (text, want) in [
+            ("0", false),
+            ("7", true),
+            ("-0", false),
+            ("0.0", false),
+            ("0e5", false),
+            ("1.5", true),
+            ("-1e2", true),
+            ("10000000000000000000", true),
+            ("null", false),
+            ("false", false),
+            ("true", true),
+            ("\"\"", false),
+            ("\"0\"", true),
+            ("[]", false),
+            ("[0]", true),
+            ("{}", false),
+            ("{\"A\":null}", true),
+        ] {
+            let mut tree = Tree::new(text);
+            let (n, _) = tree.read(0, 2).unwrap();
+            assert_eq!(tree.truthy(n), want, "{text}");
+        }
+    }
+
+    /// Once [`Orders`] is full, each new sequence takes the place of another in turn: the
+    /// latest are all remembered.
+    #[test]
+    fn new_orders_replace_old_ones_in_turn() {
+        let mut scratch = Scratch::default();
+        let mut seqs = Vec::new();
+        for n in 0..MAX_ORDERS + 3 {
+            let text = format!(r#"{{"Z{n}":1,"A{n}":2}}"#);
+            let mut tree = Tree::new(&text);
+            let (root, _) = tree.read(0, 2).unwrap();
+            let mut out = Vec::new();
+            tree.write(root, &mut out, &mut scratch);
+            assert_eq!(out, format!(r#"{{"a{n}":2,"z{n}":1}}"#).into_bytes());
+            seqs.push(
+                tree.members(root)
+                    .iter()
+                    .map(|&(k, _)| k)
+                    .collect::<Vec<u32>>(),
+            );
+        }
+        assert_eq!(scratch.orders.known.len(), MAX_ORDERS);
+        for seq in &seqs[MAX_ORDERS..] {
+            assert!(
+                scratch.orders.known.iter().any(|(s, _)| s == seq),
+                "{seq:?}"
+            );
+        }
     }
 }

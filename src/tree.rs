@@ -179,18 +179,8 @@ impl Keys {
     /// The known keys, and no other yet.
     fn new() -> Keys {
         let mut keys = Keys {
-            by_raw: HashMap::default(),
-            raw_text: Vec::new(),
-            raw_id: Vec::new(),
             follow: vec![NONE],
-            last: 0,
-            by_text: HashMap::default(),
-            text: Vec::new(),
-            json: Vec::new(),
-            renamed: Vec::new(),
-            rank: Vec::new(),
-            ranked: 0,
-            known: Known::default(),
+            ..Keys::none()
         };
         keys.known = Known::intern(&mut keys);
         keys.rank_all();

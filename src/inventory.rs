@@ -139,6 +139,15 @@ enum Name {
     Text(u32, u32),
 }
 
+impl Name {
+    fn of(self, text: &str) -> &str {
+        match self {
+            Name::Fixed(s) => s,
+            Name::Text(a, b) => &text[a as usize..b as usize],
+        }
+    }
+}
+
 /// One group an instance belongs to.
 struct Membership {
     group: Name,
@@ -163,9 +172,24 @@ impl Memberships {
     }
 
     fn name(&self, n: Name) -> &str {
-        match n {
-            Name::Fixed(s) => s,
-            Name::Text(a, b) => &self.text[a as usize..b as usize],
+        n.of(&self.text)
+    }
+
+    /// The groups of the host `name`, as it is put in them: without the groups only nesting
+    /// keeps (and without parents) when not nested, and not in its own instance-id group when
+    /// it is named like it.
+    fn of_host(&mut self, inst: &Instance, s: &Settings, namer: &Namer, name: &str) {
+        self.clear();
+        groups_of(inst, s, namer, self);
+        let id_group = self.group(namer, &[&inst.id]);
+        let Memberships { text, list } = self;
+        let id_group = id_group.of(text);
+        list.retain(|x| {
+            let group = x.group.of(text);
+            (s.nested_groups || x.holds_host) && !(group == name && group == id_group)
+        });
+        if !s.nested_groups {
+            list.iter_mut().for_each(|x| x.parent = None);
         }
     }
 
@@ -360,19 +384,11 @@ fn wanted(name: &str, s: &Settings) -> bool {
 /// `alicloud`, sorted.
 fn default_group_names(inst: &Instance, s: &Settings, namer: &Namer, name: &str) -> Vec<String> {
     let mut m = Memberships::default();
-    groups_of(inst, s, namer, &mut m);
-    let id_group = m.group(namer, &[&inst.id]);
-    let id_group = m.name(id_group);
+    m.of_host(inst, s, namer, name);
     let mut names = vec!["alicloud"];
     for x in &m.list {
-        let group = m.name(x.group);
-        if (!s.nested_groups && !x.holds_host) || (group == name && group == id_group) {
-            continue;
-        }
-        if let (true, Some(p)) = (s.nested_groups, x.parent) {
-            names.push(m.name(p));
-        }
-        names.push(group);
+        names.extend(x.parent.map(|p| m.name(p)));
+        names.push(m.name(x.group));
     }
     names.sort_unstable();
     names.dedup();
@@ -483,22 +499,11 @@ impl<'a> Builder<'a> {
             return;
         }
         let m = &mut self.scratch;
-        m.clear();
-        groups_of(&inst, s, namer, m);
-        // A host named by its instance id is simply not put in its own instance-id group.
-        let id_group = m.group(namer, &[&inst.id]);
-        let id_group = m.name(id_group);
+        m.of_host(&inst, s, namer, &name);
         let mut groups = Vec::with_capacity(m.list.len() + inst.constructed.len());
         for x in &m.list {
-            let group = m.name(x.group);
-            if (!s.nested_groups && !x.holds_host) || (group == name && group == id_group) {
-                continue;
-            }
-            let parent = match (s.nested_groups, x.parent) {
-                (true, Some(p)) => self.interner.id(m.name(p)),
-                _ => NO_PARENT,
-            };
-            groups.push((self.interner.id(group), parent, x.holds_host));
+            let parent = x.parent.map_or(NO_PARENT, |p| self.interner.id(m.name(p)));
+            groups.push((self.interner.id(m.name(x.group)), parent, x.holds_host));
         }
         for c in inst.constructed.drain(..) {
             let parent = c.parent.map_or(NO_PARENT, |p| self.interner.id(&p));

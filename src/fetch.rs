@@ -16,7 +16,7 @@ use crate::client::{self, CallError, Client, ECS_VERSION};
 use crate::codes::{self, Class};
 use crate::error::{Error, Result};
 use crate::info;
-use crate::instance::{HostvarOptions, Instance, Scratch, MAX_DEPTH};
+use crate::instance::{HostvarOptions, Instance, Scratch, Shape, MAX_DEPTH};
 use crate::inventory;
 use crate::settings::{Regions, Settings};
 use crate::tree::{Node, Tree};
@@ -413,7 +413,7 @@ async fn fetch_page(
     params.extend(shared.filters.iter().cloned());
     let what = format!("region {} page {page}", target.region);
     let (opts, states) = (&shared.opts, shared.states.as_deref());
-    let (total_count, mut instances) = shared
+    let (total_count, instances) = shared
         .client
         .call_with(
             &target.endpoint,
@@ -421,7 +421,7 @@ async fn fetch_page(
             "DescribeInstances",
             &params,
             &what,
-            |status, body| decode_page(status, body, opts, states),
+            |status, body| decode_page(status, body, opts, states, shared.prepare.as_deref()),
         )
         .await
         .map_err(|e| api_error(&target.region, e, shared.max_retries))?
@@ -431,12 +431,6 @@ async fn fetch_page(
             message: m,
             hint: String::new(),
         })?;
-    if let Some(settings) = &shared.prepare {
-        let mut step = crate::constructed::step::Step::new(settings);
-        for inst in &mut instances {
-            inventory::prepare(inst, settings, &mut step);
-        }
-    }
     Ok(PageResult {
         region,
         pass,
@@ -458,11 +452,19 @@ const FAST_DEPTH: u32 = 120;
 /// Decodes a DescribeInstances answer in place ([`Tree`]); what the reader declines (invalid
 /// JSON, an envelope of an unusual shape) goes to serde_json, which accepts and refuses
 /// exactly what it did when it decoded every page, and gives its own error.
-fn decode_page(status: u16, body: &[u8], opts: &HostvarOptions, states: Option<&[String]>) -> Page {
+/// `settings` are given when the constructed step runs on the instances.
+fn decode_page(
+    status: u16,
+    body: &[u8],
+    opts: &HostvarOptions,
+    states: Option<&[String]>,
+    settings: Option<&Settings>,
+) -> Page {
+    let mut shaper = settings.map(inventory::Shaper::new);
     if status == 200 {
         if let Some(page) = std::str::from_utf8(body)
             .ok()
-            .and_then(|text| read_page(text, opts, states))
+            .and_then(|text| read_page(text, opts, states, shape_of(&mut shaper)))
         {
             return Ok(page);
         }
@@ -481,13 +483,24 @@ fn decode_page(status: u16, body: &[u8], opts: &HostvarOptions, states: Option<&
         let Ok((root, _)) = tree.read(0, MAX_DEPTH) else {
             return Ok(Err("an instance the decoder cannot read".into()));
         };
-        match Instance::from_tree(&tree, root, opts, states, &mut scratch) {
+        match Instance::from_tree(
+            &tree,
+            root,
+            opts,
+            states,
+            &mut scratch,
+            shape_of(&mut shaper),
+        ) {
             Ok(Some(inst)) => instances.push(inst),
             Ok(None) => {}
             Err(e) => return Ok(Err(e)),
         }
     }
     Ok(Ok((answer.total_count, instances)))
+}
+
+fn shape_of<'s>(shaper: &'s mut Option<inventory::Shaper<'_>>) -> Option<&'s mut dyn Shape> {
+    shaper.as_mut().map(|s| s as &mut dyn Shape)
 }
 
 /// A key of the envelope: plain text, or None (escapes go to the slow path).
@@ -510,6 +523,7 @@ fn read_page(
     text: &str,
     opts: &HostvarOptions,
     states: Option<&[String]>,
+    mut shape: Option<&mut (dyn Shape + '_)>,
 ) -> Option<std::result::Result<(u64, Vec<Instance>), String>> {
     let b = text.as_bytes();
     let mut tree = Tree::new(text);
@@ -595,7 +609,8 @@ fn read_page(
                     tree.clear();
                     let (root, end) = tree.read(i, FAST_DEPTH - 3).ok()?;
                     if failed.is_none() {
-                        match Instance::from_tree(&tree, root, opts, states, &mut scratch) {
+                        let shape = shape.as_deref_mut();
+                        match Instance::from_tree(&tree, root, opts, states, &mut scratch, shape) {
                             Ok(Some(inst)) => list.push(inst),
                             Ok(None) => {}
                             Err(e) => failed = Some(e),
@@ -635,7 +650,17 @@ pub fn parse_page(
     body: &[u8],
     opts: &HostvarOptions,
 ) -> std::result::Result<(u64, Vec<Instance>), String> {
-    decode_page(status, body, opts, None).map_err(|e| e.to_string())?
+    parse_page_shaped(status, body, opts, None)
+}
+
+/// [`parse_page`], with the constructed step of `settings` when `opts` asks for it.
+pub fn parse_page_shaped(
+    status: u16,
+    body: &[u8],
+    opts: &HostvarOptions,
+    settings: Option<&Settings>,
+) -> std::result::Result<(u64, Vec<Instance>), String> {
+    decode_page(status, body, opts, None, settings).map_err(|e| e.to_string())?
 }
 
 /// What went wrong listing the regions, in the home region. A refusal is the operator's to fix
@@ -828,7 +853,7 @@ mod tests {
                           {"InstanceId": "i-2", "Status": "Stopped"}]);
         let seq = json!([250, {"Instance": list}]).to_string();
         for body in [body.clone(), seq] {
-            let (total, running) = decode_page(200, body.as_bytes(), &opts(), Some(&running))
+            let (total, running) = decode_page(200, body.as_bytes(), &opts(), Some(&running), None)
                 .unwrap()
                 .unwrap();
             let ids: Vec<&str> = running.iter().map(|i| i.id.as_str()).collect();
@@ -847,7 +872,7 @@ mod tests {
         let body = json!({"RequestId": "r", "TotalCount": 4, "PageNumber": 1, "PageSize": 100,
                           "Instances": {"Instance": fleet["instances"]}})
         .to_string();
-        let (total, list) = read_page(&body, &opts(), None)
+        let (total, list) = read_page(&body, &opts(), None, None)
             .expect("read in place")
             .unwrap();
         assert_eq!((total, list.len()), (4, 4));
@@ -859,7 +884,7 @@ mod tests {
             r#"{"TotalCount": 1, "Instances": {"Instance": [1,]}}"#,
             r#"{"TotalCount": 1}"#,
         ] {
-            assert!(read_page(odd, &opts(), None).is_none(), "{odd}");
+            assert!(read_page(odd, &opts(), None, None).is_none(), "{odd}");
         }
     }
 

@@ -5,11 +5,12 @@
 //! The hostvars follow footmark 1.26.0 (the library behind the Python alicloud.py), field by
 //! field, so playbooks written against the script keep working: see docs/HOSTVARS.md.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use crate::constructed::step::Shaped;
 use crate::constructed::{HostError, Membership};
 use crate::settings::{Hostname, HostvarSelection, Settings};
-use crate::tree::{write_str, Keys, Node, Scratch as WriteScratch, Tree};
+use crate::tree::{jinja_map, write_str, Keys, Node, Scratch as WriteScratch, Tree};
 
 #[cfg(test)]
 mod differential;
@@ -34,10 +35,11 @@ pub struct HostvarOptions {
     /// The account the instances belong to, when `accounts` is set: hostvars `account_alias`
     /// and `account_id`.
     pub account: Option<AccountVars>,
-    /// Leave the hostvars to the constructed step (`Instance::vars`), which adds the composed
-    /// variables before they are printed.
+    /// Run the constructed step ([`Shape`]) before writing the hostvars: it adds the composed
+    /// variables.
     pub keep_vars: bool,
-    /// The hostvars the constructed expressions read; kept as values when `keep_vars`.
+    /// The hostvars the constructed expressions read, in the order of their slots
+    /// (`Constructed::slot_names`): given to the step as values.
     pub reads: Vec<String>,
     /// The `hostvars` selection: only the hostvars it keeps are printed.
     pub selection: Option<HostvarSelection>,
@@ -64,7 +66,7 @@ impl HostvarOptions {
             reads: s
                 .constructed
                 .as_ref()
-                .map(|c| c.read_names())
+                .map(|c| c.slot_names())
                 .unwrap_or_default(),
             selection: s.hostvars.clone(),
         }
@@ -92,14 +94,12 @@ pub struct Instance {
     pub address: String,
     /// The raw value of `hostname_variable` (not yet sanitized); empty when it has none.
     pub hostname_source: String,
-    /// The hostvars object, compact JSON with sorted keys; empty while `vars` holds them.
+    /// The hostvars object, compact JSON with sorted keys; empty for a host the constructed
+    /// step leaves out.
     pub hostvars: Box<str>,
     /// The alias of the account it was listed in; empty without `accounts`.
     pub account_alias: String,
-    /// The hostvars, when `HostvarOptions::keep_vars` asks for them, until the constructed step
-    /// (`inventory::prepare`) adds to them.
-    pub vars: Option<Box<PendingVars>>,
-    /// The constructed groups the host joins (`inventory::prepare`).
+    /// The constructed groups the host joins ([`Shape`]).
     pub constructed: Vec<Membership>,
     /// A constructed entry that failed for this host with `strict`.
     pub constructed_error: Option<HostError>,
@@ -263,32 +263,31 @@ impl<'t> Val<'t> {
         }
     }
 
-    fn to_value(self, tree: &Tree) -> Value {
+    /// The value as the constructed expressions see it (the hostvar's JSON, converted).
+    fn to_jinja(self, tree: &Tree) -> minijinja::Value {
+        use minijinja::Value as J;
         match self {
-            Val::Node(n) => tree.to_value(n),
-            Val::Str(s) => Value::from(s),
-            Val::EmptyList => Value::Array(Vec::new()),
-            Val::NoEip => Value::Object(Map::from_iter(
-                ["allocation_id", "internet_charge_type", "ip_address"]
-                    .map(|k| (k.to_string(), Value::from(""))),
-            )),
-            Val::Gpu { amount, spec } => {
-                let spec = spec.map_or_else(|| Value::from(""), |n| tree.to_value(n));
-                Value::Object(Map::from_iter([
-                    (
-                        "amount".to_string(),
-                        amount.map_or_else(|| Value::from(0), |n| tree.to_value(n)),
-                    ),
-                    ("spec".to_string(), spec.clone()),
-                    ("specification".to_string(), spec),
-                ]))
-            }
-            Val::List(items) => items.iter().map(|s| Value::from(s.as_str())).collect(),
-            Val::Tags(tags) => Value::Object(
-                tags.iter()
-                    .map(|(k, v)| (k.to_string(), v.map_or(Value::Null, |n| tree.to_value(n))))
-                    .collect(),
+            Val::Node(n) => tree.to_jinja(n),
+            Val::Str(s) => J::from(s),
+            Val::EmptyList => J::from(Vec::<J>::new()),
+            Val::NoEip => J::from_pairs(
+                ["allocation_id", "internet_charge_type", "ip_address"].map(|k| (k, J::from(""))),
             ),
+            Val::Gpu { amount, spec } => {
+                let spec = spec.map_or_else(|| J::from(""), |n| tree.to_jinja(n));
+                J::from_pairs([
+                    (
+                        "amount",
+                        amount.map_or_else(|| J::from(0), |n| tree.to_jinja(n)),
+                    ),
+                    ("spec", spec.clone()),
+                    ("specification", spec),
+                ])
+            }
+            Val::List(items) => items.iter().map(|s| J::from(s.as_str())).collect(),
+            Val::Tags(tags) => jinja_map(tags.iter().copied(), |v| {
+                v.map_or_else(|| J::from(()), |n| tree.to_jinja(n))
+            }),
         }
     }
 
@@ -399,28 +398,39 @@ pub(crate) struct Scratch {
     keeps: Vec<Option<bool>>,
 }
 
-/// The hostvars of a host the constructed step has still to run on (`inventory::prepare`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PendingVars {
-    /// The hostvars the constructed expressions read (`Constructed::reads`).
-    pub reads: Map<String, Value>,
-    /// The printed hostvars so far, compact JSON with sorted keys: those the `hostvars`
-    /// selection keeps.
-    pub json: String,
-    /// Where each member of `json` starts (its key's opening quote).
-    pub starts: Vec<u32>,
+/// The constructed step (`inventory::Shaper`), run on each decoded instance whose hostvars
+/// it adds to (`HostvarOptions::keep_vars`), before they are written.
+pub trait Shape {
+    /// `reads` holds the values of `HostvarOptions::reads`, in that order, undefined where
+    /// the instance has none. None: the inventory leaves the host out, so its hostvars are
+    /// not written.
+    fn shape(
+        &mut self,
+        inst: &Instance,
+        reads: Vec<minijinja::Value>,
+    ) -> Option<Result<Shaped, HostError>>;
 }
 
 impl Instance {
     /// Builds an instance from one raw `Instances.Instance[]` object of DescribeInstances.
     pub fn from_api(raw: Value, opts: &HostvarOptions) -> Result<Instance, String> {
+        Instance::from_api_shaped(raw, opts, None)
+    }
+
+    /// [`Instance::from_api`], with the constructed step when `opts` asks for it.
+    pub fn from_api_shaped(
+        raw: Value,
+        opts: &HostvarOptions,
+        shape: Option<&mut (dyn Shape + '_)>,
+    ) -> Result<Instance, String> {
         let text = raw.to_string();
         let mut tree = Tree::new(&text);
         let (root, _) = tree
             .read(0, MAX_DEPTH)
             .map_err(|_| "an instance too deep to read".to_string())?;
         let mut scratch = Scratch::default();
-        Instance::from_tree(&tree, root, opts, None, &mut scratch).map(|i| i.expect("no filter"))
+        Instance::from_tree(&tree, root, opts, None, &mut scratch, shape)
+            .map(|i| i.expect("no filter"))
     }
 
     /// Builds an instance from the object `root` of `tree`; None when its state is not one of
@@ -439,6 +449,7 @@ impl Instance {
         opts: &HostvarOptions,
         states: Option<&[String]>,
         scratch: &mut Scratch,
+        shape: Option<&mut (dyn Shape + '_)>,
     ) -> Result<Option<Instance>, String> {
         if !tree.is_object(root) {
             return Err("an instance that is not a JSON object".into());
@@ -599,7 +610,6 @@ impl Instance {
                 .as_ref()
                 .map(|a| a.alias.clone())
                 .unwrap_or_default(),
-            vars: None,
             constructed: Vec::new(),
             constructed_error: None,
         };
@@ -610,6 +620,33 @@ impl Instance {
         };
         inst.address = inst.destination(&lookup, opts);
         inst.hostname_source = inst.hostname_value(&lookup, opts);
+        // The constructed step, on every variable before the selection, with the instance's
+        // grouping fields (a copy: `vars` borrows them).
+        let mut composed = Vec::new();
+        if let Some(shape) = shape.filter(|_| opts.keep_vars) {
+            let reads = opts
+                .reads
+                .iter()
+                .map(|name| match keys.id(name) {
+                    Some(key) if key == k.ansible_host || key == k.ansible_ssh_host => {
+                        minijinja::Value::from(inst.address.as_str())
+                    }
+                    Some(key) => find(&vars, key)
+                        .map_or(minijinja::Value::UNDEFINED, |i| vars[i].1.to_jinja(tree)),
+                    None => minijinja::Value::UNDEFINED,
+                })
+                .collect();
+            inst.state = state.clone();
+            inst.security_groups = security_groups.clone();
+            match shape.shape(&inst, reads) {
+                None => return Ok(Some(inst)),
+                Some(Ok(shaped)) => {
+                    composed = shaped.composed;
+                    inst.constructed = shaped.groups;
+                }
+                Some(Err(e)) => inst.constructed_error = Some(e),
+            }
+        }
         let address = inst.address.as_str();
         for key in [k.ansible_host, k.ansible_ssh_host] {
             match find(&vars, key) {
@@ -625,8 +662,28 @@ impl Instance {
         let out = &mut scratch.out;
         out.clear();
         out.push(b'{');
-        let mut starts = Vec::new();
+        // Composed variables, sorted by name, go in their place, over any hostvar of their
+        // name, and the selection keeps every one.
+        let mut composed = composed.iter().peekable();
+        let put = |out: &mut Vec<u8>, (name, json): &(String, Box<str>)| {
+            if out.len() > 1 {
+                out.push(b',');
+            }
+            write_str(out, name);
+            out.push(b':');
+            out.extend_from_slice(json.as_bytes());
+        };
         for &(key, v) in &vars {
+            if composed.peek().is_some() {
+                let text = keys.text(key);
+                while let Some(c) = composed.next_if(|c| c.0.as_str() < text) {
+                    put(out, c);
+                }
+                if let Some(c) = composed.next_if(|c| c.0 == text) {
+                    put(out, c);
+                    continue;
+                }
+            }
             if let Some(sel) = &opts.selection {
                 let keep = *keeps[key as usize].get_or_insert_with(|| sel.keeps(keys.text(key)));
                 if !keep {
@@ -636,31 +693,14 @@ impl Instance {
             if out.len() > 1 {
                 out.push(b',');
             }
-            if opts.keep_vars {
-                starts.push(out.len() as u32);
-            }
             out.extend_from_slice(keys.json(key));
             v.write(tree, out, &mut scratch.write);
         }
-        out.push(b'}');
-        let json = std::str::from_utf8(out).expect("written from UTF-8");
-        if opts.keep_vars {
-            let reads = opts
-                .reads
-                .iter()
-                .filter_map(|name| {
-                    let i = find(&vars, keys.id(name)?).ok()?;
-                    Some((name.clone(), vars[i].1.to_value(tree)))
-                })
-                .collect();
-            inst.vars = Some(Box::new(PendingVars {
-                reads,
-                json: json.to_string(),
-                starts,
-            }));
-        } else {
-            inst.hostvars = json.into();
+        for c in composed {
+            put(out, c);
         }
+        out.push(b'}');
+        inst.hostvars = std::str::from_utf8(out).expect("written from UTF-8").into();
         inst.state = state;
         inst.security_groups = security_groups;
         Ok(Some(inst))

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use crate::constructed::{step, HostError};
-use crate::instance::Instance;
+use crate::instance::{Instance, Shape};
 use crate::settings::Settings;
 
 #[derive(Debug)]
@@ -395,27 +395,41 @@ fn default_group_names(inst: &Instance, s: &Settings, namer: &Namer, name: &str)
     names.into_iter().map(str::to_string).collect()
 }
 
-/// The constructed step and the hostvar selection (docs/DESIGN.md, "Constructed") for an
-/// instance that holds its hostvars as a map: they become its serialized hostvars, its
-/// constructed groups or its constructed error. Runs where the instance's page is decoded,
-/// so that the map is built, read and freed on one thread, as the hostvars are without it.
-pub fn prepare(inst: &mut Instance, s: &Settings, step: &mut step::Step) {
-    let Some(vars) = inst.vars.take() else {
-        return;
-    };
-    let namer = Namer::from_settings(s);
-    let name = host_name(inst, s, &namer);
-    if inst.address.is_empty() || !wanted(&name, s) {
-        // Left out by the builder; nothing to compute.
-        return;
-    }
-    let shaped = step.shape(&name, *vars, || default_group_names(inst, s, &namer, &name));
-    match shaped {
-        Ok(shaped) => {
-            inst.hostvars = shaped.hostvars;
-            inst.constructed = shaped.groups;
+/// The constructed step (docs/DESIGN.md, "Constructed") as the decoder runs it on each
+/// instance: names the host as the builder will, and leaves out the hosts the builder leaves
+/// out. Runs where the instance's page is decoded.
+pub struct Shaper<'a> {
+    s: &'a Settings,
+    namer: Namer,
+    step: step::Step<'a>,
+}
+
+impl<'a> Shaper<'a> {
+    pub fn new(s: &'a Settings) -> Shaper<'a> {
+        Shaper {
+            s,
+            namer: Namer::from_settings(s),
+            step: step::Step::new(s),
         }
-        Err(e) => inst.constructed_error = Some(e),
+    }
+}
+
+impl Shape for Shaper<'_> {
+    fn shape(
+        &mut self,
+        inst: &Instance,
+        reads: Vec<minijinja::Value>,
+    ) -> Option<Result<step::Shaped, HostError>> {
+        let (s, namer) = (self.s, &self.namer);
+        let name = host_name(inst, s, namer);
+        if inst.address.is_empty() || !wanted(&name, s) {
+            // Left out by the builder; nothing to compute.
+            return None;
+        }
+        Some(
+            self.step
+                .shape(&name, reads, || default_group_names(inst, s, namer, &name)),
+        )
     }
 }
 
@@ -441,8 +455,6 @@ pub struct Builder<'a> {
     scratch: Memberships,
     without_address: usize,
     filtered_out: usize,
-    /// The constructed step and the hostvar selection.
-    step: step::Step<'a>,
     /// A constructed entry that failed with `strict`, and the instance id: of the host first by
     /// name, then by id, so that the message does not depend on the order pages arrive in. The
     /// build is refused.
@@ -459,7 +471,6 @@ impl<'a> Builder<'a> {
             scratch: Memberships::default(),
             without_address: 0,
             filtered_out: 0,
-            step: step::Step::new(s),
             error: None,
         }
     }
@@ -480,11 +491,6 @@ impl<'a> Builder<'a> {
         if !wanted(&name, s) {
             self.filtered_out += 1;
             return;
-        }
-        // Usually done already where the page was decoded (fetch); not for instances built
-        // some other way.
-        if inst.vars.is_some() {
-            prepare(&mut inst, s, &mut self.step);
         }
         if let Some(e) = inst.constructed_error.take() {
             // Two failing hosts of one name: the lower instance id decides, then (one id listed
@@ -662,19 +668,28 @@ mod tests {
     }
 
     fn inst(id: &str, name: &str, tags: &[(&str, &str)], s: &Settings) -> Instance {
+        decode(raw(id, name, tags), s)
+    }
+
+    /// The instance as a fetch decodes it, the constructed step included.
+    fn decode(raw: serde_json::Value, s: &Settings) -> Instance {
+        let opts = HostvarOptions::from_settings(s);
+        Instance::from_api_shaped(raw, &opts, Some(&mut Shaper::new(s))).unwrap()
+    }
+
+    fn raw(id: &str, name: &str, tags: &[(&str, &str)]) -> serde_json::Value {
         let tags: Vec<_> = tags
             .iter()
             .map(|(k, v)| json!({"TagKey": k, "TagValue": v}))
             .collect();
-        let raw = json!({
+        json!({
             "InstanceId": id, "RegionId": "cn-hangzhou", "ZoneId": "cn-hangzhou-g", "Status": "Running",
             "ImageId": "m-bp1", "InstanceType": "ecs.g6.large", "InstanceName": name,
             "VpcAttributes": {"VpcId": "vpc-1", "VSwitchId": "vsw-1", "PrivateIpAddress": {"IpAddress": ["10.0.0.1"]}},
             "PublicIpAddress": {"IpAddress": ["47.0.0.1"]},
             "SecurityGroupIds": {"SecurityGroupId": ["sg-1"]},
             "Tags": {"Tag": tags}
-        });
-        Instance::from_api(raw, &HostvarOptions::from_settings(s)).unwrap()
+        })
     }
 
     fn hosts_of(inv: &Inventory, group: &str) -> Vec<String> {
@@ -1104,16 +1119,15 @@ mod tests {
     }
 
     #[test]
-    fn prepare_shapes_only_the_hosts_the_builder_keeps() {
+    fn the_shaper_shapes_only_the_hosts_the_builder_keeps() {
         let s = with("compose = {g: group_names}\npattern_exclude = i_b");
-        let mut step = step::Step::new(&s);
-        let mut no_address = inst("i-a", "", &[], &s);
-        no_address.address.clear();
-        let mut excluded = inst("i-b", "", &[], &s);
-        let mut kept = inst("i-c", "", &[], &s);
-        for i in [&mut no_address, &mut excluded, &mut kept] {
-            prepare(i, &s, &mut step);
-        }
+        let mut without = raw("i-a", "", &[]);
+        without["VpcAttributes"]["PrivateIpAddress"]["IpAddress"] = json!([]);
+        without["PublicIpAddress"]["IpAddress"] = json!([]);
+        let no_address = decode(without, &s);
+        let excluded = inst("i-b", "", &[], &s);
+        let kept = inst("i-c", "", &[], &s);
+        assert_eq!(no_address.address, "");
         assert_eq!(&*no_address.hostvars, "");
         assert_eq!(&*excluded.hostvars, "");
         assert!(

@@ -776,6 +776,32 @@ impl<'a> Tree<'a> {
         }
     }
 
+    /// The value as the constructed expressions see it: what [`Tree::to_value`] gives,
+    /// converted by `constructed`'s `from_json` (maps sorted by key, the last of duplicate keys
+    /// kept), without building serde_json's tree first.
+    pub fn to_jinja(&self, id: u32) -> minijinja::Value {
+        use minijinja::Value as J;
+        match self.node(id) {
+            Node::Null => J::from(()),
+            Node::Bool(b) => J::from(b),
+            Node::Num { start, len, .. } => crate::constructed::jinja_number(&self.num(start, len)),
+            Node::Str(t) => J::from(self.text(t)),
+            Node::Arr { .. } => J::from(
+                self.items(id)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|&x| self.to_jinja(x))
+                    .collect::<Vec<_>>(),
+            ),
+            Node::Obj { .. } => jinja_map(
+                self.members(id)
+                    .iter()
+                    .map(|&(k, v)| (self.keys.text(k), Some(v))),
+                |v| v.map_or_else(|| J::from(()), |v| self.to_jinja(v)),
+            ),
+        }
+    }
+
     /// Writes the value as compact JSON, keys sorted; `scratch` is working space.
     pub fn write(&self, id: u32, out: &mut Vec<u8>, scratch: &mut Scratch) {
         match self.node(id) {
@@ -876,6 +902,25 @@ impl<'a> Tree<'a> {
         tmp.extend(known[at].1.iter().map(|&i| members[from + i as usize]));
         members[from..].copy_from_slice(tmp);
     }
+}
+
+/// A minijinja map of `members` as serde_json's map holds them: sorted by key, the last of
+/// duplicate keys kept.
+pub fn jinja_map<'k, T>(
+    members: impl Iterator<Item = (&'k str, T)>,
+    value: impl Fn(T) -> minijinja::Value,
+) -> minijinja::Value {
+    let mut members: Vec<(&str, T)> = members.collect();
+    // Stable: of equal keys, the last one stays last.
+    members.sort_by(|a, b| a.0.cmp(b.0));
+    let mut pairs = Vec::with_capacity(members.len());
+    let mut rest = members.into_iter().peekable();
+    while let Some((k, v)) = rest.next() {
+        if rest.peek().is_none_or(|next| next.0 != k) {
+            pairs.push((minijinja::Value::from(k), value(v)));
+        }
+    }
+    minijinja::Value::from_pairs(pairs)
 }
 
 #[cfg(test)]

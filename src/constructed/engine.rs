@@ -1123,20 +1123,23 @@ fn py_cmp(a: &Value, b: &Value) -> Result<Ordering, Error> {
     }
 }
 
+/// A JSON number as a minijinja value: an integer when it is one, else a float.
+pub fn number(n: &serde_json::Number) -> Value {
+    if let Some(i) = n.as_i64() {
+        Value::from(i)
+    } else if let Some(u) = n.as_u64() {
+        Value::from(u)
+    } else {
+        Value::from(n.as_f64().unwrap_or(f64::NAN))
+    }
+}
+
 /// A JSON value as a minijinja value; maps keep their order.
 pub fn from_json(v: &serde_json::Value) -> Value {
     match v {
         serde_json::Value::Null => Value::from(()),
         serde_json::Value::Bool(b) => Value::from(*b),
-        serde_json::Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                Value::from(n.as_f64().unwrap_or(f64::NAN))
-            }
-        }
+        serde_json::Value::Number(n) => number(n),
         serde_json::Value::String(s) => Value::from(s.as_str()),
         serde_json::Value::Array(a) => Value::from(a.iter().map(from_json).collect::<Vec<_>>()),
         serde_json::Value::Object(m) => Value::from_pairs(

@@ -33,6 +33,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+#[cfg(test)]
+pub(crate) use engine::from_json as jinja_of_json;
+pub use engine::number as jinja_number;
 pub use pystr::safe_group_name as to_safe_group_name;
 
 /// A configuration that can never work: names the entry and says why.
@@ -567,6 +570,16 @@ impl Constructed {
         names
     }
 
+    /// The top-level variables the expressions read, each at its slot: what
+    /// [`Constructed::apply_slots`] takes.
+    pub fn slot_names(&self) -> Vec<String> {
+        let mut names = vec![String::new(); self.index.len()];
+        for (name, &i) in self.index.iter() {
+            names[i] = name.clone();
+        }
+        names
+    }
+
     /// Runs the configuration for one host. `hostvars` are the host's variables;
     /// `group_names` the groups it is already in (Ansible's `group_names` variable, sorted,
     /// without `all`). Entries that fail are skipped unless `strict`.
@@ -582,6 +595,18 @@ impl Constructed {
                 slots[i] = from_json(v);
             }
         }
+        self.apply_slots(host, slots, group_names)
+    }
+
+    /// [`Constructed::apply`] with the host's variables already converted: `slots[i]` is the
+    /// value of [`Constructed::slot_names`]`[i]`, undefined where the host has none.
+    pub fn apply_slots(
+        &self,
+        host: &str,
+        mut slots: Vec<Value>,
+        group_names: &[String],
+    ) -> Result<HostResult, HostError> {
+        debug_assert_eq!(slots.len(), self.index.len());
         let magic = self.magic(host, group_names);
         for (i, v) in &magic {
             slots[*i] = v.clone();

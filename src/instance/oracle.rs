@@ -327,7 +327,6 @@ pub fn from_converted(
         hostname_source: String::new(),
         hostvars: Box::from(""),
         account_alias: String::new(),
-        vars: None,
         constructed: Vec::new(),
         constructed_error: None,
     };

@@ -640,7 +640,8 @@ struct Pending {
 /// Group names to dense ids and back.
 #[derive(Default)]
 struct Interner {
-    ids: HashMap<String, u32>,
+    /// A fast hash: a W1 build looks up a dozen names per host.
+    ids: HashMap<String, u32, crate::tree::Fast>,
     names: Vec<String>,
 }
 

@@ -88,7 +88,7 @@ impl Hasher for KeyHasher {
     }
 }
 
-type Fast = BuildHasherDefault<KeyHasher>;
+pub type Fast = BuildHasherDefault<KeyHasher>;
 
 const NONE: u32 = u32::MAX;
 

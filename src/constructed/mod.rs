@@ -28,7 +28,7 @@ mod tests;
 use engine::{chainable_env, from_json, py_type, strict_env, to_json};
 use minijinja::value::{Enumerator, Object, Value, ValueKind};
 use minijinja::{ErrorKind, Expression};
-use pystr::{py_str, safe_group_name, safe_group_name_of};
+use pystr::{py_str, py_text, safe_group_name, safe_group_name_of};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -798,52 +798,17 @@ impl Constructed {
             Err(_) => return Ok(()),
         };
 
-        let mut bare_names = Vec::new();
-        if use_default {
-            bare_names.push(k.default_value.clone().unwrap_or_default());
-        } else {
-            match key.kind() {
-                ValueKind::String => bare_names.push(py_str(&key)),
-                ValueKind::Seq => {
-                    for item in key.try_iter().map_err(|e| fail(describe(&e)))? {
-                        match &k.default_value {
-                            Some(d) if is_default_value(&item) => bare_names.push(d.clone()),
-                            _ => bare_names.push(py_str(&item)),
-                        }
-                    }
-                }
-                ValueKind::Map => {
-                    for gname in key.try_iter().map_err(|e| fail(describe(&e)))? {
-                        let gval = key.get_item(&gname).unwrap_or_default();
-                        let gname = py_str(&gname);
-                        let name = if is_default_value(&gval) {
-                            match &k.default_value {
-                                Some(d) => format!("{gname}{}{d}", k.separator),
-                                None if k.trailing_separator_false => gname,
-                                None => format!("{gname}{}{}", k.separator, py_str(&gval)),
-                            }
-                        } else {
-                            format!("{gname}{}{}", k.separator, py_str(&gval))
-                        };
-                        bare_names.push(name);
-                    }
-                }
-                _ => {
-                    return Err(fail(format!(
-                        "invalid group name format, expected a string or a list of them or dictionary, got: <class '{}'>",
-                        py_type(&key)
-                    )))
-                }
-            }
-        }
-
         let sep = if k.prefix_is_empty && !self.leading_separator {
             ""
         } else {
             k.separator.as_str()
         };
-        for bare in bare_names {
-            let group = safe_group_name_of(&[&k.prefix, sep, &bare]);
+        // Each group name from its parts, without joining them first.
+        let mut add = |bare: &[&str]| {
+            let mut parts = [""; 5];
+            parts[..2].copy_from_slice(&[k.prefix.as_str(), sep]);
+            parts[2..2 + bare.len()].copy_from_slice(bare);
+            let group = safe_group_name_of(&parts[..2 + bare.len()]);
             if group.is_empty() {
                 return Err(fail("invalid empty group name".into()));
             }
@@ -851,6 +816,43 @@ impl Constructed {
                 group,
                 parent: parent.clone(),
             });
+            Ok(())
+        };
+        if use_default {
+            add(&[k.default_value.as_deref().unwrap_or_default()])?;
+            return Ok(());
+        }
+        match key.kind() {
+            ValueKind::String => add(&[&py_text(&key)])?,
+            ValueKind::Seq => {
+                for item in key.try_iter().map_err(|e| fail(describe(&e)))? {
+                    match &k.default_value {
+                        Some(d) if is_default_value(&item) => add(&[d])?,
+                        _ => add(&[&py_text(&item)])?,
+                    }
+                }
+            }
+            ValueKind::Map => {
+                for gname in key.try_iter().map_err(|e| fail(describe(&e)))? {
+                    let gval = key.get_item(&gname).unwrap_or_default();
+                    let gname = py_text(&gname);
+                    if is_default_value(&gval) {
+                        match &k.default_value {
+                            Some(d) => add(&[&gname, &k.separator, d])?,
+                            None if k.trailing_separator_false => add(&[&gname])?,
+                            None => add(&[&gname, &k.separator, &py_text(&gval)])?,
+                        }
+                    } else {
+                        add(&[&gname, &k.separator, &py_text(&gval)])?;
+                    }
+                }
+            }
+            _ => {
+                return Err(fail(format!(
+                    "invalid group name format, expected a string or a list of them or dictionary, got: <class '{}'>",
+                    py_type(&key)
+                )))
+            }
         }
         Ok(())
     }

@@ -19,6 +19,14 @@ pub fn py_str(v: &Value) -> String {
     }
 }
 
+/// [`py_str`], borrowing a string instead of copying it.
+pub fn py_text(v: &Value) -> std::borrow::Cow<'_, str> {
+    match v.as_str() {
+        Some(s) if v.kind() == ValueKind::String => std::borrow::Cow::Borrowed(s),
+        _ => std::borrow::Cow::Owned(py_str(v)),
+    }
+}
+
 /// Python's `repr(value)`.
 pub fn py_repr(v: &Value) -> String {
     let mut out = String::new();

@@ -315,6 +315,10 @@ pub struct Constructed {
     index: Arc<HashMap<String, usize>>,
     /// The same, as a list for lookups during evaluation.
     names: Arc<[(Box<str>, usize)]>,
+    /// The slot of each compose entry's variable, when an expression reads it.
+    compose_at: Vec<Option<usize>>,
+    /// The slots of `inventory_hostname`, `inventory_hostname_short` and `group_names`.
+    magic_at: [Option<usize>; 3],
     /// The compose expressions as one batch, and each entry's item in it.
     compose_batch: Batch,
     compose_slots: Vec<Option<usize>>,
@@ -511,6 +515,7 @@ impl Constructed {
             })
             .filter(|(b, _)| b.expr.is_some());
         let keyed_slots = late_slots.split_off(groups.len());
+        let compose_at = compose.iter().map(|(n, _)| index.get(n).copied()).collect();
         Ok(Constructed {
             compose,
             groups,
@@ -521,6 +526,13 @@ impl Constructed {
                 .iter()
                 .map(|(name, &i)| (name.as_str().into(), i))
                 .collect(),
+            compose_at,
+            magic_at: [
+                "inventory_hostname",
+                "inventory_hostname_short",
+                "group_names",
+            ]
+            .map(|n| index.get(n).copied()),
             index: Arc::new(index),
             compose_batch,
             compose_slots,
@@ -638,12 +650,14 @@ impl Constructed {
                 }
                 None => self.compose_batch.eval(&ctx),
             };
-            for ((name, expr), &slot) in self.compose.iter().zip(&self.compose_slots) {
+            for (k, ((name, expr), &slot)) in
+                self.compose.iter().zip(&self.compose_slots).enumerate()
+            {
                 let composed = from_batch(&items, slot, expr, &ctx)
                     .and_then(|v| to_json(&v).map(|json| (v, json)));
                 match composed {
                     Ok((value, json)) => {
-                        if let Some(&i) = self.index.get(name) {
+                        if let Some(&Some(i)) = self.compose_at.get(k) {
                             slots[i] = value;
                         }
                         result.vars.push((name.clone(), json));
@@ -717,10 +731,11 @@ impl Constructed {
 
     fn magic(&self, host: &str, group_names: &[String]) -> Vec<(usize, Value)> {
         let mut out = Vec::new();
-        if let Some(&i) = self.index.get("inventory_hostname") {
+        let [hostname, short, names] = self.magic_at;
+        if let Some(i) = hostname {
             out.push((i, Value::from(host)));
         }
-        if let Some(&i) = self.index.get("inventory_hostname_short") {
+        if let Some(i) = short {
             let short = if host.parse::<std::net::IpAddr>().is_ok() {
                 host
             } else {
@@ -728,7 +743,7 @@ impl Constructed {
             };
             out.push((i, Value::from(short)));
         }
-        if let Some(&i) = self.index.get("group_names") {
+        if let Some(i) = names {
             let mut names: Vec<&str> = group_names
                 .iter()
                 .map(String::as_str)

@@ -195,15 +195,19 @@ pub fn safe_group_name(name: &str) -> String {
 /// [`safe_group_name`] of the parts joined, without joining them first.
 pub fn safe_group_name_of(parts: &[&str]) -> String {
     if parts.iter().all(|p| p.is_ascii()) {
-        // Byte by byte: most group names are ASCII, and this runs for every group of every host.
+        // Byte by byte, in place: most group names are ASCII, and this runs for every group of
+        // every host.
         let mut out = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
-        for &b in parts.iter().flat_map(|p| p.as_bytes()) {
-            let keep = b.is_ascii_alphanumeric() || b == b'_';
-            out.push(if keep && !(out.is_empty() && b.is_ascii_digit()) {
-                b
-            } else {
-                b'_'
-            });
+        for p in parts {
+            out.extend_from_slice(p.as_bytes());
+        }
+        for b in &mut out {
+            if !(b.is_ascii_alphanumeric() || *b == b'_') {
+                *b = b'_';
+            }
+        }
+        if let Some(first) = out.first_mut().filter(|b| b.is_ascii_digit()) {
+            *first = b'_';
         }
         return String::from_utf8(out).expect("ASCII");
     }

@@ -662,9 +662,18 @@ impl Instance {
         let out = &mut scratch.out;
         out.clear();
         out.push(b'{');
-        // Composed variables, sorted by name, go in their place, over any hostvar of their
-        // name, and the selection keeps every one.
-        let mut composed = composed.iter().peekable();
+        // Composed variables, sorted by name, go in their place (found by name: `vars` is
+        // sorted by name too), over any hostvar of their name; the selection keeps every one.
+        let places: Vec<(usize, bool)> = composed
+            .iter()
+            .map(|(name, _)| {
+                match vars.binary_search_by(|&(key, _)| keys.text(key).cmp(name.as_str())) {
+                    Ok(i) => (i, true),
+                    Err(i) => (i, false),
+                }
+            })
+            .collect();
+        let mut composed = composed.iter().zip(places).peekable();
         let put = |out: &mut Vec<u8>, (name, json): &(String, Box<str>)| {
             if out.len() > 1 {
                 out.push(b',');
@@ -673,16 +682,14 @@ impl Instance {
             out.push(b':');
             out.extend_from_slice(json.as_bytes());
         };
-        for &(key, v) in &vars {
-            if composed.peek().is_some() {
-                let text = keys.text(key);
-                while let Some(c) = composed.next_if(|c| c.0.as_str() < text) {
-                    put(out, c);
-                }
-                if let Some(c) = composed.next_if(|c| c.0 == text) {
-                    put(out, c);
-                    continue;
-                }
+        for (i, &(key, v)) in vars.iter().enumerate() {
+            let mut replaced = false;
+            while let Some((c, (_, over))) = composed.next_if(|(_, (at, _))| *at == i) {
+                put(out, c);
+                replaced |= over;
+            }
+            if replaced {
+                continue;
             }
             if let Some(sel) = &opts.selection {
                 let keep = *keeps[key as usize].get_or_insert_with(|| sel.keeps(keys.text(key)));
@@ -696,7 +703,7 @@ impl Instance {
             out.extend_from_slice(keys.json(key));
             v.write(tree, out, &mut scratch.write);
         }
-        for c in composed {
+        for (c, _) in composed {
             put(out, c);
         }
         out.push(b'}');

@@ -92,11 +92,14 @@ impl Namer {
         let keep_ascii =
             |b: u8| b == b'_' || b.is_ascii_alphanumeric() || (b == b'-' && !self.replace_dash);
         if s.is_ascii() {
-            // Most names: one byte per character, no Unicode tables.
-            out.extend(
-                s.bytes()
-                    .map(|b| if keep_ascii(b) { b as char } else { '_' }),
-            );
+            // Most names: copied in runs between the bytes replaced, no Unicode tables.
+            let mut rest = s;
+            while let Some(i) = rest.bytes().position(|b| !keep_ascii(b)) {
+                out.push_str(&rest[..i]);
+                out.push('_');
+                rest = &rest[i + 1..];
+            }
+            out.push_str(rest);
             return;
         }
         out.extend(s.chars().map(|c| {

@@ -8,7 +8,7 @@
 //! missing is an error at once), so an expression that fails on an undefined value and could
 //! catch one is evaluated again in `Chainable` mode (see `Compiled::eval`).
 
-use super::pystr::{py_float, py_repr, py_str};
+use super::pystr::{py_float, py_repr, py_str, py_text};
 use minijinja::value::{Kwargs, Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
 use std::cell::RefCell;
@@ -281,6 +281,11 @@ impl Args {
         self.values[i].as_ref().is_some_and(Value::is_true)
     }
 
+    /// [`Args::str`] with an empty default, borrowing a string argument.
+    fn text(&self, i: usize) -> std::borrow::Cow<'_, str> {
+        self.get(i).map_or(std::borrow::Cow::Borrowed(""), py_text)
+    }
+
     fn str(&self, i: usize, default: &str) -> String {
         self.get(i)
             .map(py_str)
@@ -466,21 +471,59 @@ fn parse_replacement(t: &str) -> Result<Vec<Repl>, Error> {
 }
 
 fn f_regex_replace(_: &State, v: Value, a: Args) -> Result<Value, Error> {
-    let s = py_str(&v);
-    let re = regex(&a.str(0, ""), a.flag(2), a.flag(3))?;
-    let parts = parse_replacement(&a.str(1, ""))?;
+    let s = py_text(&v);
+    let re = regex(&a.text(0), a.flag(2), a.flag(3))?;
+    let parts = parse_replacement(&a.text(1))?;
     let count = a.int(4, 0)?;
     let mandatory = a.int(5, 0)?;
     let mut out = String::with_capacity(s.len());
     let mut last = 0;
     let mut subs = 0;
-    for caps in re.captures_iter(&s) {
-        if count > 0 && subs >= count {
+    if let [] | [Repl::Text(_)] = parts.as_slice() {
+        // No group in the replacement: matches found without capturing, which is faster.
+        let text = match parts.first() {
+            Some(Repl::Text(t)) => t.as_str(),
+            _ => "",
+        };
+        for m in re.find_iter(&s) {
+            if count > 0 && subs >= count {
+                break;
+            }
+            out.push_str(&s[last..m.start()]);
+            out.push_str(text);
+            last = m.end();
+            subs += 1;
+        }
+    } else {
+        replace_captures(&re, &s, &parts, count, &mut out, &mut last, &mut subs)?;
+    }
+    out.push_str(&s[last..]);
+    if mandatory != 0 && mandatory != subs {
+        return Err(err(format!(
+            "'{}' should match {mandatory} times, but matches {subs} times in '{s}'",
+            a.str(0, "")
+        )));
+    }
+    Ok(Value::from(out))
+}
+
+/// `re.sub` with group references in the replacement.
+fn replace_captures(
+    re: &regex::Regex,
+    s: &str,
+    parts: &[Repl],
+    count: i64,
+    out: &mut String,
+    last: &mut usize,
+    subs: &mut i64,
+) -> Result<(), Error> {
+    for caps in re.captures_iter(s) {
+        if count > 0 && *subs >= count {
             break;
         }
         let m = caps.get(0).expect("group 0");
-        out.push_str(&s[last..m.start()]);
-        for p in &parts {
+        out.push_str(&s[*last..m.start()]);
+        for p in parts {
             match p {
                 Repl::Text(t) => out.push_str(t),
                 Repl::Group(i) => {
@@ -495,17 +538,10 @@ fn f_regex_replace(_: &State, v: Value, a: Args) -> Result<Value, Error> {
                 },
             }
         }
-        last = m.end();
-        subs += 1;
+        *last = m.end();
+        *subs += 1;
     }
-    out.push_str(&s[last..]);
-    if mandatory != 0 && mandatory != subs {
-        return Err(err(format!(
-            "'{}' should match {mandatory} times, but matches {subs} times in '{s}'",
-            a.str(0, "")
-        )));
-    }
-    Ok(Value::from(out))
+    Ok(())
 }
 
 fn f_regex_search(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
@@ -1153,29 +1189,10 @@ pub fn from_json(v: &serde_json::Value) -> Value {
 /// finalises a template result.
 pub fn to_json(v: &Value) -> Result<serde_json::Value, Error> {
     Ok(match v.kind() {
-        ValueKind::Undefined => {
-            return Err(Error::new(
-                ErrorKind::UndefinedError,
-                "the result holds an undefined value",
-            ))
-        }
+        ValueKind::Undefined => return Err(undefined_in_result()),
         ValueKind::None => serde_json::Value::Null,
         ValueKind::Bool => serde_json::Value::Bool(v.is_true()),
-        ValueKind::Number => {
-            if let (true, Some(i)) = (v.is_integer(), v.as_i64()) {
-                serde_json::Value::from(i)
-            } else if let (true, Ok(u)) = (v.is_integer(), u64::try_from(v.clone())) {
-                serde_json::Value::from(u)
-            } else {
-                let f = f64::try_from(v.clone()).unwrap_or(f64::NAN);
-                match serde_json::Number::from_f64(f) {
-                    Some(n) => serde_json::Value::Number(n),
-                    None => {
-                        return Err(err(format!("{} is not a JSON number", py_float(f))));
-                    }
-                }
-            }
-        }
+        ValueKind::Number => serde_json::Value::Number(json_number(v)?),
         ValueKind::String => serde_json::Value::String(v.as_str().unwrap_or_default().to_owned()),
         ValueKind::Seq | ValueKind::Iterable => serde_json::Value::Array(
             v.try_iter()?
@@ -1190,11 +1207,86 @@ pub fn to_json(v: &Value) -> Result<serde_json::Value, Error> {
             }
             serde_json::Value::Object(m)
         }
-        _ => {
-            return Err(err(format!(
-                "a value of type {} cannot be stored in a variable",
-                v.kind()
-            )))
-        }
+        _ => return Err(not_storable(v)),
     })
+}
+
+/// [`to_json`]'s value written as serde_json writes it (compact), without building it; the
+/// same errors.
+pub fn write_json(v: &Value, out: &mut Vec<u8>) -> Result<(), Error> {
+    match v.kind() {
+        ValueKind::Undefined => return Err(undefined_in_result()),
+        ValueKind::None => out.extend_from_slice(b"null"),
+        ValueKind::Bool if v.is_true() => out.extend_from_slice(b"true"),
+        ValueKind::Bool => out.extend_from_slice(b"false"),
+        ValueKind::Number => {
+            serde_json::to_writer(&mut *out, &json_number(v)?).expect("a number serializes")
+        }
+        ValueKind::String => crate::tree::write_str(out, v.as_str().unwrap_or_default()),
+        ValueKind::Seq | ValueKind::Iterable => {
+            out.push(b'[');
+            for (n, item) in v.try_iter()?.enumerate() {
+                if n > 0 {
+                    out.push(b',');
+                }
+                write_json(&item, out)?;
+            }
+            out.push(b']');
+        }
+        ValueKind::Map => {
+            // serde_json's map: sorted by key, the last of equal keys kept; every value is
+            // checked, kept or not.
+            let mut members = Vec::new();
+            for k in v.try_iter()? {
+                let mut json = Vec::new();
+                write_json(&v.get_item(&k)?, &mut json)?;
+                members.push((py_str(&k), json));
+            }
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+            out.push(b'{');
+            let mut first = true;
+            let mut rest = members.iter().peekable();
+            while let Some((k, json)) = rest.next() {
+                if rest.peek().is_some_and(|next| next.0 == *k) {
+                    continue;
+                }
+                if !std::mem::take(&mut first) {
+                    out.push(b',');
+                }
+                crate::tree::write_str(out, k);
+                out.push(b':');
+                out.extend_from_slice(json);
+            }
+            out.push(b'}');
+        }
+        _ => return Err(not_storable(v)),
+    }
+    Ok(())
+}
+
+fn undefined_in_result() -> Error {
+    Error::new(
+        ErrorKind::UndefinedError,
+        "the result holds an undefined value",
+    )
+}
+
+fn not_storable(v: &Value) -> Error {
+    err(format!(
+        "a value of type {} cannot be stored in a variable",
+        v.kind()
+    ))
+}
+
+/// A number as JSON: an integer when it is one that fits, else a finite float.
+fn json_number(v: &Value) -> Result<serde_json::Number, Error> {
+    if let (true, Some(i)) = (v.is_integer(), v.as_i64()) {
+        Ok(i.into())
+    } else if let (true, Ok(u)) = (v.is_integer(), u64::try_from(v.clone())) {
+        Ok(u.into())
+    } else {
+        let f = f64::try_from(v.clone()).unwrap_or(f64::NAN);
+        serde_json::Number::from_f64(f)
+            .ok_or_else(|| err(format!("{} is not a JSON number", py_float(f))))
+    }
 }

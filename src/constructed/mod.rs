@@ -25,7 +25,7 @@ pub mod step;
 #[cfg(test)]
 mod tests;
 
-use engine::{chainable_env, from_json, py_type, strict_env, to_json};
+use engine::{chainable_env, from_json, py_type, strict_env, to_json, write_json};
 use minijinja::value::{Enumerator, Object, Value, ValueKind};
 use minijinja::{ErrorKind, Expression};
 use pystr::{py_str, py_text, safe_group_name, safe_group_name_of};
@@ -84,10 +84,10 @@ pub struct Membership {
 
 /// What the configuration adds to one host.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct HostResult {
-    /// Composed variables in configuration order; they replace host variables of the
-    /// same name.
-    pub vars: Vec<(String, serde_json::Value)>,
+pub struct HostResult<V = serde_json::Value> {
+    /// Composed variables in configuration order, as JSON values or (`apply_slots`) compact
+    /// JSON text; they replace host variables of the same name.
+    pub vars: Vec<(String, V)>,
     /// Memberships in the order Ansible adds them (may repeat a group).
     pub groups: Vec<Membership>,
 }
@@ -607,17 +607,35 @@ impl Constructed {
                 slots[i] = from_json(v);
             }
         }
-        self.apply_slots(host, slots, group_names)
+        self.run(host, slots, group_names, to_json)
     }
 
-    /// [`Constructed::apply`] with the host's variables already converted: `slots[i]` is the
-    /// value of [`Constructed::slot_names`]`[i]`, undefined where the host has none.
+    /// [`Constructed::apply`] with the host's variables already converted (`slots[i]` is the
+    /// value of [`Constructed::slot_names`]`[i]`, undefined where the host has none), and the
+    /// composed variables as compact JSON text.
     pub fn apply_slots(
+        &self,
+        host: &str,
+        slots: Vec<Value>,
+        group_names: &[String],
+    ) -> Result<HostResult<Box<str>>, HostError> {
+        self.run(host, slots, group_names, |v| {
+            let mut out = Vec::new();
+            write_json(v, &mut out)?;
+            Ok(String::from_utf8(out)
+                .expect("written from UTF-8")
+                .into_boxed_str())
+        })
+    }
+
+    /// Runs the entries; `encode` turns a composed value into what the result holds.
+    fn run<V>(
         &self,
         host: &str,
         mut slots: Vec<Value>,
         group_names: &[String],
-    ) -> Result<HostResult, HostError> {
+        encode: impl Fn(&Value) -> Result<V, minijinja::Error>,
+    ) -> Result<HostResult<V>, HostError> {
         debug_assert_eq!(slots.len(), self.index.len());
         let magic = self.magic(host, group_names);
         for (i, v) in &magic {
@@ -654,7 +672,7 @@ impl Constructed {
                 self.compose.iter().zip(&self.compose_slots).enumerate()
             {
                 let composed = from_batch(&items, slot, expr, &ctx)
-                    .and_then(|v| to_json(&v).map(|json| (v, json)));
+                    .and_then(|v| encode(&v).map(|json| (v, json)));
                 match composed {
                     Ok((value, json)) => {
                         if let Some(&Some(i)) = self.compose_at.get(k) {
@@ -724,7 +742,7 @@ impl Constructed {
                 Some(v) if !v.is_undefined() => check_defined(v).map(|_| v.clone()),
                 _ => k.key.eval_defined(&ctx),
             };
-            self.apply_keyed(k, host, &ctx, key, &mut result)?;
+            self.apply_keyed(k, host, &ctx, key, &mut result.groups)?;
         }
         Ok(result)
     }
@@ -768,7 +786,7 @@ impl Constructed {
         host: &str,
         ctx: &Value,
         key: Result<Value, minijinja::Error>,
-        result: &mut HostResult,
+        groups: &mut Vec<Membership>,
     ) -> Result<(), HostError> {
         let fail = |message: String| HostError {
             host: host.to_owned(),
@@ -827,7 +845,7 @@ impl Constructed {
             if group.is_empty() {
                 return Err(fail("invalid empty group name".into()));
             }
-            result.groups.push(Membership {
+            groups.push(Membership {
                 group,
                 parent: parent.clone(),
             });

@@ -45,11 +45,7 @@ impl<'a> Step<'a> {
             Vec::new()
         };
         let result = c.apply_slots(name, reads, &names)?;
-        let mut composed: Vec<(String, Box<str>)> = result
-            .vars
-            .into_iter()
-            .map(|(k, v)| (k, v.to_string().into_boxed_str()))
-            .collect();
+        let mut composed = result.vars;
         // Stable: of one name, the last composed value stays last, and wins.
         composed.sort_by(|a, b| a.0.cmp(&b.0));
         let mut kept = Vec::with_capacity(composed.len());

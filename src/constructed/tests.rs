@@ -22,6 +22,67 @@ fn compose_one(expr: &str, hostvars: Json) -> Option<Json> {
     r.vars.into_iter().find(|(k, _)| k == "v").map(|(_, v)| v)
 }
 
+/// The composed values the step writes are the text of what `apply` gives, and fail alike.
+#[test]
+fn composed_values_are_written_as_their_json() {
+    let exprs = [
+        "1",
+        "-5",
+        "2 ** 70",
+        "1.0",
+        "-0.0",
+        "1e300",
+        "1 / 3",
+        "1e300 * 1e300",
+        "none",
+        "true",
+        "'a\"b\\\\c é \\n \\u0001'",
+        "[1, 'x', none, [2.5], []]",
+        "{'b': 1, 'a': {'z': [1], 'y': none}, 'é': {}}",
+        "{1: 'int', '1': 'str'}",
+        "{'1': 'str', 1: 'int', true: 't'}",
+        "range(3)",
+        "{'x': [1, 1e300 * 1e300]}",
+        "{'x': 1, 1: 1e300 * 1e300}",
+    ];
+    let mut failed = 0;
+    let mut values: Vec<(String, minijinja::Value)> = exprs
+        .iter()
+        .map(|e| {
+            let v = engine::strict_env()
+                .compile_expression(e)
+                .and_then(|x| x.eval(minijinja::context! {}))
+                .unwrap_or_else(|err| panic!("{e}: {err}"));
+            (e.to_string(), v)
+        })
+        .collect();
+    values.push((
+        "[1, undefined]".into(),
+        minijinja::Value::from(vec![minijinja::Value::from(1), minijinja::Value::UNDEFINED]),
+    ));
+    for (what, v) in values {
+        let mut out = Vec::new();
+        let written = write_json(&v, &mut out).map(|()| String::from_utf8(out).unwrap());
+        let want = to_json(&v).map(|j| j.to_string());
+        match (written, want) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{what}"),
+            (Err(a), Err(b)) => {
+                assert_eq!(
+                    (a.kind(), a.to_string()),
+                    (b.kind(), b.to_string()),
+                    "{what}"
+                );
+                failed += 1;
+            }
+            (a, b) => panic!("{what}: {a:?} vs {b:?}"),
+        }
+    }
+    assert_eq!(
+        failed, 4,
+        "the non-finite floats and the undefined item fail"
+    );
+}
+
 fn groups_of(c: &Constructed, hostvars: Json) -> Vec<(String, Option<String>)> {
     c.apply("h1", &vars(hostvars), &[])
         .expect("apply")

@@ -359,6 +359,18 @@ fn filters_match_ansible() {
             "zone_id | regex_replace('(?P<x>g)$', '<\\\\g<x>>')",
             json!("cn-hangzhou-<g>"),
         ),
+        // Python's re.sub: a plain replacement, a count, empty matches, `\\n` read as a newline.
+        ("zone_id | regex_replace('-', '_')", json!("cn_hangzhou_g")),
+        (
+            "zone_id | regex_replace('-', '', count=1)",
+            json!("cnhangzhou-g"),
+        ),
+        ("'abc' | regex_replace('x*', '-')", json!("-a-b-c-")),
+        ("'a1b2' | regex_replace('[0-9]', '\\\\n')", json!("a\nb\n")),
+        (
+            "'ecs.g6' | regex_replace('^ECS\\\\.', '', ignorecase=True)",
+            json!("g6"),
+        ),
         ("zone_id | regex_search('h\\\\w+')", json!("hangzhou")),
         ("zone_id | regex_search('zz')", json!(null)),
         (

@@ -78,8 +78,18 @@ impl std::error::Error for HostError {}
 /// The host joins `group`; when `parent` is set, `group` is also a child of `parent`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
-    pub group: String,
-    pub parent: Option<String>,
+    /// Shared: most hosts join groups other hosts joined (see [`GroupNames`]).
+    pub group: Arc<str>,
+    pub parent: Option<Arc<str>>,
+}
+
+/// The keyed groups' names made so far, per entry, by the text that follows the entry's prefix
+/// and separator: hosts share most of them (a zone, a type, a status), so each is sanitized
+/// once and then shared.
+#[derive(Default)]
+pub struct GroupNames {
+    by_entry: Vec<HashMap<Box<str>, Arc<str>, crate::tree::Fast>>,
+    key: String,
 }
 
 /// What the configuration adds to one host.
@@ -282,7 +292,7 @@ enum Cond {
 }
 
 struct GroupEntry {
-    name: String,
+    name: Arc<str>,
     cond: Cond,
 }
 
@@ -302,6 +312,8 @@ struct KeyedEntry {
     default_value: Option<String>,
     trailing_separator_false: bool,
     parent: Vec<Part>,
+    /// The parent group when `parent` has no expression.
+    fixed_parent: Option<Option<Arc<str>>>,
 }
 
 /// A compiled constructed configuration. Cheap to share between threads.
@@ -441,7 +453,7 @@ impl Constructed {
                         }
                     };
                     groups.push(GroupEntry {
-                        name: safe_group_name(name),
+                        name: safe_group_name(name).into(),
                         cond,
                     });
                 }
@@ -556,7 +568,7 @@ impl Constructed {
             lines.push(format!("compose {}", names.join(", ")));
         }
         if !self.groups.is_empty() {
-            let names: Vec<&str> = self.groups.iter().map(|g| g.name.as_str()).collect();
+            let names: Vec<&str> = self.groups.iter().map(|g| &*g.name).collect();
             lines.push(format!("groups {}", names.join(", ")));
         }
         if !self.keyed.is_empty() {
@@ -607,25 +619,34 @@ impl Constructed {
                 slots[i] = from_json(v);
             }
         }
-        self.run(host, slots, group_names, to_json)
+        self.run(
+            host,
+            slots,
+            group_names,
+            to_json,
+            &mut GroupNames::default(),
+        )
     }
 
     /// [`Constructed::apply`] with the host's variables already converted (`slots[i]` is the
     /// value of [`Constructed::slot_names`]`[i]`, undefined where the host has none), and the
     /// composed variables as compact JSON text.
+    /// `names` keeps the keyed groups' names for the next hosts.
     pub fn apply_slots(
         &self,
         host: &str,
         slots: Vec<Value>,
         group_names: &[String],
+        names: &mut GroupNames,
     ) -> Result<HostResult<Box<str>>, HostError> {
-        self.run(host, slots, group_names, |v| {
+        let encode = |v: &Value| {
             let mut out = Vec::new();
             write_json(v, &mut out)?;
             Ok(String::from_utf8(out)
                 .expect("written from UTF-8")
                 .into_boxed_str())
-        })
+        };
+        self.run(host, slots, group_names, encode, names)
     }
 
     /// Runs the entries; `encode` turns a composed value into what the result holds.
@@ -635,6 +656,7 @@ impl Constructed {
         mut slots: Vec<Value>,
         group_names: &[String],
         encode: impl Fn(&Value) -> Result<V, minijinja::Error>,
+        names: &mut GroupNames,
     ) -> Result<HostResult<V>, HostError> {
         debug_assert_eq!(slots.len(), self.index.len());
         let magic = self.magic(host, group_names);
@@ -742,7 +764,7 @@ impl Constructed {
                 Some(v) if !v.is_undefined() => check_defined(v).map(|_| v.clone()),
                 _ => k.key.eval_defined(&ctx),
             };
-            self.apply_keyed(k, host, &ctx, key, &mut result.groups)?;
+            self.apply_keyed(k, host, &ctx, key, &mut result.groups, names)?;
         }
         Ok(result)
     }
@@ -787,6 +809,7 @@ impl Constructed {
         ctx: &Value,
         key: Result<Value, minijinja::Error>,
         groups: &mut Vec<Membership>,
+        names: &mut GroupNames,
     ) -> Result<(), HostError> {
         let fail = |message: String| HostError {
             host: host.to_owned(),
@@ -819,7 +842,11 @@ impl Constructed {
             return Ok(());
         }
 
-        let parent = match self.render_parent(&k.parent, ctx) {
+        let parent = match &k.fixed_parent {
+            Some(p) => Ok(p.clone()),
+            None => self.render_parent(&k.parent, ctx),
+        };
+        let parent = match parent {
             Ok(p) => p,
             Err(e) if self.strict => {
                 return Err(fail(format!(
@@ -836,12 +863,25 @@ impl Constructed {
         } else {
             k.separator.as_str()
         };
-        // Each group name from its parts, without joining them first.
+        if names.by_entry.len() <= k.index {
+            names.by_entry.resize_with(k.index + 1, HashMap::default);
+        }
+        let (made, bare_text) = (&mut names.by_entry[k.index], &mut names.key);
+        // Each group name from its parts, without joining them first; or as made before.
         let mut add = |bare: &[&str]| {
-            let mut parts = [""; 5];
-            parts[..2].copy_from_slice(&[k.prefix.as_str(), sep]);
-            parts[2..2 + bare.len()].copy_from_slice(bare);
-            let group = safe_group_name_of(&parts[..2 + bare.len()]);
+            bare_text.clear();
+            bare.iter().for_each(|b| bare_text.push_str(b));
+            let group = match made.get(bare_text.as_str()) {
+                Some(group) => group.clone(),
+                None => {
+                    let mut parts = [""; 5];
+                    parts[..2].copy_from_slice(&[k.prefix.as_str(), sep]);
+                    parts[2..2 + bare.len()].copy_from_slice(bare);
+                    let group: Arc<str> = safe_group_name_of(&parts[..2 + bare.len()]).into();
+                    made.insert(bare_text.as_str().into(), group.clone());
+                    group
+                }
+            };
             if group.is_empty() {
                 return Err(fail("invalid empty group name".into()));
             }
@@ -894,7 +934,7 @@ impl Constructed {
         &self,
         parts: &[Part],
         ctx: &Value,
-    ) -> Result<Option<String>, minijinja::Error> {
+    ) -> Result<Option<Arc<str>>, minijinja::Error> {
         let text = match parts {
             [] => return Ok(None),
             [Part::Expr(e)] => {
@@ -920,7 +960,7 @@ impl Constructed {
                 s
             }
         };
-        Ok((!text.is_empty()).then(|| safe_group_name(&text)))
+        Ok((!text.is_empty()).then(|| safe_group_name(&text).into()))
     }
 }
 
@@ -1004,6 +1044,16 @@ fn compile_keyed(index: usize, e: &serde_json::Value) -> Result<KeyedEntry, Conf
             .unwrap_or_else(|| "_".into()),
         default_value,
         trailing_separator_false: matches!(trailing, Some(serde_json::Value::Bool(false))),
+        fixed_parent: parent.iter().all(|p| matches!(p, Part::Text(_))).then(|| {
+            let text: String = parent
+                .iter()
+                .map(|p| match p {
+                    Part::Text(t) => t.as_str(),
+                    Part::Expr(_) => "",
+                })
+                .collect();
+            (!text.is_empty()).then(|| safe_group_name(&text).into())
+        }),
         parent,
     })
 }

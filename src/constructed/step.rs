@@ -4,7 +4,7 @@
 //! the hostvars; it then writes the composed variables in their place, over any hostvar of the
 //! same name.
 
-use super::{HostError, Membership};
+use super::{GroupNames, HostError, Membership};
 use crate::settings::Settings;
 
 /// What the step gives one host.
@@ -17,14 +17,18 @@ pub struct Shaped {
     pub groups: Vec<Membership>,
 }
 
-/// The step for every host of one build.
+/// The step for the hosts of one page (or one build).
 pub struct Step<'a> {
     s: &'a Settings,
+    names: GroupNames,
 }
 
 impl<'a> Step<'a> {
     pub fn new(s: &'a Settings) -> Step<'a> {
-        Step { s }
+        Step {
+            s,
+            names: GroupNames::default(),
+        }
     }
 
     /// Runs the step for host `name`. `reads` are its values of the variables the expressions
@@ -44,7 +48,7 @@ impl<'a> Step<'a> {
         } else {
             Vec::new()
         };
-        let result = c.apply_slots(name, reads, &names)?;
+        let result = c.apply_slots(name, reads, &names, &mut self.names)?;
         let mut composed = result.vars;
         // Stable: of one name, the last composed value stays last, and wins.
         composed.sort_by(|a, b| a.0.cmp(&b.0));

@@ -88,7 +88,7 @@ fn groups_of(c: &Constructed, hostvars: Json) -> Vec<(String, Option<String>)> {
         .expect("apply")
         .groups
         .into_iter()
-        .map(|m| (m.group, m.parent))
+        .map(|m| (m.group.to_string(), m.parent.map(|p| p.to_string())))
         .collect()
 }
 
@@ -173,7 +173,7 @@ fn entries_reading_composed_variables_see_them() {
     }));
     assert!(c.joint.is_none());
     let r = c.apply("h1", &vars(json!({"cpu": 2})), &[]).unwrap();
-    let groups: Vec<&str> = r.groups.iter().map(|m| m.group.as_str()).collect();
+    let groups: Vec<&str> = r.groups.iter().map(|m| &*m.group).collect();
     assert_eq!(groups, vec!["g", "h", "p_k3", "q_20"]);
     let plain = compile(json!({
         "compose": {"x": "cpu * 10", "y": "cpu + 1"},

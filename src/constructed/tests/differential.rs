@@ -159,25 +159,26 @@ fn run(c: &Constructed, input: &Input) -> Result<Listed, HostError> {
             hv.insert(k, v);
         }
         for m in result.groups {
+            let (group, parent) = (m.group.to_string(), m.parent.map(|p| p.to_string()));
             let mut ensure = |name: &str| {
                 if !groups.contains_key(name) {
                     groups.insert(name.to_owned(), Group::default());
                     created.push(name.to_owned());
                 }
             };
-            ensure(&m.group);
-            if let Some(p) = &m.parent {
+            ensure(&group);
+            if let Some(p) = &parent {
                 ensure(p);
             }
-            let g = groups.get_mut(&m.group).expect("created");
+            let g = groups.get_mut(&group).expect("created");
             if !g.hosts.contains(host) {
                 g.hosts.push(host.clone());
             }
-            if let Some(p) = m.parent {
-                has_parent.insert(m.group.clone(), true);
+            if let Some(p) = parent {
+                has_parent.insert(group.clone(), true);
                 let pg = groups.get_mut(&p).expect("created");
-                if !pg.children.contains(&m.group) {
-                    pg.children.push(m.group);
+                if !pg.children.contains(&group) {
+                    pg.children.push(group);
                 }
             }
         }

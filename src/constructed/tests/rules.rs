@@ -49,7 +49,7 @@ fn compose_entries_see_only_original_vars_and_groups_see_composed_ones() {
     let got: HashMap<_, _> = r.vars.into_iter().collect();
     assert_eq!(got["a_first"], json!(3));
     assert_eq!(got["b_second"], json!("unset"));
-    let groups: Vec<_> = r.groups.into_iter().map(|m| m.group).collect();
+    let groups: Vec<_> = r.groups.iter().map(|m| &*m.group).collect();
     // serde_json::Map sorts the entries by name.
     assert_eq!(groups, ["stopped", "three", "n_3"]);
 }

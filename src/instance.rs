@@ -5,6 +5,9 @@
 //! The hostvars follow footmark 1.26.0 (the library behind the Python alicloud.py), field by
 //! field, so playbooks written against the script keep working: see docs/HOSTVARS.md.
 
+use std::ops::Range;
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::constructed::step::Shaped;
@@ -622,7 +625,7 @@ impl Instance {
         inst.hostname_source = inst.hostname_value(&lookup, opts);
         // The constructed step, on every variable before the selection, with the instance's
         // grouping fields (a copy: `vars` borrows them).
-        let mut composed = Vec::new();
+        let mut shaped = Shaped::default();
         if let Some(shape) = shape.filter(|_| opts.keep_vars) {
             let reads = opts
                 .reads
@@ -640,9 +643,9 @@ impl Instance {
             inst.security_groups = security_groups.clone();
             match shape.shape(&inst, reads) {
                 None => return Ok(Some(inst)),
-                Some(Ok(shaped)) => {
-                    composed = shaped.composed;
-                    inst.constructed = shaped.groups;
+                Some(Ok(mut s)) => {
+                    inst.constructed = std::mem::take(&mut s.groups);
+                    shaped = s;
                 }
                 Some(Err(e)) => inst.constructed_error = Some(e),
             }
@@ -664,23 +667,25 @@ impl Instance {
         out.push(b'{');
         // Composed variables, sorted by name, go in their place (found by name: `vars` is
         // sorted by name too), over any hostvar of their name; the selection keeps every one.
+        let composed = &shaped.composed;
         let places: Vec<(usize, bool)> = composed
             .iter()
-            .map(|(name, _)| {
-                match vars.binary_search_by(|&(key, _)| keys.text(key).cmp(name.as_str())) {
+            .map(
+                |(name, _)| match vars.binary_search_by(|&(key, _)| keys.text(key).cmp(name)) {
                     Ok(i) => (i, true),
                     Err(i) => (i, false),
-                }
-            })
+                },
+            )
             .collect();
         let mut composed = composed.iter().zip(places).peekable();
-        let put = |out: &mut Vec<u8>, (name, json): &(String, Box<str>)| {
+        let json = shaped.json.as_bytes();
+        let put = |out: &mut Vec<u8>, (name, at): &(Arc<str>, Range<usize>)| {
             if out.len() > 1 {
                 out.push(b',');
             }
             write_str(out, name);
             out.push(b':');
-            out.extend_from_slice(json.as_bytes());
+            out.extend_from_slice(&json[at.clone()]);
         };
         for (i, &(key, v)) in vars.iter().enumerate() {
             let mut replaced = false;

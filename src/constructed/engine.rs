@@ -52,8 +52,8 @@ fn build_env(undefined: UndefinedBehavior) -> Environment<'static> {
         )*};
     }
     filter! {
-        "lower" => |_, v: Value, _| Ok(Value::from(py_str(&v).to_lowercase())), [];
-        "upper" => |_, v: Value, _| Ok(Value::from(py_str(&v).to_uppercase())), [];
+        "lower" => |_, v: Value, _| Ok(Value::from(py_text(&v).to_lowercase())), [];
+        "upper" => |_, v: Value, _| Ok(Value::from(py_text(&v).to_uppercase())), [];
         "string" => |_, v: Value, _| Ok(Value::from(py_str(&v))), [];
         "trim" => f_trim, ["chars"];
         "replace" => f_replace, ["old", "new", "count"];
@@ -226,7 +226,9 @@ fn err(msg: impl Into<String>) -> Error {
 
 /// Positional and keyword arguments of an Ansible filter, by Python parameter name.
 struct Args {
-    values: Vec<Option<Value>>,
+    /// By the position of the name in the filter's spec (six at most: `regex_replace`); an
+    /// array, as a filter call is too short for an allocation not to show.
+    values: [Option<Value>; 6],
     /// Extra positional arguments when the spec starts with "*" (combine).
     star: Vec<Value>,
 }
@@ -238,7 +240,11 @@ impl Args {
             Some(&"*") => (true, &spec[1..]),
             _ => (false, spec),
         };
-        let mut values = vec![None; names.len()];
+        debug_assert!(
+            names.len() <= 6,
+            "{filter} takes more arguments than Args holds"
+        );
+        let mut values: [Option<Value>; 6] = Default::default();
         let mut star = Vec::new();
         let mut positional = 0;
         for arg in rest.iter().map(|a| &**a) {

@@ -94,12 +94,29 @@ pub struct GroupNames {
 
 /// What the configuration adds to one host.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct HostResult<V = serde_json::Value> {
-    /// Composed variables in configuration order, as JSON values or (`apply_slots`) compact
-    /// JSON text; they replace host variables of the same name.
-    pub vars: Vec<(String, V)>,
+pub struct HostResult {
+    /// Composed variables in configuration order; they replace host variables of the
+    /// same name.
+    pub vars: Vec<(String, serde_json::Value)>,
     /// Memberships in the order Ansible adds them (may repeat a group).
     pub groups: Vec<Membership>,
+}
+
+/// What [`Constructed::apply_slots`] adds to one host.
+#[derive(Debug, Default)]
+pub struct Composed {
+    /// Composed variables in configuration order, each with where its compact JSON is in
+    /// `json`.
+    pub vars: Vec<(Arc<str>, std::ops::Range<usize>)>,
+    pub json: String,
+    /// Memberships in the order Ansible adds them (may repeat a group).
+    pub groups: Vec<Membership>,
+}
+
+/// The composed variables as `encode` gives them, and the memberships.
+struct Ran<T> {
+    vars: Vec<T>,
+    groups: Vec<Membership>,
 }
 
 /// A compiled expression. Evaluated in strict mode; when that fails on an undefined value
@@ -329,6 +346,8 @@ pub struct Constructed {
     names: Arc<[(Box<str>, usize)]>,
     /// The slot of each compose entry's variable, when an expression reads it.
     compose_at: Vec<Option<usize>>,
+    /// The compose entries' names, shared with each host's result.
+    compose_names: Vec<Arc<str>>,
     /// The slots of `inventory_hostname`, `inventory_hostname_short` and `group_names`.
     magic_at: [Option<usize>; 3],
     /// The compose expressions as one batch, and each entry's item in it.
@@ -528,6 +547,7 @@ impl Constructed {
             .filter(|(b, _)| b.expr.is_some());
         let keyed_slots = late_slots.split_off(groups.len());
         let compose_at = compose.iter().map(|(n, _)| index.get(n).copied()).collect();
+        let compose_names = compose.iter().map(|(n, _)| n.as_str().into()).collect();
         Ok(Constructed {
             compose,
             groups,
@@ -539,6 +559,7 @@ impl Constructed {
                 .map(|(name, &i)| (name.as_str().into(), i))
                 .collect(),
             compose_at,
+            compose_names,
             magic_at: [
                 "inventory_hostname",
                 "inventory_hostname_short",
@@ -619,18 +640,17 @@ impl Constructed {
                 slots[i] = from_json(v);
             }
         }
-        self.run(
-            host,
-            slots,
-            group_names,
-            to_json,
-            &mut GroupNames::default(),
-        )
+        let encode = |i: usize, v: &Value| to_json(v).map(|json| (self.compose[i].0.clone(), json));
+        let ran = self.run(host, slots, group_names, encode, &mut GroupNames::default())?;
+        Ok(HostResult {
+            vars: ran.vars,
+            groups: ran.groups,
+        })
     }
 
     /// [`Constructed::apply`] with the host's variables already converted (`slots[i]` is the
     /// value of [`Constructed::slot_names`]`[i]`, undefined where the host has none), and the
-    /// composed variables as compact JSON text.
+    /// composed variables as compact JSON text, one after the other in `Composed::json`.
     /// `names` keeps the keyed groups' names for the next hosts.
     pub fn apply_slots(
         &self,
@@ -638,26 +658,36 @@ impl Constructed {
         slots: Vec<Value>,
         group_names: &[String],
         names: &mut GroupNames,
-    ) -> Result<HostResult<Box<str>>, HostError> {
-        let encode = |v: &Value| {
-            let mut out = Vec::new();
-            write_json(v, &mut out)?;
-            Ok(String::from_utf8(out)
-                .expect("written from UTF-8")
-                .into_boxed_str())
+    ) -> Result<Composed, HostError> {
+        let mut json = Vec::new();
+        let encode = |i: usize, v: &Value| {
+            let start = json.len();
+            match write_json(v, &mut json) {
+                Ok(()) => Ok((self.compose_names[i].clone(), start..json.len())),
+                Err(e) => {
+                    json.truncate(start);
+                    Err(e)
+                }
+            }
         };
-        self.run(host, slots, group_names, encode, names)
+        let ran = self.run(host, slots, group_names, encode, names)?;
+        Ok(Composed {
+            vars: ran.vars,
+            json: String::from_utf8(json).expect("written from UTF-8"),
+            groups: ran.groups,
+        })
     }
 
-    /// Runs the entries; `encode` turns a composed value into what the result holds.
-    fn run<V>(
+    /// Runs the entries; `encode` turns a composed value (and its entry's index) into what the
+    /// result holds.
+    fn run<T>(
         &self,
         host: &str,
         mut slots: Vec<Value>,
         group_names: &[String],
-        encode: impl Fn(&Value) -> Result<V, minijinja::Error>,
+        mut encode: impl FnMut(usize, &Value) -> Result<T, minijinja::Error>,
         names: &mut GroupNames,
-    ) -> Result<HostResult<V>, HostError> {
+    ) -> Result<Ran<T>, HostError> {
         debug_assert_eq!(slots.len(), self.index.len());
         let magic = self.magic(host, group_names);
         for (i, v) in &magic {
@@ -668,7 +698,7 @@ impl Constructed {
             entry,
             message,
         };
-        let mut result = HostResult {
+        let mut result = Ran {
             vars: Vec::with_capacity(self.compose.len()),
             // Most keyed groups give a group or two per host.
             groups: Vec::with_capacity(self.groups.len() + 2 * self.keyed.len()),
@@ -694,13 +724,13 @@ impl Constructed {
                 self.compose.iter().zip(&self.compose_slots).enumerate()
             {
                 let composed = from_batch(&items, slot, expr, &ctx)
-                    .and_then(|v| encode(&v).map(|json| (v, json)));
+                    .and_then(|v| encode(k, &v).map(|json| (v, json)));
                 match composed {
                     Ok((value, json)) => {
                         if let Some(&Some(i)) = self.compose_at.get(k) {
                             slots[i] = value;
                         }
-                        result.vars.push((name.clone(), json));
+                        result.vars.push(json);
                     }
                     Err(e) if self.strict => {
                         return Err(fail(

@@ -4,15 +4,19 @@
 //! the hostvars; it then writes the composed variables in their place, over any hostvar of the
 //! same name.
 
+use std::ops::Range;
+use std::sync::Arc;
+
 use super::{GroupNames, HostError, Membership};
 use crate::settings::Settings;
 
 /// What the step gives one host.
 #[derive(Debug, Default)]
 pub struct Shaped {
-    /// The composed variables: name and compact JSON, sorted by name, one per name (the last
-    /// composed value of a name wins).
-    pub composed: Vec<(String, Box<str>)>,
+    /// The composed variables: name and where its compact JSON is in `json`, sorted by name,
+    /// one per name (the last composed value of a name wins).
+    pub composed: Vec<(Arc<str>, Range<usize>)>,
+    pub json: String,
     /// Constructed group memberships, in the order Ansible adds them.
     pub groups: Vec<Membership>,
 }
@@ -61,6 +65,7 @@ impl<'a> Step<'a> {
         }
         Ok(Shaped {
             composed: kept,
+            json: result.json,
             groups: result.groups,
         })
     }

@@ -1132,7 +1132,11 @@ impl Object for HostVars {
     }
 
     fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
-        let &(_, i) = self.names.iter().find(|(name, _)| &**name == key)?;
+        // Length and first byte first: most names differ there, without a call to memcmp.
+        let first = key.as_bytes().first();
+        let &(_, i) = self.names.iter().find(|(name, _)| {
+            name.len() == key.len() && name.as_bytes().first() == first && &**name == key
+        })?;
         let v = &self.slots[i];
         (!v.is_undefined()).then(|| v.clone())
     }

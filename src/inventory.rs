@@ -57,6 +57,20 @@ pub struct Namer {
     pub ascii_only: bool,
 }
 
+/// The ASCII bytes a group name keeps: `_`, letters and digits, and (`KEEP_DASH`) `-`.
+const fn keep_table(dash: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = c == b'_' || c.is_ascii_alphanumeric() || (dash && c == b'-');
+        b += 1;
+    }
+    t
+}
+static KEEP: [bool; 256] = keep_table(false);
+static KEEP_DASH: [bool; 256] = keep_table(true);
+
 fn letter_or_decimal() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"^[\p{L}\p{Nd}]$").expect("static regex"))
@@ -92,14 +106,17 @@ impl Namer {
         let keep_ascii =
             |b: u8| b == b'_' || b.is_ascii_alphanumeric() || (b == b'-' && !self.replace_dash);
         if s.is_ascii() {
-            // Most names: copied in runs between the bytes replaced, no Unicode tables.
-            let mut rest = s;
-            while let Some(i) = rest.bytes().position(|b| !keep_ascii(b)) {
-                out.push_str(&rest[..i]);
-                out.push('_');
-                rest = &rest[i + 1..];
+            // Most names: copied in runs between the bytes replaced, looked up in a table.
+            let keep = if self.replace_dash { &KEEP } else { &KEEP_DASH };
+            let mut from = 0;
+            for (i, &b) in s.as_bytes().iter().enumerate() {
+                if !keep[b as usize] {
+                    out.push_str(&s[from..i]);
+                    out.push('_');
+                    from = i + 1;
+                }
             }
-            out.push_str(rest);
+            out.push_str(&s[from..]);
             return;
         }
         out.extend(s.chars().map(|c| {

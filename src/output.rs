@@ -25,6 +25,12 @@ impl<W: Write> Write for Counting<W> {
 
 /// Writes `s` as a JSON string, escaped straight into `w` (no string per name).
 fn write_str<W: Write>(w: &mut W, s: &str) -> io::Result<()> {
+    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
+        // Most names need no escape: written as they are, as serde_json would.
+        w.write_all(b"\"")?;
+        w.write_all(s.as_bytes())?;
+        return w.write_all(b"\"");
+    }
     serde_json::to_writer(&mut *w, s).map_err(io::Error::from)
 }
 

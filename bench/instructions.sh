@@ -18,12 +18,21 @@ command -v valgrind > /dev/null || { echo "bench/instructions.sh: valgrind is no
 dirs=("$@")
 [[ ${#dirs[@]} -gt 0 ]] || dirs=(target/release)
 
+simulator=
+for dir in "${dirs[@]}" target/release target/debug; do
+    [[ -x $dir/ecs-simulator ]] && { simulator=$dir/ecs-simulator; break; }
+done
+[[ -n $simulator ]] || { echo "bench/instructions.sh: no ecs-simulator binary: cargo build --release --bins" >&2; exit 2; }
 out=$(mktemp -d)
-trap 'kill $sim 2> /dev/null; rm -rf "$out"' EXIT
-"${dirs[0]}/ecs-simulator" serve --fleet "$fleet" --listen 127.0.0.1:0 \
+sim=
+trap '[[ -n $sim ]] && kill $sim 2> /dev/null; rm -rf "$out"' EXIT
+"$simulator" serve --fleet "$fleet" --listen 127.0.0.1:0 \
     --access-key BENCHAK:BENCHSECRET --latency-ms 1 > "$out/sim.out" 2> "$out/sim.err" &
 sim=$!
-until grep -q listening "$out/sim.out" 2> /dev/null; do sleep 0.1; done
+until grep -q listening "$out/sim.out" 2> /dev/null; do
+    kill -0 $sim 2> /dev/null || { echo "bench/instructions.sh: the simulator did not start: $(cat "$out/sim.err")" >&2; exit 1; }
+    sleep 0.1
+done
 url=$(awk '/listening/{print $NF}' "$out/sim.out")
 url=${url%/}
 export ALICLOUD_ECS_ENDPOINT=$url ALICLOUD_STS_ENDPOINT=$url HOME=$out

@@ -164,6 +164,47 @@ fn batched_entries_give_what_each_entry_alone_gives() {
 
 /// Groups that read a composed variable see its composed value, so they are not evaluated
 /// with compose in one batch.
+/// Names a page's hosts share are kept per keyed entry: the same text under two entries makes
+/// two groups, and a later host gets the names an earlier one made.
+#[test]
+fn group_names_kept_for_later_hosts_are_each_entrys_own() {
+    let c = compile(json!({"keyed_groups": [
+        {"key": "zone", "prefix": "a"},
+        {"key": "zone", "prefix": "b", "separator": "-"},
+        {"key": "tags", "prefix": "t"},
+        {"key": "tags", "prefix": "u", "separator": ""},
+    ]}));
+    let mut names = GroupNames::default();
+    let hosts = [
+        json!({"zone": "z-1", "tags": {"k": "v"}}),
+        json!({"zone": "z-1", "tags": {"k": "v", "kv": ""}}),
+    ];
+    let slot_names = c.slot_names();
+    let mut got = Vec::new();
+    for (n, h) in hosts.iter().enumerate() {
+        let slots = slot_names
+            .iter()
+            .map(|name| h.get(name).map_or(minijinja::Value::UNDEFINED, from_json))
+            .collect();
+        let r = c
+            .apply_slots(&format!("h{n}"), slots, &[], &mut names)
+            .expect("apply");
+        let want = c
+            .apply(&format!("h{n}"), &vars(h.clone()), &[])
+            .expect("apply");
+        assert_eq!(r.groups, want.groups, "host {n}");
+        got.push(
+            r.groups
+                .iter()
+                .map(|m| m.group.to_string())
+                .collect::<Vec<_>>(),
+        );
+    }
+    // `z-1` is the text after the prefix and separator of both zone entries.
+    assert_eq!(got[0], ["a_z_1", "b_z_1", "t_k_v", "ukv"]);
+    assert_eq!(got[1], ["a_z_1", "b_z_1", "t_k_v", "t_kv_", "ukv", "ukv"]);
+}
+
 #[test]
 fn entries_reading_composed_variables_see_them() {
     let c = compile(json!({

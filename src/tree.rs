@@ -17,7 +17,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::instance::{snake_case, RESERVED};
 
@@ -752,7 +752,8 @@ impl<'a> Tree<'a> {
         }
     }
 
-    /// The value as serde_json's tree.
+    /// The value as serde_json's tree (what the tests compare the writer with).
+    #[cfg(test)]
     pub fn to_value(&self, id: u32) -> Value {
         match self.node(id) {
             Node::Null => Value::Null,
@@ -767,7 +768,7 @@ impl<'a> Tree<'a> {
                     .collect(),
             ),
             Node::Obj { .. } => {
-                let mut map = Map::new();
+                let mut map = serde_json::Map::new();
                 for &(k, v) in self.members(id) {
                     map.insert(self.keys.text(k).to_string(), self.to_value(v));
                 }
@@ -776,9 +777,9 @@ impl<'a> Tree<'a> {
         }
     }
 
-    /// The value as the constructed expressions see it: what [`Tree::to_value`] gives,
-    /// converted by `constructed`'s `from_json` (maps sorted by key, the last of duplicate keys
-    /// kept), without building serde_json's tree first.
+    /// The value as the constructed expressions see it: what `constructed`'s `from_json` makes
+    /// of serde_json's tree of it (maps sorted by key, the last of duplicate keys kept),
+    /// without building that tree first.
     pub fn to_jinja(&self, id: u32) -> minijinja::Value {
         use minijinja::Value as J;
         match self.node(id) {

@@ -607,16 +607,8 @@ impl Constructed {
         self.index.contains_key(name)
     }
 
-    /// Every top-level variable the expressions read: the only hostvars [`Constructed::apply`]
-    /// looks at.
-    pub fn read_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.index.keys().cloned().collect();
-        names.sort_unstable();
-        names
-    }
-
-    /// The top-level variables the expressions read, each at its slot: what
-    /// [`Constructed::apply_slots`] takes.
+    /// The top-level variables the expressions read (the only hostvars [`Constructed::apply`]
+    /// looks at), each at its slot: what [`Constructed::apply_slots`] takes.
     pub fn slot_names(&self) -> Vec<String> {
         let mut names = vec![String::new(); self.index.len()];
         for (name, &i) in self.index.iter() {

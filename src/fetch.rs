@@ -228,8 +228,8 @@ struct Shared {
     opts: HostvarOptions,
     states: Option<Vec<String>>,
     max_retries: u32,
-    /// The settings, when the constructed step or the hostvar selection runs on the pages.
-    prepare: Option<Arc<Settings>>,
+    /// The settings, when the constructed step runs on the pages (`inventory::Shaper`).
+    shaping: Option<Arc<Settings>>,
 }
 
 /// Lists every instance in `targets` that passes the state filter and hands each to `sink`
@@ -296,7 +296,7 @@ pub async fn list(
         opts,
         states: settings.instance_states.clone(),
         max_retries: settings.max_retries,
-        prepare: opts_keep.then(|| Arc::new(settings.clone())),
+        shaping: opts_keep.then(|| Arc::new(settings.clone())),
     });
     let mut tasks = JoinSet::new();
     // Per region: current pass, the TotalCounts its pages reported, pages still out.
@@ -421,7 +421,7 @@ async fn fetch_page(
             "DescribeInstances",
             &params,
             &what,
-            |status, body| decode_page(status, body, opts, states, shared.prepare.as_deref()),
+            |status, body| decode_page(status, body, opts, states, shared.shaping.as_deref()),
         )
         .await
         .map_err(|e| api_error(&target.region, e, shared.max_retries))?

@@ -21,7 +21,7 @@ pub struct Shaped {
     pub groups: Vec<Membership>,
 }
 
-/// The step for the hosts of one page (or one build).
+/// The step for the hosts of one page.
 pub struct Step<'a> {
     s: &'a Settings,
     names: GroupNames,

@@ -595,8 +595,6 @@ impl Sim {
 
     /// One API request, start to end (stats and log around [`Sim::answer`]).
     async fn api(&self, method: &str, query_keys: Vec<String>, params: Params) -> Reply {
-        let before_all = self.in_flight.fetch_add(1, Ordering::SeqCst);
-        let _guard = InFlight(&self.in_flight);
         let key_account = self.account_of_key(params.get("AccessKeyId").unwrap_or_default());
         let account = self.served(&key_account).to_owned();
         let before = {
@@ -606,6 +604,10 @@ impl Sim {
             *n - 1
         };
         let _account_guard = AccountInFlight(&self.account_in_flight, account.clone());
+        // Counted after the account's count: whoever sees a request in `in_flight` (the
+        // stats) also finds it in its account's count, which throttling reads.
+        let before_all = self.in_flight.fetch_add(1, Ordering::SeqCst);
+        let _guard = InFlight(&self.in_flight);
         let id = self.arrive(
             method,
             query_keys,

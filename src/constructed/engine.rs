@@ -485,51 +485,13 @@ fn f_regex_replace(_: &State, v: Value, a: Args) -> Result<Value, Error> {
     let mut out = String::with_capacity(s.len());
     let mut last = 0;
     let mut subs = 0;
-    if let [] | [Repl::Text(_)] = parts.as_slice() {
-        // No group in the replacement: matches found without capturing, which is faster.
-        let text = match parts.first() {
-            Some(Repl::Text(t)) => t.as_str(),
-            _ => "",
-        };
-        for m in re.find_iter(&s) {
-            if count > 0 && subs >= count {
-                break;
-            }
-            out.push_str(&s[last..m.start()]);
-            out.push_str(text);
-            last = m.end();
-            subs += 1;
-        }
-    } else {
-        replace_captures(&re, &s, &parts, count, &mut out, &mut last, &mut subs)?;
-    }
-    out.push_str(&s[last..]);
-    if mandatory != 0 && mandatory != subs {
-        return Err(err(format!(
-            "'{}' should match {mandatory} times, but matches {subs} times in '{s}'",
-            a.str(0, "")
-        )));
-    }
-    Ok(Value::from(out))
-}
-
-/// `re.sub` with group references in the replacement.
-fn replace_captures(
-    re: &regex::Regex,
-    s: &str,
-    parts: &[Repl],
-    count: i64,
-    out: &mut String,
-    last: &mut usize,
-    subs: &mut i64,
-) -> Result<(), Error> {
-    for caps in re.captures_iter(s) {
-        if count > 0 && *subs >= count {
+    for caps in re.captures_iter(&s) {
+        if count > 0 && subs >= count {
             break;
         }
         let m = caps.get(0).expect("group 0");
-        out.push_str(&s[*last..m.start()]);
-        for p in parts {
+        out.push_str(&s[last..m.start()]);
+        for p in &parts {
             match p {
                 Repl::Text(t) => out.push_str(t),
                 Repl::Group(i) => {
@@ -544,10 +506,17 @@ fn replace_captures(
                 },
             }
         }
-        *last = m.end();
-        *subs += 1;
+        last = m.end();
+        subs += 1;
     }
-    Ok(())
+    out.push_str(&s[last..]);
+    if mandatory != 0 && mandatory != subs {
+        return Err(err(format!(
+            "'{}' should match {mandatory} times, but matches {subs} times in '{s}'",
+            a.str(0, "")
+        )));
+    }
+    Ok(Value::from(out))
 }
 
 fn f_regex_search(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {

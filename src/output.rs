@@ -25,8 +25,8 @@ impl<W: Write> Write for Counting<W> {
 
 /// Writes `s` as a JSON string, escaped straight into `w` (no string per name).
 fn write_str<W: Write>(w: &mut W, s: &str) -> io::Result<()> {
-    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
-        // Most names need no escape: written as they are, as serde_json would.
+    if crate::tree::needs_no_escape(s) {
+        // Most names: written as they are, as serde_json would.
         w.write_all(b"\"")?;
         w.write_all(s.as_bytes())?;
         return w.write_all(b"\"");

@@ -394,9 +394,15 @@ fn number_value(token: &str) -> R<serde_json::Number> {
     }
 }
 
+/// Whether serde_json writes `s` as it is, between quotes: no control character, quote or
+/// backslash.
+pub fn needs_no_escape(s: &str) -> bool {
+    s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\')
+}
+
 /// Writes `s` as a JSON string, escaped as serde_json escapes it.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
+    if needs_no_escape(s) {
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');
@@ -797,8 +803,8 @@ impl<'a> Tree<'a> {
             Node::Obj { .. } => jinja_map(
                 self.members(id)
                     .iter()
-                    .map(|&(k, v)| (self.keys.text(k), Some(v))),
-                |v| v.map_or_else(|| J::from(()), |v| self.to_jinja(v)),
+                    .map(|&(k, v)| (self.keys.text(k), v)),
+                |v| self.to_jinja(v),
             ),
         }
     }

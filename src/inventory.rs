@@ -103,14 +103,12 @@ impl Namer {
 
     /// [`Namer::sanitize`], appended to `out`.
     fn sanitize_into(&self, s: &str, out: &mut String) {
-        let keep_ascii =
-            |b: u8| b == b'_' || b.is_ascii_alphanumeric() || (b == b'-' && !self.replace_dash);
+        let table = if self.replace_dash { &KEEP } else { &KEEP_DASH };
         if s.is_ascii() {
-            // Most names: copied in runs between the bytes replaced, looked up in a table.
-            let keep = if self.replace_dash { &KEEP } else { &KEEP_DASH };
+            // Most names: copied in runs between the bytes replaced.
             let mut from = 0;
             for (i, &b) in s.as_bytes().iter().enumerate() {
-                if !keep[b as usize] {
+                if !table[b as usize] {
                     out.push_str(&s[from..i]);
                     out.push('_');
                     from = i + 1;
@@ -121,7 +119,7 @@ impl Namer {
         }
         out.extend(s.chars().map(|c| {
             let keep = if c.is_ascii() {
-                keep_ascii(c as u8)
+                table[c as usize]
             } else {
                 !self.ascii_only && letter_or_decimal().is_match(c.encode_utf8(&mut [0; 4]))
             };

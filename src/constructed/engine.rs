@@ -36,44 +36,16 @@ fn build_env(undefined: UndefinedBehavior) -> Environment<'static> {
     // Ansible's Jinja has no autoescaping and keeps the text of values as is.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
 
-    macro_rules! filter {
-        ($($name:literal => $f:expr, [$($arg:literal),*]);* $(;)?) => {$(
-            env.add_filter($name, |state: &State, value: Value, rest: Rest<ValueOrKwargs>| {
-                if value.is_undefined() {
-                    return Ok(value);
-                }
-                let args = match Args::parse(&rest, $name, &[$($arg),*])? {
-                    Some(args) => args,
-                    None => return Ok(Value::UNDEFINED),
-                };
-                #[allow(clippy::redundant_closure_call)]
-                ($f)(state, value, args)
-            });
-        )*};
-    }
-    filter! {
-        "lower" => |_, v: Value, _| Ok(Value::from(py_text(&v).to_lowercase())), [];
-        "upper" => |_, v: Value, _| Ok(Value::from(py_text(&v).to_uppercase())), [];
-        "string" => |_, v: Value, _| Ok(Value::from(py_str(&v))), [];
-        "trim" => f_trim, ["chars"];
-        "replace" => f_replace, ["old", "new", "count"];
-        "regex_replace" => f_regex_replace, ["pattern", "replacement", "ignorecase", "multiline", "count", "mandatory_count"];
-        "regex_findall" => f_regex_findall, ["regex", "multiline", "ignorecase"];
-        "split" => f_split, ["sep", "maxsplit"];
-        "join" => f_join, ["d", "attribute"];
-        "first" => f_first, [];
-        "last" => f_last, [];
-        "length" => f_length, [];
-        "count" => f_length, [];
-        "list" => |_, v: Value, _| Ok(Value::from(py_iter(&v, "list")?)), [];
-        "sort" => f_sort, ["reverse", "case_sensitive", "attribute"];
-        "unique" => f_unique, ["case_sensitive", "attribute"];
-        "dict2items" => f_dict2items, ["key_name", "value_name"];
-        "items2dict" => f_items2dict, ["key_name", "value_name"];
-        "int" => f_int, ["default", "base"];
-        "float" => f_float, ["default"];
-        "bool" => |_, v: Value, _| Ok(Value::from(to_bool(&v))), [];
-        "combine" => f_combine, ["*", "recursive", "list_merge"];
+    for &(name, f, spec) in FILTERS {
+        env.add_filter(name, move |value: Value, rest: Rest<ValueOrKwargs>| {
+            if value.is_undefined() {
+                return Ok(value);
+            }
+            match Args::parse(&rest, name, spec)? {
+                Some(args) => f(value, &args),
+                None => Ok(Value::UNDEFINED),
+            }
+        });
     }
     // regex_search takes any number of `\N` / `\g<name>` group references.
     env.add_filter(
@@ -209,6 +181,67 @@ fn build_env(undefined: UndefinedBehavior) -> Environment<'static> {
     env
 }
 
+/// A filter of [`FILTERS`]: called with a value that is not undefined and its arguments.
+pub type FilterFn = fn(Value, &Args) -> Result<Value, Error>;
+
+/// The Ansible filters whose arguments are plain values, with their Python parameter names.
+/// An undefined value gives undefined, and so does an undefined argument.
+const FILTERS: &[(&str, FilterFn, &[&str])] = &[
+    (
+        "lower",
+        |v, _| Ok(Value::from(py_text(&v).to_lowercase())),
+        &[],
+    ),
+    (
+        "upper",
+        |v, _| Ok(Value::from(py_text(&v).to_uppercase())),
+        &[],
+    ),
+    ("string", |v, _| Ok(Value::from(py_str(&v))), &[]),
+    ("trim", f_trim, &["chars"]),
+    ("replace", f_replace, &["old", "new", "count"]),
+    (
+        "regex_replace",
+        f_regex_replace,
+        &[
+            "pattern",
+            "replacement",
+            "ignorecase",
+            "multiline",
+            "count",
+            "mandatory_count",
+        ],
+    ),
+    (
+        "regex_findall",
+        f_regex_findall,
+        &["regex", "multiline", "ignorecase"],
+    ),
+    ("split", f_split, &["sep", "maxsplit"]),
+    ("join", f_join, &["d", "attribute"]),
+    ("first", f_first, &[]),
+    ("last", f_last, &[]),
+    ("length", f_length, &[]),
+    ("count", f_length, &[]),
+    ("list", |v, _| Ok(Value::from(py_iter(&v, "list")?)), &[]),
+    ("sort", f_sort, &["reverse", "case_sensitive", "attribute"]),
+    ("unique", f_unique, &["case_sensitive", "attribute"]),
+    ("dict2items", f_dict2items, &["key_name", "value_name"]),
+    ("items2dict", f_items2dict, &["key_name", "value_name"]),
+    ("int", f_int, &["default", "base"]),
+    ("float", f_float, &["default"]),
+    ("bool", |v, _| Ok(Value::from(to_bool(&v))), &[]),
+    ("combine", f_combine, &["*", "recursive", "list_merge"]),
+];
+
+/// The filter of [`FILTERS`] called `name`, with its parameter names.
+pub fn plain_filter(name: &str) -> Option<(FilterFn, &'static [&'static str])> {
+    FILTERS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|&(_, f, spec)| (f, spec))
+}
+
 fn no_undefined(v: &Value) -> Result<(), Error> {
     if v.is_undefined() {
         Err(Error::new(
@@ -225,7 +258,7 @@ fn err(msg: impl Into<String>) -> Error {
 }
 
 /// Positional and keyword arguments of an Ansible filter, by Python parameter name.
-struct Args {
+pub struct Args {
     /// By the position of the name in the filter's spec (six at most: `regex_replace`); an
     /// array, as a filter call is too short for an allocation not to show.
     values: [Option<Value>; 6],
@@ -235,7 +268,11 @@ struct Args {
 
 impl Args {
     /// `None` when an argument is undefined: the filter's result is then undefined too.
-    fn parse(rest: &[ValueOrKwargs], filter: &str, spec: &[&str]) -> Result<Option<Args>, Error> {
+    pub fn parse(
+        rest: &[ValueOrKwargs],
+        filter: &str,
+        spec: &[&str],
+    ) -> Result<Option<Args>, Error> {
         let (star_spec, names) = match spec.first() {
             Some(&"*") => (true, &spec[1..]),
             _ => (false, spec),
@@ -338,14 +375,19 @@ fn f_default(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
             positional += 1;
         }
     }
-    Ok(if value.is_undefined() || (boolean && !value.is_true()) {
+    Ok(defaulted(value, default, boolean))
+}
+
+/// What `default(default, boolean)` gives for `value`.
+pub fn defaulted(value: Value, default: Value, boolean: bool) -> Value {
+    if value.is_undefined() || (boolean && !value.is_true()) {
         default
     } else {
         value
-    })
+    }
 }
 
-fn f_trim(_: &State, v: Value, a: Args) -> Result<Value, Error> {
+fn f_trim(v: Value, a: &Args) -> Result<Value, Error> {
     let s = py_str(&v);
     Ok(Value::from(match a.get(0) {
         None => s.trim().to_owned(),
@@ -356,7 +398,7 @@ fn f_trim(_: &State, v: Value, a: Args) -> Result<Value, Error> {
     }))
 }
 
-fn f_replace(_: &State, v: Value, a: Args) -> Result<Value, Error> {
+fn f_replace(v: Value, a: &Args) -> Result<Value, Error> {
     let s = py_str(&v);
     let (old, new) = (a.str(0, ""), a.str(1, ""));
     let count = a.int(2, -1)?;
@@ -476,7 +518,7 @@ fn parse_replacement(t: &str) -> Result<Vec<Repl>, Error> {
     Ok(parts)
 }
 
-fn f_regex_replace(_: &State, v: Value, a: Args) -> Result<Value, Error> {
+fn f_regex_replace(v: Value, a: &Args) -> Result<Value, Error> {
     let s = py_text(&v);
     let re = regex(&a.text(0), a.flag(2), a.flag(3))?;
     let parts = parse_replacement(&a.text(1))?;
@@ -575,7 +617,7 @@ fn f_regex_search(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Erro
     Ok(Value::from(out))
 }
 
-fn f_regex_findall(_: &State, v: Value, a: Args) -> Result<Value, Error> {
+fn f_regex_findall(v: Value, a: &Args) -> Result<Value, Error> {
     let s = py_str(&v);
     let re = regex(&a.str(0, ""), a.flag(2), a.flag(1))?;
     let ngroups = re.captures_len() - 1;
@@ -594,7 +636,7 @@ fn f_regex_findall(_: &State, v: Value, a: Args) -> Result<Value, Error> {
 }
 
 /// Python's `str.split(sep=None, maxsplit=-1)`.
-fn f_split(_: &State, v: Value, a: Args) -> Result<Value, Error> {
+fn f_split(v: Value, a: &Args) -> Result<Value, Error> {
     let s = py_str(&v);
     let maxsplit = a.int(1, -1)?;
     let parts: Vec<Value> = match a.get(0) {
@@ -699,7 +741,7 @@ fn fold_case(keys: Vec<Value>, case_sensitive: bool) -> Vec<Value> {
         .collect()
 }
 
-fn f_sort(_: &State, v: Value, a: Args) -> Result<Value, Error> {
+fn f_sort(v: Value, a: &Args) -> Result<Value, Error> {
     let items = py_iter(&v, "sort")?;
     let attribute = a.get(2).map(py_str);
     let mut keyed = items
@@ -730,7 +772,7 @@ fn f_sort(_: &State, v: Value, a: Args) -> Result<Value, Error> {
     ))
 }
 
-fn f_unique(_: &State, v: Value, a: Args) -> Result<Value, Error> {
+fn f_unique(v: Value, a: &Args) -> Result<Value, Error> {
     let items = py_iter(&v, "unique")?;
     let attribute = a.get(1).map(py_str);
     let mut seen: Vec<Vec<Value>> = Vec::new();
@@ -745,7 +787,7 @@ fn f_unique(_: &State, v: Value, a: Args) -> Result<Value, Error> {
     Ok(Value::from(out))
 }
 
-fn f_join(_: &State, v: Value, a: Args) -> Result<Value, Error> {
+fn f_join(v: Value, a: &Args) -> Result<Value, Error> {
     let sep = a.str(0, "");
     let attribute = a.get(1).map(py_str);
     let items = py_iter(&v, "join")?;
@@ -762,18 +804,18 @@ fn f_join(_: &State, v: Value, a: Args) -> Result<Value, Error> {
     Ok(Value::from(out))
 }
 
-fn f_first(_: &State, v: Value, _: Args) -> Result<Value, Error> {
+fn f_first(v: Value, _: &Args) -> Result<Value, Error> {
     Ok(py_iter(&v, "first")?
         .into_iter()
         .next()
         .unwrap_or(Value::UNDEFINED))
 }
 
-fn f_last(_: &State, v: Value, _: Args) -> Result<Value, Error> {
+fn f_last(v: Value, _: &Args) -> Result<Value, Error> {
     Ok(py_iter(&v, "last")?.pop().unwrap_or(Value::UNDEFINED))
 }
 
-fn f_length(_: &State, v: Value, _: Args) -> Result<Value, Error> {
+fn f_length(v: Value, _: &Args) -> Result<Value, Error> {
     match v.kind() {
         ValueKind::String => Ok(Value::from(v.as_str().unwrap_or_default().chars().count())),
         ValueKind::Seq | ValueKind::Map => Ok(Value::from(v.len().unwrap_or(0))),
@@ -785,7 +827,7 @@ fn f_length(_: &State, v: Value, _: Args) -> Result<Value, Error> {
     }
 }
 
-fn f_dict2items(_: &State, v: Value, a: Args) -> Result<Value, Error> {
+fn f_dict2items(v: Value, a: &Args) -> Result<Value, Error> {
     if v.kind() != ValueKind::Map {
         return Err(err(format!(
             "dict2items requires a dictionary, got {} instead.",
@@ -806,7 +848,7 @@ fn f_dict2items(_: &State, v: Value, a: Args) -> Result<Value, Error> {
     Ok(Value::from(out))
 }
 
-fn f_items2dict(_: &State, v: Value, a: Args) -> Result<Value, Error> {
+fn f_items2dict(v: Value, a: &Args) -> Result<Value, Error> {
     if !matches!(v.kind(), ValueKind::Seq | ValueKind::Iterable) {
         return Err(err(format!(
             "items2dict requires a list, got {} instead.",
@@ -902,7 +944,7 @@ fn py_to_float(v: &Value) -> Option<f64> {
 }
 
 /// Jinja's `int` filter: `int(value, base)`, else `int(float(value))`, else the default.
-fn f_int(_: &State, v: Value, a: Args) -> Result<Value, Error> {
+fn f_int(v: Value, a: &Args) -> Result<Value, Error> {
     let default = a.values[0].clone().unwrap_or(Value::from(0));
     let base = a.int(1, 10)?;
     let direct = match v.kind() {
@@ -920,7 +962,7 @@ fn f_int(_: &State, v: Value, a: Args) -> Result<Value, Error> {
     })
 }
 
-fn f_float(_: &State, v: Value, a: Args) -> Result<Value, Error> {
+fn f_float(v: Value, a: &Args) -> Result<Value, Error> {
     Ok(match py_to_float(&v) {
         Some(f) => Value::from(f),
         None => a.values[0].clone().unwrap_or(Value::from(0.0)),
@@ -944,7 +986,7 @@ pub fn to_bool(v: &Value) -> bool {
     }
 }
 
-fn f_combine(_: &State, v: Value, a: Args) -> Result<Value, Error> {
+fn f_combine(v: Value, a: &Args) -> Result<Value, Error> {
     let mut terms = Vec::new();
     for t in std::iter::once(v).chain(a.star.iter().cloned()) {
         if matches!(t.kind(), ValueKind::Seq | ValueKind::Iterable) {

@@ -20,6 +20,7 @@
 //! expressions follow Rust's `regex` syntax (no look-around or back-references).
 
 mod engine;
+mod fast;
 mod pystr;
 pub mod step;
 #[cfg(test)]
@@ -131,6 +132,9 @@ struct Expr {
     /// Half the entries of a typical configuration are such lookups, and a minijinja
     /// evaluation costs a good deal more than the lookup itself.
     path: Option<Vec<String>>,
+    /// Other common shapes, evaluated without minijinja when they can be (see `fast`); set
+    /// once every expression's variables have their slots.
+    fast: Option<fast::Fast>,
 }
 
 /// Several entries' expressions as one list expression, so that a host costs one minijinja
@@ -147,7 +151,7 @@ impl Batch {
     fn new<'e>(exprs: impl Iterator<Item = &'e Expr>, slots: &mut Vec<Option<usize>>) -> Batch {
         let mut sources = Vec::new();
         for e in exprs {
-            if e.path.is_none() {
+            if e.batched() {
                 slots.push(Some(sources.len()));
                 sources.push(format!("({})", e.source));
             } else {
@@ -231,7 +235,19 @@ impl Expr {
             strict,
             chain,
             path: simple_path(source),
+            fast: None,
         })
+    }
+
+    /// Whether a host's evaluation goes to minijinja (as part of a [`Batch`]).
+    fn batched(&self) -> bool {
+        self.path.is_none() && self.fast.is_none()
+    }
+
+    /// The value from the shapes `fast` knows, or `None`.
+    fn eval_fast(&self, ctx: &Value) -> Option<Value> {
+        let vars = ctx.downcast_object_ref::<HostVars>()?;
+        self.fast.as_ref()?.eval(&vars.slots)
     }
 
     fn eval(&self, ctx: &Value) -> Result<Value, minijinja::Error> {
@@ -243,6 +259,9 @@ impl Expr {
                     _ => return self.eval_jinja(ctx),
                 }
             }
+            return Ok(v);
+        }
+        if let Some(v) = self.eval_fast(ctx) {
             return Ok(v);
         }
         self.eval_jinja(ctx)
@@ -265,7 +284,8 @@ impl Expr {
             }
             return Ok(v);
         }
-        self.eval_jinja(ctx)
+        self.eval_fast(ctx)
+            .map_or_else(|| self.eval_jinja(ctx), Ok)
             .and_then(|v| check_defined(&v).map(|_| v))
     }
 
@@ -512,6 +532,23 @@ impl Constructed {
                 }
             }
         }
+        let set_fast = |e: &mut Expr| {
+            e.fast = fast::Fast::compile(&e.source, &index, e.chain.is_some());
+        };
+        compose.iter_mut().for_each(|(_, e)| set_fast(e));
+        for g in &mut groups {
+            if let Cond::Expr(e) = &mut g.cond {
+                set_fast(e);
+            }
+        }
+        for k in &mut keyed {
+            set_fast(&mut k.key);
+            for p in &mut k.parent {
+                if let Part::Expr(e) = p {
+                    set_fast(e);
+                }
+            }
+        }
         let mut compose_slots = Vec::new();
         let compose_batch = Batch::new(compose.iter().map(|(_, e)| e), &mut compose_slots);
         // Constant conditionals take no item: a placeholder lookup keeps the slots aligned.
@@ -522,6 +559,7 @@ impl Constructed {
                 .expect("a constant"),
             chain: None,
             path: Some(Vec::new()),
+            fast: None,
         };
         let late: Vec<&Expr> = groups
             .iter()
@@ -534,7 +572,7 @@ impl Constructed {
         let mut late_slots = Vec::new();
         let late_batch = Batch::new(late.iter().copied(), &mut late_slots);
         let reads_composed = late.iter().any(|e| {
-            e.path.is_none()
+            e.batched()
                 && e.variables()
                     .any(|v| compose.iter().any(|(name, _)| *name == v))
         });

@@ -102,11 +102,18 @@ fn batched_entries_give_what_each_entry_alone_gives() {
     let compose = json!({
         "cores": "cpu", "env": "ecs_tags.env | default('none')", "role": "ecs_tags.role",
         "upper": "edge_text | upper", "n": "memory / 1024",
-        "tags": "ecs_tags.keys() | list | sort", "chained": "a.b.c | default(1)"
+        "tags": "ecs_tags.keys() | list | sort", "chained": "a.b.c | default(1)",
+        "both": "cpu ~ '/' ~ memory"
     });
-    let groups = json!({"big": "cpu >= 4", "num": "cpu", "always": true});
+    // `fast` takes `big`, `status | lower` and three compose entries; the entries it does
+    // not take go to minijinja, in a batch.
+    let groups = json!({
+        "big": "cpu >= 4", "num": "cpu", "always": true,
+        "tagged": "ecs_tags.keys() | list | length > 1"
+    });
     let keyed = json!([
         {"key": "ecs_tags", "prefix": "tag"}, {"key": "status | lower", "prefix": "s"},
+        {"key": "ecs_tags.keys() | list", "prefix": "k"},
         {"key": "ecs_tags.role", "prefix": "r"}, {"key": "edge_list", "prefix": "l"},
         {"key": "missing | default('')", "prefix": "m", "default_value": "none"}
     ]);
@@ -160,6 +167,107 @@ fn batched_entries_give_what_each_entry_alone_gives() {
         }
     }
     assert!(batched > 50, "too little to compare: {batched}");
+}
+
+/// Each shape `fast` evaluates gives what minijinja gives, for variables of every type, missing
+/// ones and failing steps included; where minijinja fails, `fast` has no answer.
+#[test]
+fn fast_shapes_give_what_minijinja_gives() {
+    let exprs = [
+        "ecs_tags.env | default('none')",
+        "ecs_tags.env | d('x', true)",
+        "ecs_tags.a.b | default(1)",
+        "ecs_tags.env.x is defined",
+        "ecs_tags.env is defined",
+        "ecs_tags.env is undefined",
+        r"instance_type | regex_replace('^ecs\\.', '')",
+        "memory / 1024",
+        "memory / cpu",
+        "sg | length",
+        "name | upper",
+        "name | lower",
+        "'web' in (ecs_tags.role | default(''))",
+        "'sg-1' in sg",
+        "'sg-9' not in sg",
+        "cpu >= 4",
+        "cpu < f",
+        "cpu == 4",
+        "status == 'running'",
+        "status != 'Stopped'",
+        "status | lower == 'running'",
+        "ostype | default('') == 'linux'",
+        "status | lower",
+        "not flag",
+        "flag and cpu",
+        "nothing or name",
+        "cpu > 2 and status != 'Stopped'",
+        "name | replace('-', '_')",
+        "name | trim",
+        "sg | first",
+        "sg | join(',')",
+        "cpu | int",
+        "f | float",
+        "name | string",
+        "ecs_tags.role | split(',')",
+        "nothing | default('n')",
+        "nothing | default('n', true)",
+        "ecs_tags.missing or 'x'",
+        "ecs_tags.role.x == 1",
+    ];
+    let hosts = [
+        json!({"cpu": 4, "memory": 8192, "status": "Running", "name": "Web-01 ",
+               "ecs_tags": {"env": "prod", "role": "web,db"}, "sg": ["sg-1", "sg-2"],
+               "instance_type": "ecs.g6.large", "ostype": "linux", "f": 2.5, "flag": true,
+               "nothing": null}),
+        json!({"cpu": "4", "memory": 0, "status": 5, "ecs_tags": "x", "sg": {"sg-1": 1},
+               "instance_type": 3, "ostype": null, "f": -0.0, "flag": false, "nothing": 0}),
+        json!({"cpu": 4.0, "memory": true, "status": null, "name": "", "ecs_tags": {},
+               "sg": [], "f": "2", "flag": [], "nothing": ""}),
+        json!({"cpu": 9223372036854775808u64, "memory": 1e308, "ecs_tags": {"env": null,
+               "role": ["web"]}, "sg": [1, "sg-1"], "name": ["x"], "flag": "no"}),
+        json!({}),
+    ];
+    let compose: Map<String, Json> = exprs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (format!("e{i:02}"), json!(e)))
+        .collect();
+    let c = compile(json!({ "compose": compose }));
+    let (mut answered, mut declined) = (0, 0);
+    for host in &hosts {
+        let slots: Vec<minijinja::Value> = c
+            .slot_names()
+            .iter()
+            .map(|n| host.get(n).map_or(minijinja::Value::UNDEFINED, from_json))
+            .collect();
+        let ctx = c.context(slots.clone());
+        for (source, (_, e)) in exprs.iter().zip(&c.compose) {
+            let fast = e
+                .fast
+                .as_ref()
+                .unwrap_or_else(|| panic!("{source}: not a fast shape"));
+            let want = e.eval_jinja(&ctx);
+            match fast.eval(&slots) {
+                Some(got) => {
+                    let want = want.unwrap_or_else(|err| {
+                        panic!("{source} on {host}: fast gives {got:?}, minijinja fails: {err}")
+                    });
+                    assert_eq!(
+                        (got.kind(), format!("{got:?}")),
+                        (want.kind(), format!("{want:?}")),
+                        "{source} on {host}"
+                    );
+                    answered += 1;
+                }
+                None => declined += 1,
+            }
+        }
+    }
+    // Both ways are taken often enough to mean something.
+    assert!(
+        answered > 100 && declined > 30,
+        "{answered} answered, {declined} declined"
+    );
 }
 
 /// Groups that read a composed variable see its composed value, so they are not evaluated
@@ -218,7 +326,7 @@ fn entries_reading_composed_variables_see_them() {
     assert_eq!(groups, vec!["g", "h", "p_k3", "q_20"]);
     let plain = compile(json!({
         "compose": {"x": "cpu * 10", "y": "cpu + 1"},
-        "groups": {"h": "cpu > 1", "i": "cpu < 1"}
+        "groups": {"h": "cpu + 0 > 1", "i": "cpu + 0 < 1"}
     }));
     assert!(plain.joint.is_some());
 }

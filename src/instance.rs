@@ -399,6 +399,8 @@ pub(crate) struct Scratch {
     top: Vec<(u32, u32)>,
     /// What the `hostvars` selection answered for each key id so far.
     keeps: Vec<Option<bool>>,
+    /// The key id of each of `HostvarOptions::reads`, once an instance of the page had it.
+    read_keys: Vec<Option<u32>>,
 }
 
 /// The constructed step (`inventory::Shaper`), run on each decoded instance whose hostvars
@@ -627,10 +629,19 @@ impl Instance {
         // grouping fields (a copy: `vars` borrows them).
         let mut shaped = Shaped::default();
         if let Some(shape) = shape.filter(|_| opts.keep_vars) {
+            let read_keys = &mut scratch.read_keys;
+            read_keys.resize(opts.reads.len(), None);
             let reads = opts
                 .reads
                 .iter()
-                .map(|name| match keys.id(name) {
+                .zip(read_keys.iter_mut())
+                .map(|(name, id)| {
+                    if id.is_none() {
+                        *id = keys.id(name);
+                    }
+                    *id
+                })
+                .map(|id| match id {
                     Some(key) if key == k.ansible_host || key == k.ansible_ssh_host => {
                         minijinja::Value::from(inst.address.as_str())
                     }

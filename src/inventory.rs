@@ -5,7 +5,7 @@
 //! not copy every name into every group it belongs to.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
 
@@ -530,8 +530,10 @@ impl<'a> Builder<'a> {
             groups.push((self.interner.id(m.name(x.group)), parent, x.holds_host));
         }
         for c in inst.constructed.drain(..) {
-            let parent = c.parent.map_or(NO_PARENT, |p| self.interner.id(&p));
-            groups.push((self.interner.id(&c.group), parent, true));
+            let parent = c
+                .parent
+                .map_or(NO_PARENT, |p| self.interner.id_of_shared(&p));
+            groups.push((self.interner.id_of_shared(&c.group), parent, true));
         }
         self.pending.push(Pending {
             name,
@@ -661,6 +663,11 @@ struct Interner {
     /// A fast hash: a W1 build looks up a dozen names per host.
     ids: HashMap<String, u32, crate::tree::Fast>,
     names: Vec<String>,
+    /// Constructed group names by their address: a page's hosts share them (`GroupNames`), so
+    /// most are found without hashing their text.
+    shared: HashMap<usize, u32, crate::tree::Fast>,
+    /// Holds those names, so that no other name gets one of their addresses.
+    kept: Vec<Arc<str>>,
 }
 
 impl Interner {
@@ -671,6 +678,17 @@ impl Interner {
         let id = self.names.len() as u32;
         self.names.push(name.to_string());
         self.ids.insert(name.to_string(), id);
+        id
+    }
+
+    fn id_of_shared(&mut self, name: &Arc<str>) -> u32 {
+        let address = Arc::as_ptr(name).cast::<u8>() as usize;
+        if let Some(&id) = self.shared.get(&address) {
+            return id;
+        }
+        let id = self.id(name);
+        self.shared.insert(address, id);
+        self.kept.push(name.clone());
         id
     }
 }

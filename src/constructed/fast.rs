@@ -57,9 +57,12 @@ impl Fast {
     /// rather than a failure.
     pub fn compile(source: &str, slots: &HashMap<String, usize>, chain: bool) -> Option<Fast> {
         let tree = parse_expr(source).ok()?;
-        let node = Compiler { slots, chain }.node(&tree)?;
-        // A bare lookup or constant is cheaper as it is (see `Expr::path`).
-        (!matches!(node, Node::Slot(_) | Node::Const(_))).then_some(Fast(node))
+        Compiler { slots, chain }.node(&tree).map(Fast)
+    }
+
+    /// An expression that is `value`.
+    pub fn constant(value: Value) -> Fast {
+        Fast(Node::Const(value))
     }
 
     /// The value, or `None` where minijinja must answer. `slots` are the host's variables,

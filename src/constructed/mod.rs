@@ -127,13 +127,10 @@ struct Expr {
     source: String,
     strict: Expression<'static, 'static>,
     chain: Option<Expression<'static, 'static>>,
-    /// `name` or `name.attr.attr`: looked up directly when every step is defined, which is
-    /// what minijinja would give; anything else (an undefined step) goes through minijinja.
-    /// Half the entries of a typical configuration are such lookups, and a minijinja
-    /// evaluation costs a good deal more than the lookup itself.
-    path: Option<Vec<String>>,
-    /// Other common shapes, evaluated without minijinja when they can be (see `fast`); set
-    /// once every expression's variables have their slots.
+    /// The expression when its shape is a common one (a lookup, a filter, a comparison...),
+    /// evaluated without minijinja's VM where it can be (see `fast`): most entries of a
+    /// typical configuration are, and a VM evaluation costs a good deal more than their steps.
+    /// Set once every expression's variables have their slots.
     fast: Option<fast::Fast>,
 }
 
@@ -199,24 +196,6 @@ fn from_batch(
     }
 }
 
-/// The dotted variable path `source` is, if it is one.
-fn simple_path(source: &str) -> Option<Vec<String>> {
-    const NOT_NAMES: &[&str] = &[
-        "true", "false", "none", "True", "False", "None", "and", "or", "not", "in", "is", "if",
-        "else",
-    ];
-    let parts: Vec<String> = source.trim().split('.').map(str::to_owned).collect();
-    let is_name = |p: &String| {
-        let mut chars = p.chars();
-        chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !NOT_NAMES.contains(&p.as_str())
-    };
-    parts.iter().all(is_name).then_some(parts)
-}
-
 impl Expr {
     fn compile(source: &str, entry: &str) -> Result<Expr, ConfigError> {
         let strict = strict_env()
@@ -234,14 +213,13 @@ impl Expr {
             source: source.to_owned(),
             strict,
             chain,
-            path: simple_path(source),
             fast: None,
         })
     }
 
     /// Whether a host's evaluation goes to minijinja (as part of a [`Batch`]).
     fn batched(&self) -> bool {
-        self.path.is_none() && self.fast.is_none()
+        self.fast.is_none()
     }
 
     /// The value from the shapes `fast` knows, or `None`.
@@ -251,42 +229,19 @@ impl Expr {
     }
 
     fn eval(&self, ctx: &Value) -> Result<Value, minijinja::Error> {
-        if let Some(path) = &self.path {
-            let mut v = ctx.clone();
-            for name in path {
-                match v.get_attr(name) {
-                    Ok(next) if !next.is_undefined() => v = next,
-                    _ => return self.eval_jinja(ctx),
-                }
-            }
-            return Ok(v);
-        }
-        if let Some(v) = self.eval_fast(ctx) {
-            return Ok(v);
-        }
-        self.eval_jinja(ctx)
+        self.eval_fast(ctx).map_or_else(|| self.eval_jinja(ctx), Ok)
     }
 
-    /// [`Expr::eval`], and an undefined value anywhere in the result is an error. A direct
-    /// lookup needs no check: host variables come from JSON and composed ones went to JSON.
+    /// [`Expr::eval`], and an undefined value anywhere in the result is an error. `fast`'s
+    /// values need no check: they are made of host variables (from JSON), composed ones
+    /// (which went to JSON), constants, and what the plain filters make of these.
     fn eval_defined(&self, ctx: &Value) -> Result<Value, minijinja::Error> {
-        if let Some(path) = &self.path {
-            let mut v = ctx.clone();
-            for name in path {
-                match v.get_attr(name) {
-                    Ok(next) if !next.is_undefined() => v = next,
-                    _ => {
-                        return self
-                            .eval_jinja(ctx)
-                            .and_then(|v| check_defined(&v).map(|_| v))
-                    }
-                }
-            }
-            return Ok(v);
+        match self.eval_fast(ctx) {
+            Some(v) => Ok(v),
+            None => self
+                .eval_jinja(ctx)
+                .and_then(|v| check_defined(&v).map(|_| v)),
         }
-        self.eval_fast(ctx)
-            .map_or_else(|| self.eval_jinja(ctx), Ok)
-            .and_then(|v| check_defined(&v).map(|_| v))
     }
 
     fn eval_jinja(&self, ctx: &Value) -> Result<Value, minijinja::Error> {
@@ -551,15 +506,14 @@ impl Constructed {
         }
         let mut compose_slots = Vec::new();
         let compose_batch = Batch::new(compose.iter().map(|(_, e)| e), &mut compose_slots);
-        // Constant conditionals take no item: a placeholder lookup keeps the slots aligned.
+        // Constant conditionals take no item: a placeholder constant keeps the slots aligned.
         let placeholder = Expr {
             source: String::new(),
             strict: strict_env()
                 .compile_expression_owned("none".to_owned())
                 .expect("a constant"),
             chain: None,
-            path: Some(Vec::new()),
-            fast: None,
+            fast: Some(fast::Fast::constant(Value::from(()))),
         };
         let late: Vec<&Expr> = groups
             .iter()
@@ -735,8 +689,11 @@ impl Constructed {
         };
 
         let mut late_items = None;
+        // The composed values the later entries read: set once compose is done, as each
+        // compose entry sees the host's original variables only.
+        let mut values = Vec::new();
         if !self.compose.is_empty() {
-            let ctx = self.context(slots.clone());
+            let ctx = self.context(slots);
             // One evaluation for every entry when it can be; when it fails, one per batch.
             let joint = self
                 .joint
@@ -758,7 +715,7 @@ impl Constructed {
                 match composed {
                     Ok((value, json)) => {
                         if let Some(&Some(i)) = self.compose_at.get(k) {
-                            slots[i] = value;
+                            values.push((i, value));
                         }
                         result.vars.push(json);
                     }
@@ -770,6 +727,10 @@ impl Constructed {
                     }
                     Err(_) => {}
                 }
+            }
+            slots = into_slots(ctx);
+            for (i, v) in values.drain(..) {
+                slots[i] = v;
             }
             // Ansible's magic variables win over composed ones of the same name.
             for (i, v) in magic {
@@ -855,6 +816,7 @@ impl Constructed {
         out
     }
 
+    /// The host's context for the expressions; [`into_slots`] takes the variables back.
     fn context(&self, slots: Vec<Value>) -> Value {
         Value::from_object(HostVars {
             names: self.names.clone(),
@@ -1022,6 +984,16 @@ impl Constructed {
         };
         Ok((!text.is_empty()).then(|| safe_group_name(&text).into()))
     }
+}
+
+/// The variables of a context from [`Constructed::context`], without a copy unless an
+/// evaluation kept the context.
+fn into_slots(ctx: Value) -> Vec<Value> {
+    let vars = ctx
+        .downcast_object::<HostVars>()
+        .expect("a context from Constructed::context");
+    drop(ctx);
+    Arc::try_unwrap(vars).map_or_else(|shared| shared.slots.clone(), |vars| vars.slots)
 }
 
 fn undefined_error() -> minijinja::Error {

@@ -174,6 +174,10 @@ fn batched_entries_give_what_each_entry_alone_gives() {
 #[test]
 fn fast_shapes_give_what_minijinja_gives() {
     let exprs = [
+        "cpu",
+        "ecs_tags.env",
+        "ecs_tags.role.x",
+        "true",
         "ecs_tags.env | default('none')",
         "ecs_tags.env | d('x', true)",
         "ecs_tags.a.b | default(1)",

@@ -1095,6 +1095,47 @@ mod tests {
         serde_json::from_str(&inv.host(host).expect(host).hostvars).unwrap()
     }
 
+    /// A page resolves the keys of the variables the entries read once: a variable that only a
+    /// later instance of the page has is still read for it, and each host gets its own.
+    #[test]
+    fn a_variable_only_later_instances_of_a_page_have_is_read_for_them() {
+        let s = with("compose = {sn: serial_number, kp: key_pair_name | upper}");
+        let instance = |id: &str, extra: serde_json::Value| {
+            let mut raw = raw(id, "", &[]);
+            raw.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            raw
+        };
+        let body = json!({"TotalCount": 3, "Instances": {"Instance": [
+            instance("i-1", json!({})),
+            instance("i-2", json!({"SerialNumber": "sn-2", "KeyPairName": "k2"})),
+            instance("i-3", json!({"SerialNumber": "sn-3", "KeyPairName": "k3"})),
+        ]}})
+        .to_string();
+        let opts = HostvarOptions::from_settings(&s);
+        let (_, list) =
+            crate::fetch::parse_page_shaped(200, body.as_bytes(), &opts, Some(&s)).unwrap();
+        let inv = build(list, &s);
+        let mut got: Vec<_> = inv
+            .hosts
+            .iter()
+            .map(|h| {
+                let v: serde_json::Value = serde_json::from_str(&h.hostvars).unwrap();
+                (v["id"].clone(), v.get("sn").cloned(), v.get("kp").cloned())
+            })
+            .collect();
+        got.sort_by_key(|(id, _, _)| id.to_string());
+        assert_eq!(
+            got,
+            vec![
+                (json!("i-1"), None, None),
+                (json!("i-2"), Some(json!("sn-2")), Some(json!("K2"))),
+                (json!("i-3"), Some(json!("sn-3")), Some(json!("K3")))
+            ]
+        );
+    }
+
     #[test]
     fn group_names_are_the_default_groups_the_host_is_in() {
         let s = with("compose = {g: group_names}");

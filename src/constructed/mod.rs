@@ -643,7 +643,8 @@ impl Constructed {
         group_names: &[String],
         names: &mut GroupNames,
     ) -> Result<Composed, HostError> {
-        let mut json = Vec::new();
+        // Most composed values are short: one allocation for them all.
+        let mut json = Vec::with_capacity(16 * self.compose.len());
         let encode = |i: usize, v: &Value| {
             let start = json.len();
             match write_json(v, &mut json) {

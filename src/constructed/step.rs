@@ -54,17 +54,13 @@ impl<'a> Step<'a> {
         };
         let result = c.apply_slots(name, reads, &names, &mut self.names)?;
         let mut composed = result.vars;
-        // Stable: of one name, the last composed value stays last, and wins.
+        // Reversed, then a stable sort: of one name, the last composed value comes first, and
+        // is the one kept.
+        composed.reverse();
         composed.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut kept = Vec::with_capacity(composed.len());
-        let mut rest = composed.into_iter().peekable();
-        while let Some(c) = rest.next() {
-            if rest.peek().is_none_or(|next| next.0 != c.0) {
-                kept.push(c);
-            }
-        }
+        composed.dedup_by(|later, first| later.0 == first.0);
         Ok(Shaped {
-            composed: kept,
+            composed,
             json: result.json,
             groups: result.groups,
         })

@@ -48,19 +48,60 @@ fn write_names<W: Write>(
     w.write_all(b"]")
 }
 
-fn write_group<W: Write>(w: &mut W, inv: &Inventory, g: &Group) -> io::Result<()> {
-    w.write_all(b"{")?;
-    if !g.children.is_empty() {
-        w.write_all(b"\"children\":")?;
-        write_names(w, g.children.iter())?;
-        w.write_all(b",")?;
+/// Every host's name as a JSON string, one after the other: a name is written once per group
+/// its host is in, a dozen times or more, so it is escaped once and then copied.
+struct Names {
+    json: Vec<u8>,
+    /// Where each host's name ends in `json`.
+    ends: Vec<usize>,
+}
+
+impl Names {
+    fn new(inv: &Inventory) -> Names {
+        let mut json = Vec::with_capacity(inv.hosts.iter().map(|h| h.name.len() + 2).sum());
+        let ends = inv
+            .hosts
+            .iter()
+            .map(|h| {
+                crate::tree::write_str(&mut json, &h.name);
+                json.len()
+            })
+            .collect();
+        Names { json, ends }
     }
-    w.write_all(b"\"hosts\":")?;
-    write_names(
-        w,
-        g.hosts.iter().map(|&i| inv.hosts[i as usize].name.as_str()),
-    )?;
-    w.write_all(b"}")
+
+    fn get(&self, host: u32) -> &[u8] {
+        let i = host as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.json[start..self.ends[i]]
+    }
+
+    /// The list of `hosts` into `buf`.
+    fn list(&self, buf: &mut Vec<u8>, hosts: impl Iterator<Item = u32>) {
+        buf.push(b'[');
+        for (k, i) in hosts.enumerate() {
+            if k > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(self.get(i));
+        }
+        buf.push(b']');
+    }
+}
+
+/// One group, put together in `buf` and written at once.
+fn write_group<W: Write>(w: &mut W, names: &Names, g: &Group, buf: &mut Vec<u8>) -> io::Result<()> {
+    buf.clear();
+    buf.push(b'{');
+    if !g.children.is_empty() {
+        buf.extend_from_slice(b"\"children\":");
+        write_names(buf, g.children.iter())?;
+        buf.push(b',');
+    }
+    buf.extend_from_slice(b"\"hosts\":");
+    names.list(buf, g.hosts.iter().copied());
+    buf.push(b'}');
+    w.write_all(buf)
 }
 
 /// Where the parts of a `--list` output landed.
@@ -79,6 +120,8 @@ pub fn write_list<W: Write>(inv: &Inventory, w: W) -> io::Result<Written> {
         written: 0,
     };
     let mut spans = Vec::with_capacity(inv.hosts.len());
+    let names = Names::new(inv);
+    let mut buf = Vec::new();
     // `_meta` and `alicloud` take their sorted places among the groups.
     let mut keys: Vec<&str> = inv.groups.keys().map(String::as_str).collect();
     keys.push("_meta");
@@ -99,7 +142,7 @@ pub fn write_list<W: Write>(inv: &Inventory, w: W) -> io::Result<Written> {
                     if j > 0 {
                         w.write_all(b",")?;
                     }
-                    write_str(&mut w, &h.name)?;
+                    w.write_all(names.get(j as u32))?;
                     w.write_all(b":")?;
                     spans.push((w.written, h.hostvars.len() as u64));
                     w.write_all(h.hostvars.as_bytes())?;
@@ -107,11 +150,13 @@ pub fn write_list<W: Write>(inv: &Inventory, w: W) -> io::Result<Written> {
                 w.write_all(b"}}")?;
             }
             "alicloud" => {
-                w.write_all(b"{\"hosts\":")?;
-                write_names(&mut w, inv.hosts.iter().map(|h| h.name.as_str()))?;
-                w.write_all(b"}")?;
+                buf.clear();
+                buf.extend_from_slice(b"{\"hosts\":");
+                names.list(&mut buf, 0..inv.hosts.len() as u32);
+                buf.push(b'}');
+                w.write_all(&buf)?;
             }
-            group => write_group(&mut w, inv, &inv.groups[group])?,
+            group => write_group(&mut w, &names, &inv.groups[group], &mut buf)?,
         }
     }
     w.write_all(b"}\n")?;

@@ -52,9 +52,9 @@ enum Out {
 
 impl Fast {
     /// `source` when its shape is one of those above; `slots` gives each top-level variable's
-    /// slot. `chain`: the expression is evaluated again in minijinja's `Chainable` mode when
-    /// strict mode fails on an undefined value, so a lookup on an undefined value is undefined
-    /// rather than a failure.
+    /// slot. `chain`: whether the expression is evaluated again in minijinja's `Chainable`
+    /// mode when strict mode fails on an undefined value (see `Expr`), the mode whose results
+    /// `default` and the tests give here; without it, they are left to minijinja.
     pub fn compile(source: &str, slots: &HashMap<String, usize>, chain: bool) -> Option<Fast> {
         let tree = parse_expr(source).ok()?;
         Compiler { slots, chain }.node(&tree).map(Fast)

@@ -187,16 +187,8 @@ pub type FilterFn = fn(Value, &Args) -> Result<Value, Error>;
 /// The Ansible filters whose arguments are plain values, with their Python parameter names.
 /// An undefined value gives undefined, and so does an undefined argument.
 const FILTERS: &[(&str, FilterFn, &[&str])] = &[
-    (
-        "lower",
-        |v, _| Ok(Value::from(py_text(&v).to_lowercase())),
-        &[],
-    ),
-    (
-        "upper",
-        |v, _| Ok(Value::from(py_text(&v).to_uppercase())),
-        &[],
-    ),
+    ("lower", |v, _| Ok(cased(&py_text(&v), false)), &[]),
+    ("upper", |v, _| Ok(cased(&py_text(&v), true)), &[]),
     ("string", |v, _| Ok(Value::from(py_str(&v))), &[]),
     ("trim", f_trim, &["chars"]),
     ("replace", f_replace, &["old", "new", "count"]),
@@ -233,6 +225,25 @@ const FILTERS: &[(&str, FilterFn, &[&str])] = &[
     ("bool", |v, _| Ok(Value::from(to_bool(&v))), &[]),
     ("combine", f_combine, &["*", "recursive", "list_merge"]),
 ];
+
+/// `s` in upper or lower case. A short ASCII text (most statuses, types and names) is cased
+/// on the stack: minijinja keeps a string that short inline, so the value costs no allocation.
+fn cased(s: &str, upper: bool) -> Value {
+    let mut buf = [0u8; 22];
+    match buf.get_mut(..s.len()) {
+        Some(b) if s.is_ascii() => {
+            b.copy_from_slice(s.as_bytes());
+            if upper {
+                b.make_ascii_uppercase();
+            } else {
+                b.make_ascii_lowercase();
+            }
+            Value::from(std::str::from_utf8(b).expect("ASCII"))
+        }
+        _ if upper => Value::from(s.to_uppercase()),
+        _ => Value::from(s.to_lowercase()),
+    }
+}
 
 /// The filter of [`FILTERS`] called `name`, with its parameter names.
 pub fn plain_filter(name: &str) -> Option<(FilterFn, &'static [&'static str])> {

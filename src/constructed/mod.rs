@@ -693,8 +693,9 @@ impl Constructed {
         // The composed values the later entries read: set once compose is done, as each
         // compose entry sees the host's original variables only.
         let mut values = Vec::new();
+        let mut vars = self.host_vars(slots);
         if !self.compose.is_empty() {
-            let ctx = self.context(slots);
+            let ctx = Value::from_dyn_object(vars.clone());
             // One evaluation for every entry when it can be; when it fails, one per batch.
             let joint = self
                 .joint
@@ -729,7 +730,9 @@ impl Constructed {
                     Err(_) => {}
                 }
             }
-            slots = into_slots(ctx);
+            // The context is the only other holder, unless an evaluation kept it.
+            drop(ctx);
+            let slots = &mut Arc::make_mut(&mut vars).slots;
             for (i, v) in values.drain(..) {
                 slots[i] = v;
             }
@@ -738,7 +741,7 @@ impl Constructed {
                 slots[i] = v;
             }
         }
-        let ctx = self.context(slots);
+        let ctx = Value::from_dyn_object(vars);
         let items = match late_items {
             Some(items) => items,
             None => self.late_batch.eval(&ctx),
@@ -817,9 +820,9 @@ impl Constructed {
         out
     }
 
-    /// The host's context for the expressions; [`into_slots`] takes the variables back.
-    fn context(&self, slots: Vec<Value>) -> Value {
-        Value::from_object(HostVars {
+    /// The host's variables; as a context for the expressions, `Value::from_dyn_object`.
+    fn host_vars(&self, slots: Vec<Value>) -> Arc<HostVars> {
+        Arc::new(HostVars {
             names: self.names.clone(),
             slots,
         })
@@ -987,16 +990,6 @@ impl Constructed {
     }
 }
 
-/// The variables of a context from [`Constructed::context`], without a copy unless an
-/// evaluation kept the context.
-fn into_slots(ctx: Value) -> Vec<Value> {
-    let vars = ctx
-        .downcast_object::<HostVars>()
-        .expect("a context from Constructed::context");
-    drop(ctx);
-    Arc::try_unwrap(vars).map_or_else(|shared| shared.slots.clone(), |vars| vars.slots)
-}
-
 fn undefined_error() -> minijinja::Error {
     minijinja::Error::new(ErrorKind::UndefinedError, "the result is undefined")
 }
@@ -1122,7 +1115,7 @@ fn parse_template(s: &str, entry: &str) -> Result<Vec<Part>, ConfigError> {
 }
 
 /// A host's variables for the expressions: only those they read, converted once per host.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct HostVars {
     /// The variables' names and slots: a dozen or so, where a scan beats hashing.
     names: Arc<[(Box<str>, usize)]>,

@@ -244,7 +244,7 @@ fn fast_shapes_give_what_minijinja_gives() {
             .iter()
             .map(|n| host.get(n).map_or(minijinja::Value::UNDEFINED, from_json))
             .collect();
-        let ctx = c.context(slots.clone());
+        let ctx = minijinja::Value::from_dyn_object(c.host_vars(slots.clone()));
         for (source, (_, e)) in exprs.iter().zip(&c.compose) {
             let fast = e
                 .fast

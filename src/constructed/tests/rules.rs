@@ -349,6 +349,14 @@ fn filters_match_ansible() {
     let cases: &[(&str, Json)] = &[
         ("instance_name | upper", json!("WEB-01")),
         ("io_optimized | lower", json!("true")),
+        // Python's str.upper()/lower(): short ASCII, long, and not ASCII.
+        ("'Web-01 x' | lower", json!("web-01 x")),
+        (
+            "'abcdefghijklmnopqrstuvwxyz' | upper",
+            json!("ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+        ),
+        ("'ÉcOle' | lower", json!("école")),
+        ("'straße' | upper", json!("STRASSE")),
         ("instance_name | replace('-', '_')", json!("web_01")),
         ("'aaa' | replace('a', 'b', 2)", json!("bba")),
         (

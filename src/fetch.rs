@@ -462,7 +462,7 @@ fn decode_page(
 ) -> Page {
     let mut shaper = settings.map(inventory::Shaper::new);
     if status == 200 {
-        if let Some(page) = std::str::from_utf8(body)
+        if let Some(page) = simdutf8::basic::from_utf8(body)
             .ok()
             .and_then(|text| read_page(text, opts, states, shape_of(&mut shaper)))
         {

@@ -731,7 +731,9 @@ impl Instance {
             put(out, c);
         }
         out.push(b'}');
-        inst.hostvars = std::str::from_utf8(out).expect("written from UTF-8").into();
+        inst.hostvars = simdutf8::basic::from_utf8(out)
+            .expect("written from UTF-8")
+            .into();
         inst.state = state;
         inst.security_groups = security_groups;
         Ok(Some(inst))

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
-use crate::harness::{self, fixture, output, Output, Sim, Workspace, KEY, SECRET};
+use crate::harness::{self, fixture, output, place_binary, Output, Sim, Workspace, KEY, SECRET};
 use crate::inventory::expected_default_hosts;
 
 const ROLE_ARN: &str = "acs:ram::1234567890123456:role/inventory-reader";
@@ -170,10 +170,7 @@ fn ini_beside_the_executable_is_found_through_a_symlink() {
     let real = ws.path("etc-ansible");
     std::fs::create_dir_all(&real).unwrap();
     let bin = real.join("alicloud_inventory");
-    let built = Path::new(env!("CARGO_BIN_EXE_alicloud_inventory"));
-    if std::fs::hard_link(built, &bin).is_err() {
-        std::fs::copy(built, &bin).expect("copy the binary");
-    }
+    place_binary(&bin);
     std::fs::write(real.join("alicloud.ini"), recognisable_ini(&ws)).unwrap();
     let links = ws.path("bin");
     std::fs::create_dir_all(&links).unwrap();

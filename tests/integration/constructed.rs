@@ -324,7 +324,7 @@ fn alicloud_yml_beside_the_executable_unless_an_ini_is() {
     let dir = ws.path("bin");
     std::fs::create_dir(&dir).unwrap();
     let exe = dir.join("alicloud_inventory");
-    std::fs::copy(env!("CARGO_BIN_EXE_alicloud_inventory"), &exe).unwrap();
+    harness::place_binary(&exe);
     std::fs::write(
         dir.join("alicloud.yml"),
         format!(

@@ -404,8 +404,29 @@ impl Workspace {
     }
 }
 
+/// The inventory binary at `dst` (a test that needs files beside the executable): a hard link,
+/// which opens no file for writing, or else a copy.
+pub fn place_binary(dst: &Path) {
+    let built = Path::new(env!("CARGO_BIN_EXE_alicloud_inventory"));
+    if std::fs::hard_link(built, dst).is_err() {
+        std::fs::copy(built, dst).expect("copy the binary");
+    }
+}
+
 pub fn output(mut cmd: Command) -> Output {
-    let out = cmd.output().expect("run the inventory");
+    // A copied binary can fail to start with ETXTBSY ("text file busy") while a process that
+    // another test thread is starting still holds the copy's write descriptor, until its exec
+    // closes it: the failure is transient, and starting again is the known remedy.
+    let mut attempts = 0;
+    let out = loop {
+        match cmd.output() {
+            Err(e) if e.raw_os_error() == Some(26) && attempts < 100 => {
+                attempts += 1;
+                std::thread::yield_now();
+            }
+            other => break other.expect("run the inventory"),
+        }
+    };
     Output {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),

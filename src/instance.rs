@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::constructed::step::Shaped;
 use crate::constructed::{HostError, Membership};
 use crate::settings::{Hostname, HostvarSelection, Settings};
-use crate::tree::{jinja_map, write_str, Keys, Node, Scratch as WriteScratch, Tree};
+use crate::tree::{dedup_last, jinja_map, write_str, Keys, Node, Scratch as WriteScratch, Tree};
 
 #[cfg(test)]
 mod differential;
@@ -330,19 +330,6 @@ fn first_address(tree: &Tree, n: u32) -> Val<'static> {
         Some(items) => items.first().map_or(Val::Str(""), |&x| Val::Node(x)),
         None => Val::Str(""),
     }
-}
-
-/// Keeps the last of each run of equal neighbours.
-fn dedup_last<T: Copy>(v: &mut Vec<T>, same: impl Fn(&T, &T) -> bool) {
-    let mut w = 0;
-    for r in 0..v.len() {
-        if r + 1 < v.len() && same(&v[r], &v[r + 1]) {
-            continue;
-        }
-        v[w] = v[r];
-        w += 1;
-    }
-    v.truncate(w);
 }
 
 /// Tag keys, sorted, and the node of each one's value.

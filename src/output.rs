@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 use crate::inventory::{Group, Inventory};
+use crate::tree::write_str;
 
 /// A writer that counts bytes, for the offsets of the cache index and the length of the JSON.
 struct Counting<W> {
@@ -23,31 +24,6 @@ impl<W: Write> Write for Counting<W> {
     }
 }
 
-/// Writes `s` as a JSON string, escaped straight into `w` (no string per name).
-fn write_str<W: Write>(w: &mut W, s: &str) -> io::Result<()> {
-    if crate::tree::needs_no_escape(s) {
-        // Most names: written as they are, as serde_json would.
-        w.write_all(b"\"")?;
-        w.write_all(s.as_bytes())?;
-        return w.write_all(b"\"");
-    }
-    serde_json::to_writer(&mut *w, s).map_err(io::Error::from)
-}
-
-fn write_names<W: Write>(
-    w: &mut W,
-    names: impl Iterator<Item = impl AsRef<str>>,
-) -> io::Result<()> {
-    w.write_all(b"[")?;
-    for (i, n) in names.enumerate() {
-        if i > 0 {
-            w.write_all(b",")?;
-        }
-        write_str(w, n.as_ref())?;
-    }
-    w.write_all(b"]")
-}
-
 /// Every host's name as a JSON string, one after the other: a name is written once per group
 /// its host is in, a dozen times or more, so it is escaped once and then copied.
 struct Names {
@@ -63,7 +39,7 @@ impl Names {
             .hosts
             .iter()
             .map(|h| {
-                crate::tree::write_str(&mut json, &h.name);
+                write_str(&mut json, &h.name);
                 json.len()
             })
             .collect();
@@ -89,19 +65,22 @@ impl Names {
     }
 }
 
-/// One group, put together in `buf` and written at once.
-fn write_group<W: Write>(w: &mut W, names: &Names, g: &Group, buf: &mut Vec<u8>) -> io::Result<()> {
-    buf.clear();
+/// One group's value into `buf`.
+fn put_group(buf: &mut Vec<u8>, names: &Names, g: &Group) {
     buf.push(b'{');
     if !g.children.is_empty() {
-        buf.extend_from_slice(b"\"children\":");
-        write_names(buf, g.children.iter())?;
-        buf.push(b',');
+        buf.extend_from_slice(b"\"children\":[");
+        for (i, child) in g.children.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            write_str(buf, child);
+        }
+        buf.extend_from_slice(b"],");
     }
     buf.extend_from_slice(b"\"hosts\":");
     names.list(buf, g.hosts.iter().copied());
     buf.push(b'}');
-    w.write_all(buf)
 }
 
 /// Where the parts of a `--list` output landed.
@@ -129,14 +108,17 @@ pub fn write_list<W: Write>(inv: &Inventory, w: W) -> io::Result<Written> {
     keys.sort_unstable();
     keys.dedup();
     w.write_all(b"{")?;
+    // Each member is put together in `buf` and written at once, but for the hostvars.
     for (i, key) in keys.iter().enumerate() {
+        buf.clear();
         if i > 0 {
-            w.write_all(b",")?;
+            buf.push(b',');
         }
-        write_str(&mut w, key)?;
-        w.write_all(b":")?;
+        write_str(&mut buf, key);
+        buf.push(b':');
         match *key {
             "_meta" => {
+                w.write_all(&buf)?;
                 w.write_all(b"{\"hostvars\":{")?;
                 for (j, h) in inv.hosts.iter().enumerate() {
                     if j > 0 {
@@ -150,13 +132,15 @@ pub fn write_list<W: Write>(inv: &Inventory, w: W) -> io::Result<Written> {
                 w.write_all(b"}}")?;
             }
             "alicloud" => {
-                buf.clear();
                 buf.extend_from_slice(b"{\"hosts\":");
                 names.list(&mut buf, 0..inv.hosts.len() as u32);
                 buf.push(b'}');
                 w.write_all(&buf)?;
             }
-            group => write_group(&mut w, &names, &inv.groups[group], &mut buf)?,
+            group => {
+                put_group(&mut buf, &names, &inv.groups[group]);
+                w.write_all(&buf)?;
+            }
         }
     }
     w.write_all(b"}\n")?;

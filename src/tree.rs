@@ -394,15 +394,10 @@ fn number_value(token: &str) -> R<serde_json::Number> {
     }
 }
 
-/// Whether serde_json writes `s` as it is, between quotes: no control character, quote or
-/// backslash.
-pub fn needs_no_escape(s: &str) -> bool {
-    s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\')
-}
-
 /// Writes `s` as a JSON string, escaped as serde_json escapes it.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    if needs_no_escape(s) {
+    // No control character, quote or backslash: serde_json writes it as it is.
+    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');
@@ -913,21 +908,28 @@ impl<'a> Tree<'a> {
 
 /// A minijinja map of `members` as serde_json's map holds them: sorted by key, the last of
 /// duplicate keys kept.
-pub fn jinja_map<'k, T>(
+pub fn jinja_map<'k, T: Copy>(
     members: impl Iterator<Item = (&'k str, T)>,
     value: impl Fn(T) -> minijinja::Value,
 ) -> minijinja::Value {
     let mut members: Vec<(&str, T)> = members.collect();
     // Stable: of equal keys, the last one stays last.
     members.sort_by(|a, b| a.0.cmp(b.0));
-    let mut pairs = Vec::with_capacity(members.len());
-    let mut rest = members.into_iter().peekable();
-    while let Some((k, v)) = rest.next() {
-        if rest.peek().is_none_or(|next| next.0 != k) {
-            pairs.push((minijinja::Value::from(k), value(v)));
+    dedup_last(&mut members, |a, b| a.0 == b.0);
+    minijinja::Value::from_pairs(members.into_iter().map(|(k, v)| (k, value(v))))
+}
+
+/// Keeps the last of each run of equal neighbours.
+pub fn dedup_last<T: Copy>(v: &mut Vec<T>, same: impl Fn(&T, &T) -> bool) {
+    let mut w = 0;
+    for r in 0..v.len() {
+        if r + 1 < v.len() && same(&v[r], &v[r + 1]) {
+            continue;
         }
+        v[w] = v[r];
+        w += 1;
     }
-    minijinja::Value::from_pairs(pairs)
+    v.truncate(w);
 }
 
 #[cfg(test)]

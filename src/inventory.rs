@@ -664,10 +664,9 @@ struct Interner {
     ids: HashMap<String, u32, crate::tree::Fast>,
     names: Vec<String>,
     /// Constructed group names by their address: a page's hosts share them (`GroupNames`), so
-    /// most are found without hashing their text.
-    shared: HashMap<usize, u32, crate::tree::Fast>,
-    /// Holds those names, so that no other name gets one of their addresses.
-    kept: Vec<Arc<str>>,
+    /// most are found without hashing their text. Each is held, so that no other name gets its
+    /// address.
+    shared: HashMap<usize, (u32, Arc<str>), crate::tree::Fast>,
 }
 
 impl Interner {
@@ -683,12 +682,11 @@ impl Interner {
 
     fn id_of_shared(&mut self, name: &Arc<str>) -> u32 {
         let address = Arc::as_ptr(name).cast::<u8>() as usize;
-        if let Some(&id) = self.shared.get(&address) {
+        if let Some(&(id, _)) = self.shared.get(&address) {
             return id;
         }
         let id = self.id(name);
-        self.shared.insert(address, id);
-        self.kept.push(name.clone());
+        self.shared.insert(address, (id, name.clone()));
         id
     }
 }

@@ -288,7 +288,27 @@ struct GroupEntry {
     cond: Cond,
 }
 
-/// A `parent_group` value: plain text, or text with `{{ expression }}` parts.
+/// A keyed group's `parent_group`: none or a fixed group (made once), or a template with
+/// `{{ expression }}` parts, rendered per host.
+enum Parent {
+    Fixed(Option<Arc<str>>),
+    Template(Vec<Part>),
+}
+
+impl Parent {
+    fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        let parts = match self {
+            Parent::Template(parts) => &parts[..],
+            Parent::Fixed(_) => &[],
+        };
+        parts.iter().filter_map(|p| match p {
+            Part::Expr(e) => Some(&**e),
+            Part::Text(_) => None,
+        })
+    }
+}
+
+/// A part of a `parent_group` template.
 enum Part {
     Text(String),
     Expr(Box<Expr>),
@@ -303,14 +323,13 @@ struct KeyedEntry {
     separator: String,
     default_value: Option<String>,
     trailing_separator_false: bool,
-    parent: Vec<Part>,
-    /// The parent group when `parent` has no expression.
-    fixed_parent: Option<Option<Arc<str>>>,
+    parent: Parent,
 }
 
 /// A compiled constructed configuration. Cheap to share between threads.
 pub struct Constructed {
-    compose: Vec<(String, Expr)>,
+    /// Each name is shared with every host's result.
+    compose: Vec<(Arc<str>, Expr)>,
     groups: Vec<GroupEntry>,
     keyed: Vec<KeyedEntry>,
     strict: bool,
@@ -321,8 +340,6 @@ pub struct Constructed {
     names: Arc<[(Box<str>, usize)]>,
     /// The slot of each compose entry's variable, when an expression reads it.
     compose_at: Vec<Option<usize>>,
-    /// The compose entries' names, shared with each host's result.
-    compose_names: Vec<Arc<str>>,
     /// The slots of `inventory_hostname`, `inventory_hostname_short` and `group_names`.
     magic_at: [Option<usize>; 3],
     /// The compose expressions as one batch, and each entry's item in it.
@@ -401,7 +418,7 @@ impl Constructed {
         let strict = opt_bool(map, "strict", false)?;
         let leading_separator = opt_bool(map, "leading_separator", true)?;
 
-        let mut compose = Vec::new();
+        let mut compose: Vec<(Arc<str>, Expr)> = Vec::new();
         match map.get("compose") {
             None | Some(serde_json::Value::Null) => {}
             Some(serde_json::Value::Object(entries)) => {
@@ -410,7 +427,7 @@ impl Constructed {
                     let serde_json::Value::String(source) = expr else {
                         return Err(config_err(entry, "must be an expression (a string)"));
                     };
-                    compose.push((name.clone(), Expr::compile(source, &entry)?));
+                    compose.push((name.as_str().into(), Expr::compile(source, &entry)?));
                 }
             }
             Some(_) => return Err(config_err("compose", "must be a mapping")),
@@ -481,10 +498,8 @@ impl Constructed {
         }
         for k in &keyed {
             k.key.variables().for_each(&mut add);
-            for p in &k.parent {
-                if let Part::Expr(e) = p {
-                    e.variables().for_each(&mut add);
-                }
+            for e in k.parent.exprs() {
+                e.variables().for_each(&mut add);
             }
         }
         let set_fast = |e: &mut Expr| {
@@ -498,9 +513,11 @@ impl Constructed {
         }
         for k in &mut keyed {
             set_fast(&mut k.key);
-            for p in &mut k.parent {
-                if let Part::Expr(e) = p {
-                    set_fast(e);
+            if let Parent::Template(parts) = &mut k.parent {
+                for p in parts {
+                    if let Part::Expr(e) = p {
+                        set_fast(e);
+                    }
                 }
             }
         }
@@ -528,7 +545,7 @@ impl Constructed {
         let reads_composed = late.iter().any(|e| {
             e.batched()
                 && e.variables()
-                    .any(|v| compose.iter().any(|(name, _)| *name == v))
+                    .any(|v| compose.iter().any(|(name, _)| **name == v))
         });
         let joint = (compose_batch.expr.is_some() && late_batch.expr.is_some() && !reads_composed)
             .then(|| {
@@ -538,8 +555,10 @@ impl Constructed {
             })
             .filter(|(b, _)| b.expr.is_some());
         let keyed_slots = late_slots.split_off(groups.len());
-        let compose_at = compose.iter().map(|(n, _)| index.get(n).copied()).collect();
-        let compose_names = compose.iter().map(|(n, _)| n.as_str().into()).collect();
+        let compose_at = compose
+            .iter()
+            .map(|(n, _)| index.get(&**n).copied())
+            .collect();
         Ok(Constructed {
             compose,
             groups,
@@ -551,7 +570,6 @@ impl Constructed {
                 .map(|(name, &i)| (name.as_str().into(), i))
                 .collect(),
             compose_at,
-            compose_names,
             magic_at: [
                 "inventory_hostname",
                 "inventory_hostname_short",
@@ -577,7 +595,7 @@ impl Constructed {
     pub fn describe(&self) -> Vec<String> {
         let mut lines = Vec::new();
         if !self.compose.is_empty() {
-            let names: Vec<&str> = self.compose.iter().map(|(n, _)| n.as_str()).collect();
+            let names: Vec<&str> = self.compose.iter().map(|(n, _)| &**n).collect();
             lines.push(format!("compose {}", names.join(", ")));
         }
         if !self.groups.is_empty() {
@@ -624,7 +642,8 @@ impl Constructed {
                 slots[i] = from_json(v);
             }
         }
-        let encode = |i: usize, v: &Value| to_json(v).map(|json| (self.compose[i].0.clone(), json));
+        let encode =
+            |i: usize, v: &Value| to_json(v).map(|json| (self.compose[i].0.to_string(), json));
         let ran = self.run(host, slots, group_names, encode, &mut GroupNames::default())?;
         Ok(HostResult {
             vars: ran.vars,
@@ -648,7 +667,7 @@ impl Constructed {
         let encode = |i: usize, v: &Value| {
             let start = json.len();
             match write_json(v, &mut json) {
-                Ok(()) => Ok((self.compose_names[i].clone(), start..json.len())),
+                Ok(()) => Ok((self.compose[i].0.clone(), start..json.len())),
                 Err(e) => {
                     json.truncate(start);
                     Err(e)
@@ -868,9 +887,9 @@ impl Constructed {
             return Ok(());
         }
 
-        let parent = match &k.fixed_parent {
-            Some(p) => Ok(p.clone()),
-            None => self.render_parent(&k.parent, ctx),
+        let parent = match &k.parent {
+            Parent::Fixed(p) => Ok(p.clone()),
+            Parent::Template(parts) => self.render_parent(parts, ctx),
         };
         let parent = match parent {
             Ok(p) => p,
@@ -962,7 +981,6 @@ impl Constructed {
         ctx: &Value,
     ) -> Result<Option<Arc<str>>, minijinja::Error> {
         let text = match parts {
-            [] => return Ok(None),
             [Part::Expr(e)] => {
                 let v = e.eval(ctx)?;
                 check_defined(&v)?;
@@ -1051,7 +1069,7 @@ fn compile_keyed(index: usize, e: &serde_json::Value) -> Result<KeyedEntry, Conf
         ));
     }
     let parent = match m.get("parent_group") {
-        None | Some(serde_json::Value::Null) => Vec::new(),
+        None | Some(serde_json::Value::Null) => Parent::Fixed(None),
         Some(serde_json::Value::String(s)) => parse_template(s, &entry)?,
         Some(_) => return Err(config_err(entry, "parent_group must be a string")),
     };
@@ -1070,22 +1088,13 @@ fn compile_keyed(index: usize, e: &serde_json::Value) -> Result<KeyedEntry, Conf
             .unwrap_or_else(|| "_".into()),
         default_value,
         trailing_separator_false: matches!(trailing, Some(serde_json::Value::Bool(false))),
-        fixed_parent: parent.iter().all(|p| matches!(p, Part::Text(_))).then(|| {
-            let text: String = parent
-                .iter()
-                .map(|p| match p {
-                    Part::Text(t) => t.as_str(),
-                    Part::Expr(_) => "",
-                })
-                .collect();
-            (!text.is_empty()).then(|| safe_group_name(&text).into())
-        }),
         parent,
     })
 }
 
-/// Splits `text {{ expr }} text` into parts; `{% %}` blocks are not supported.
-fn parse_template(s: &str, entry: &str) -> Result<Vec<Part>, ConfigError> {
+/// Splits `text {{ expr }} text` into parts; `{% %}` blocks are not supported. Text alone is a
+/// fixed parent.
+fn parse_template(s: &str, entry: &str) -> Result<Parent, ConfigError> {
     if s.contains("{%") {
         return Err(config_err(
             entry,
@@ -1111,7 +1120,12 @@ fn parse_template(s: &str, entry: &str) -> Result<Vec<Part>, ConfigError> {
     if !rest.is_empty() {
         parts.push(Part::Text(rest.to_owned()));
     }
-    Ok(parts)
+    if parts.iter().all(|p| matches!(p, Part::Text(_))) {
+        return Ok(Parent::Fixed(
+            (!s.is_empty()).then(|| safe_group_name(s).into()),
+        ));
+    }
+    Ok(Parent::Template(parts))
 }
 
 /// A host's variables for the expressions: only those they read, converted once per host.

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::constructed::step::Shaped;
 use crate::constructed::{HostError, Membership};
 use crate::settings::{Hostname, HostvarSelection, Settings};
-use crate::tree::{dedup_last, jinja_map, write_str, Keys, Node, Scratch as WriteScratch, Tree};
+use crate::tree::{dedup_last, write_str, Keys, Node, Scratch as WriteScratch, Tree};
 
 #[cfg(test)]
 mod differential;
@@ -288,9 +288,11 @@ impl<'t> Val<'t> {
                 ])
             }
             Val::List(items) => items.iter().map(|s| J::from(s.as_str())).collect(),
-            Val::Tags(tags) => jinja_map(tags.iter().copied(), |v| {
-                v.map_or_else(|| J::from(()), |n| tree.to_jinja(n))
-            }),
+            // Sorted and deduplicated already (`tags_of`).
+            Val::Tags(tags) => J::from_pairs(
+                tags.iter()
+                    .map(|&(k, v)| (k, v.map_or_else(|| J::from(()), |n| tree.to_jinja(n)))),
+            ),
         }
     }
 

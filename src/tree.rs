@@ -908,7 +908,7 @@ impl<'a> Tree<'a> {
 
 /// A minijinja map of `members` as serde_json's map holds them: sorted by key, the last of
 /// duplicate keys kept.
-pub fn jinja_map<'k, T: Copy>(
+fn jinja_map<'k, T: Copy>(
     members: impl Iterator<Item = (&'k str, T)>,
     value: impl Fn(T) -> minijinja::Value,
 ) -> minijinja::Value {

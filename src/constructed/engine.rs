@@ -1214,7 +1214,8 @@ pub fn from_json(v: &serde_json::Value) -> Value {
 }
 
 /// A result as JSON. An undefined value anywhere in it is an error, as when Ansible
-/// finalises a template result.
+/// finalises a template result. What `write_json` is checked against.
+#[cfg(test)]
 pub fn to_json(v: &Value) -> Result<serde_json::Value, Error> {
     Ok(match v.kind() {
         ValueKind::Undefined => return Err(undefined_in_result()),

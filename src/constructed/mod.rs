@@ -3,7 +3,7 @@
 //! A configuration ([`Constructed::from_value`]) holds `compose` (variable: expression),
 //! `groups` (group: conditional), `keyed_groups` (list of `{key, prefix, separator,
 //! default_value, trailing_separator, parent_group}`), `strict` and `leading_separator`.
-//! Expressions are compiled once; [`Constructed::apply`] then runs per host, in Ansible's
+//! Expressions are compiled once; [`Constructed::apply_slots`] then runs per host, in Ansible's
 //! order: every compose entry (each sees the host's original variables only), then every
 //! `groups` entry, then every keyed group (both see the composed variables).
 //!
@@ -26,7 +26,9 @@ pub mod step;
 #[cfg(test)]
 mod tests;
 
-use engine::{chainable_env, from_json, py_type, strict_env, to_json, write_json};
+#[cfg(test)]
+use engine::to_json;
+use engine::{chainable_env, from_json, py_type, strict_env, write_json};
 use minijinja::value::{Enumerator, Object, Value, ValueKind};
 use minijinja::{ErrorKind, Expression};
 use pystr::{py_str, py_text, safe_group_name, safe_group_name_of};
@@ -93,7 +95,8 @@ pub struct GroupNames {
     key: String,
 }
 
-/// What the configuration adds to one host.
+/// What the configuration adds to one host, as [`Constructed::apply`] gives it.
+#[cfg(test)]
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HostResult {
     /// Composed variables in configuration order; they replace host variables of the
@@ -617,8 +620,8 @@ impl Constructed {
         self.index.contains_key(name)
     }
 
-    /// The top-level variables the expressions read (the only hostvars [`Constructed::apply`]
-    /// looks at), each at its slot: what [`Constructed::apply_slots`] takes.
+    /// The top-level variables the expressions read (the only hostvars the entries look at),
+    /// each at its slot: what [`Constructed::apply_slots`] takes.
     pub fn slot_names(&self) -> Vec<String> {
         let mut names = vec![String::new(); self.index.len()];
         for (name, &i) in self.index.iter() {
@@ -629,7 +632,9 @@ impl Constructed {
 
     /// Runs the configuration for one host. `hostvars` are the host's variables;
     /// `group_names` the groups it is already in (Ansible's `group_names` variable, sorted,
-    /// without `all`). Entries that fail are skipped unless `strict`.
+    /// without `all`). Entries that fail are skipped unless `strict`. The reference the tests
+    /// hold [`Constructed::apply_slots`] to: the build uses that.
+    #[cfg(test)]
     pub fn apply(
         &self,
         host: &str,
@@ -651,10 +656,12 @@ impl Constructed {
         })
     }
 
-    /// [`Constructed::apply`] with the host's variables already converted (`slots[i]` is the
-    /// value of [`Constructed::slot_names`]`[i]`, undefined where the host has none), and the
-    /// composed variables as compact JSON text, one after the other in `Composed::json`.
-    /// `names` keeps the keyed groups' names for the next hosts.
+    /// Runs the configuration for host `host`, whose variables are already converted
+    /// (`slots[i]` is the value of [`Constructed::slot_names`]`[i]`, undefined where the host
+    /// has none); `group_names` are the groups it is already in (Ansible's `group_names`,
+    /// without `all`). Entries that fail are skipped unless `strict`. The composed variables
+    /// come as compact JSON text, one after the other in `Composed::json`. `names` keeps the
+    /// keyed groups' names for the next hosts.
     pub fn apply_slots(
         &self,
         host: &str,

@@ -427,16 +427,13 @@ fn plain_run(b: &[u8], mut i: usize) -> usize {
 #[inline]
 fn same(a: &[u8], b: &[u8]) -> bool {
     debug_assert_eq!(a.len(), b.len());
-    let word = |c: &[u8]| u64::from_le_bytes(c.try_into().expect("8 bytes"));
-    let (mut a8, mut b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    if !a8
-        .by_ref()
-        .zip(b8.by_ref())
-        .all(|(x, y)| word(x) == word(y))
-    {
-        return false;
+    let n = a.len();
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
     }
-    a8.remainder() == b8.remainder()
+    let word = |c: &[u8], at: usize| u64::from_le_bytes(c[at..at + 8].try_into().expect("8 bytes"));
+    // Whole words, then the last eight bytes (overlapping the last word).
+    (0..n / 8).all(|w| word(a, 8 * w) == word(b, 8 * w)) && word(a, n - 8) == word(b, n - 8)
 }
 
 /// A number token as serde_json would read it.
@@ -1072,6 +1069,19 @@ mod tests {
             }
         }
         assert_eq!(scratch.orders.known.len(), MAX_ORDERS);
+    }
+
+    #[test]
+    fn same_tells_apart_texts_that_differ_in_any_byte() {
+        for n in 0..20 {
+            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i).collect();
+            assert!(same(&a, &a.clone()), "{n}");
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same(&a, &b), "{n} bytes, differing at {at}");
+            }
+        }
     }
 
     /// After an object teaches the reader a sequence of keys, objects that differ from it

@@ -685,7 +685,6 @@ impl Instance {
                 }
             })
             .collect();
-        let mut composed = composed.iter().zip(places).peekable();
         let json = shaped.json.as_bytes();
         let put = |out: &mut Vec<u8>, (name, at): &(Arc<str>, Range<usize>)| {
             if out.len() > 1 {
@@ -695,11 +694,13 @@ impl Instance {
             out.push(b':');
             out.extend_from_slice(&json[at.clone()]);
         };
+        let mut c = 0;
         for (i, &(key, v)) in vars.iter().enumerate() {
             let mut replaced = false;
-            while let Some((c, (_, over))) = composed.next_if(|(_, (at, _))| *at == i) {
-                put(out, c);
+            while let Some(&(_, over)) = places.get(c).filter(|&&(at, _)| at == i) {
+                put(out, &composed[c]);
                 replaced |= over;
+                c += 1;
             }
             if replaced {
                 continue;
@@ -716,8 +717,8 @@ impl Instance {
             out.extend_from_slice(keys.json(key));
             v.write(tree, out, &mut scratch.write);
         }
-        for (c, _) in composed {
-            put(out, c);
+        for rest in &composed[c..] {
+            put(out, rest);
         }
         out.push(b'}');
         inst.hostvars = simdutf8::basic::from_utf8(out)
@@ -801,18 +802,21 @@ fn merge<V: Copy>(base: Vec<(u32, V)>, mut extra: Vec<(u32, V)>, keys: &Keys) ->
     extra.sort_by_key(|&(k, _)| keys.rank(k));
     dedup_last(&mut extra, |a, b| a.0 == b.0);
     let mut out = Vec::with_capacity(base.len() + extra.len());
-    let mut extra = extra.into_iter().peekable();
-    for (k, v) in base {
+    let rank_at = |e: usize| extra.get(e).map_or(u32::MAX, |&(k, _)| keys.rank(k));
+    let (mut e, mut next) = (0, rank_at(0));
+    for &(k, v) in &base {
         let rank = keys.rank(k);
-        while let Some(e) = extra.next_if(|&(e, _)| keys.rank(e) < rank) {
-            out.push(e);
+        while next < rank {
+            out.push(extra[e]);
+            e += 1;
+            next = rank_at(e);
         }
-        if extra.peek().is_some_and(|&(e, _)| e == k) {
-            continue;
+        // Equal ranks are equal keys: the extra one replaces the API's.
+        if next != rank {
+            out.push((k, v));
         }
-        out.push((k, v));
     }
-    out.extend(extra);
+    out.extend_from_slice(&extra[e..]);
     out
 }
 

@@ -175,12 +175,20 @@ struct Membership {
     holds_host: bool,
 }
 
+/// How many group names [`Memberships`] keeps by their parts.
+const MAX_MADE: usize = 1 << 16;
+
 /// The groups of one instance, their names in one reused buffer: a host's dozen group names
 /// cost no allocation each.
 #[derive(Default)]
 struct Memberships {
     text: String,
     list: Vec<Membership>,
+    /// Each group name made so far, by the text of its parts: the hosts of a fleet share most
+    /// of their regions, zones, types and tags, and a name is looked up for less than it costs
+    /// to make.
+    made: HashMap<Box<str>, Box<str>, crate::tree::Fast>,
+    parts: String,
 }
 
 impl Memberships {
@@ -199,8 +207,8 @@ impl Memberships {
     fn of_host(&mut self, inst: &Instance, s: &Settings, namer: &Namer, name: &str) {
         self.clear();
         groups_of(inst, s, namer, self);
-        let id_group = self.group(namer, &[&inst.id]);
-        let Memberships { text, list } = self;
+        let id_group = self.unique(namer, &inst.id);
+        let Memberships { text, list, .. } = self;
         let id_group = id_group.of(text);
         list.retain(|x| {
             let group = x.group.of(text);
@@ -214,7 +222,26 @@ impl Memberships {
     /// Writes the group name made of `parts` and returns it.
     fn group(&mut self, namer: &Namer, parts: &[&str]) -> Name {
         let start = self.text.len();
-        namer.group_into(parts, &mut self.text);
+        // Sanitizing maps each character alone: the parts' name is that of their concatenation.
+        self.parts.clear();
+        parts.iter().for_each(|p| self.parts.push_str(p));
+        match self.made.get(self.parts.as_str()) {
+            Some(made) => self.text.push_str(made),
+            None => {
+                namer.group_into(&[&self.parts], &mut self.text);
+                if self.made.len() < MAX_MADE {
+                    let made = &self.text[start..];
+                    self.made.insert(self.parts.as_str().into(), made.into());
+                }
+            }
+        }
+        Name::Text(start as u32, self.text.len() as u32)
+    }
+
+    /// Writes the group name of a text no other host has (an instance id), not kept.
+    fn unique(&mut self, namer: &Namer, text: &str) -> Name {
+        let start = self.text.len();
+        namer.group_into(&[text], &mut self.text);
         Name::Text(start as u32, self.text.len() as u32)
     }
 
@@ -241,13 +268,14 @@ impl Memberships {
 /// The groups one instance belongs to.
 fn groups_of(inst: &Instance, s: &Settings, n: &Namer, out: &mut Memberships) {
     let g = &s.group_by;
-    out.add(
-        n,
-        g.instance_id,
-        &inst.id,
-        &[&inst.id],
-        Some(Name::Fixed("instances")),
-    );
+    if g.instance_id && !inst.id.is_empty() {
+        let group = out.unique(n, &inst.id);
+        out.list.push(Membership {
+            group,
+            parent: Some(Name::Fixed("instances")),
+            holds_host: true,
+        });
+    }
     out.add(
         n,
         g.region,
@@ -753,6 +781,57 @@ mod tests {
             ascii_only: true,
         };
         assert_eq!(ascii.sanitize("tag_env_生产-x"), "tag_env___-x");
+    }
+
+    /// Names kept from earlier hosts are the names a host alone gets, whatever the split of
+    /// their parts (`tag_` `a_b` and `tag_a` `_b`), characters and leading digits.
+    #[test]
+    fn group_names_kept_between_hosts_are_those_made_afresh() {
+        let s = settings();
+        let namer = Namer::from_settings(&s);
+        let tag_sets: [&[(&str, &str)]; 5] = [
+            &[("a_b", "x"), ("env", "prod")],
+            &[("a", "b_x"), ("env", "生产-1")],
+            &[("1st", "9"), ("a_b", "")],
+            &[("env", "prod"), ("a_b", "x"), ("tier", "prod")],
+            &[("é½²", "v w"), ("a", "b_x")],
+        ];
+        let mut kept = Memberships::default();
+        let names = |m: &Memberships| -> Vec<(String, Option<String>, bool)> {
+            m.list
+                .iter()
+                .map(|x| {
+                    let parent = x.parent.map(|p| m.name(p).to_string());
+                    (m.name(x.group).to_string(), parent, x.holds_host)
+                })
+                .collect()
+        };
+        for round in 0..2 {
+            for (n, tags) in tag_sets.iter().enumerate() {
+                let i = inst(&format!("i-{n}"), "web", tags, &s);
+                let mut fresh = Memberships::default();
+                fresh.of_host(&i, &s, &namer, "web");
+                kept.of_host(&i, &s, &namer, "web");
+                assert!(!fresh.list.is_empty());
+                assert_eq!(names(&kept), names(&fresh), "round {round}, host {n}");
+                if n == 3 {
+                    let groups: Vec<_> = names(&kept).into_iter().map(|x| x.0).collect();
+                    for g in [
+                        "tag_env_prod",
+                        "tag_tier_prod",
+                        "tag_a_b_x",
+                        "type_ecs_g6_large",
+                    ] {
+                        assert!(groups.iter().any(|x| x == g), "{g} in {groups:?}");
+                    }
+                }
+            }
+        }
+        assert!(kept.made.len() > 10, "names were kept: {}", kept.made.len());
+        assert!(
+            !kept.made.values().any(|n| n.starts_with("i_")),
+            "instance ids are not kept"
+        );
     }
 
     #[test]

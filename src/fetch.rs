@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
+use compact_str::CompactString;
 use serde::Deserialize;
 use tokio::task::JoinSet;
 
@@ -305,7 +306,7 @@ pub async fn list(
     for region in 0..shared.targets.len() {
         tasks.spawn(fetch_page(shared.clone(), region, 1, 1));
     }
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<CompactString> = HashSet::new();
     let mut pages = 0u64;
     while let Some(joined) = tasks.join_next().await {
         let result = joined?;
@@ -387,7 +388,7 @@ pub fn page_count(total_count: u64) -> std::result::Result<u64, String> {
 /// Hands each instance of a page to `sink` unless its id was seen before: a region listed again
 /// (or a shifted page) repeats instances, and the first one counts.
 pub fn hand_over(
-    seen: &mut HashSet<String>,
+    seen: &mut HashSet<CompactString>,
     instances: Vec<Instance>,
     sink: &mut dyn FnMut(Instance),
 ) {

@@ -8,6 +8,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use serde_json::Value;
 
 use crate::constructed::step::Shaped;
@@ -78,25 +79,25 @@ impl HostvarOptions {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Instance {
-    pub id: String,
-    pub region: String,
-    pub zone: String,
+    pub id: CompactString,
+    pub region: CompactString,
+    pub zone: CompactString,
     /// Lower-case, as in `state`.
-    pub state: String,
-    pub image_id: String,
-    pub instance_type: String,
-    pub vpc_id: String,
-    pub vswitch_id: String,
-    pub security_groups: Vec<String>,
-    pub tags: Vec<(String, String)>,
-    pub os_type: String,
-    pub key_pair: String,
-    pub resource_group: String,
-    pub charge_type: String,
+    pub state: CompactString,
+    pub image_id: CompactString,
+    pub instance_type: CompactString,
+    pub vpc_id: CompactString,
+    pub vswitch_id: CompactString,
+    pub security_groups: Vec<CompactString>,
+    pub tags: Vec<(CompactString, CompactString)>,
+    pub os_type: CompactString,
+    pub key_pair: CompactString,
+    pub resource_group: CompactString,
+    pub charge_type: CompactString,
     /// `ansible_host`; empty when the instance has no usable address.
-    pub address: String,
+    pub address: CompactString,
     /// The raw value of `hostname_variable` (not yet sanitized); empty when it has none.
-    pub hostname_source: String,
+    pub hostname_source: CompactString,
     /// The hostvars object, compact JSON with sorted keys; empty for a host the constructed
     /// step leaves out.
     pub hostvars: Box<str>,
@@ -209,7 +210,7 @@ enum Val<'t> {
         amount: Option<u32>,
         spec: Option<u32>,
     },
-    List(&'t [String]),
+    List(&'t [CompactString]),
     /// Tag keys, sorted, and their values (null when the tag has none).
     Tags(&'t [(&'t str, Option<u32>)]),
 }
@@ -298,12 +299,14 @@ impl<'t> Val<'t> {
 
     /// What `hostname_variable` and `destination_variable` read from a hostvar: strings as they
     /// are, numbers and booleans printed, lists by their first string.
-    fn text(self, tree: &Tree) -> String {
+    fn text(self, tree: &Tree) -> CompactString {
         match self {
             Val::Node(n) => tree.as_text(n),
-            Val::Str(s) => s.to_string(),
+            Val::Str(s) => s.into(),
             Val::List(items) => items.first().cloned().unwrap_or_default(),
-            Val::EmptyList | Val::NoEip | Val::Gpu { .. } | Val::Tags(_) => String::new(),
+            Val::EmptyList | Val::NoEip | Val::Gpu { .. } | Val::Tags(_) => {
+                CompactString::default()
+            }
         }
     }
 
@@ -340,8 +343,11 @@ type TagMap<'t> = Vec<(&'t str, Option<u32>)>;
 /// The tags as footmark reads them: entries without a key are skipped, and of two entries with
 /// one key the last value wins (a Python dict), in the place of the first. Also the tag map,
 /// sorted by key.
-fn tags_of<'t>(tree: &'t Tree, tags: Option<u32>) -> (Vec<(String, String)>, TagMap<'t>) {
-    let mut pairs: Vec<(String, String)> = Vec::new();
+fn tags_of<'t>(
+    tree: &'t Tree,
+    tags: Option<u32>,
+) -> (Vec<(CompactString, CompactString)>, TagMap<'t>) {
+    let mut pairs: Vec<(CompactString, CompactString)> = Vec::new();
     let mut map = Vec::new();
     let known = tree.keys.known;
     let list = tags
@@ -359,8 +365,8 @@ fn tags_of<'t>(tree: &'t Tree, tags: Option<u32>) -> (Vec<(String, String)>, Tag
         let value = tree.get(t, known.tag_value);
         let text = value.and_then(|v| tree.str_of(v)).unwrap_or("");
         match pairs.iter_mut().find(|(pk, _)| pk == k) {
-            Some(p) => text.clone_into(&mut p.1),
-            None => pairs.push((k.to_string(), text.to_string())),
+            Some(p) => p.1 = text.into(),
+            None => pairs.push((k.into(), text.into())),
         }
         map.push((k, value));
     }
@@ -469,8 +475,8 @@ impl Instance {
             return Err("an instance without InstanceId".into());
         }
         // footmark's Instance.__setattr__ lower-cases the status.
-        let state = text(k.status).to_lowercase();
-        if states.is_some_and(|s| !s.contains(&state)) {
+        let state = CompactString::from_str_to_lowercase(text(k.status));
+        if states.is_some_and(|s| !s.iter().any(|x| *x == state)) {
             return Ok(None);
         }
         let inner = get(k.inner_ip_address).map(|n| first_address(tree, n));
@@ -516,14 +522,14 @@ impl Instance {
             spec: get(k.gpuspec),
         };
         let (tags, tag_map) = tags_of(tree, get(k.tags));
-        let security_groups: Vec<String> = get(k.security_group_ids)
+        let security_groups: Vec<CompactString> = get(k.security_group_ids)
             .and_then(|s| tree.get(s, k.security_group_id))
             .and_then(|l| tree.items(l))
             .unwrap_or(&[])
             .iter()
             .filter_map(|&n| tree.str_of(n))
             .filter(|s| !s.is_empty())
-            .map(String::from)
+            .map(CompactString::from)
             .collect();
         let str_of = |n: Option<u32>| n.and_then(|n| tree.str_of(n)).unwrap_or("");
         let region = text(k.region_id);
@@ -582,22 +588,22 @@ impl Instance {
         };
 
         let mut inst = Instance {
-            id: id.to_string(),
-            region: region.to_string(),
-            zone: str_of(zone).to_string(),
-            state: String::new(),
-            image_id: text(k.image_id).to_string(),
-            instance_type: text(k.instance_type).to_string(),
-            vpc_id: str_of(vpc_id).to_string(),
-            vswitch_id: str_of(vswitch_id).to_string(),
-            os_type: text(k.ostype).to_string(),
-            key_pair: text(k.key_pair_name).to_string(),
-            resource_group: text(k.resource_group_id).to_string(),
-            charge_type: text(k.instance_charge_type).to_string(),
+            id: id.into(),
+            region: region.into(),
+            zone: str_of(zone).into(),
+            state: CompactString::default(),
+            image_id: text(k.image_id).into(),
+            instance_type: text(k.instance_type).into(),
+            vpc_id: str_of(vpc_id).into(),
+            vswitch_id: str_of(vswitch_id).into(),
+            os_type: text(k.ostype).into(),
+            key_pair: text(k.key_pair_name).into(),
+            resource_group: text(k.resource_group_id).into(),
+            charge_type: text(k.instance_charge_type).into(),
             security_groups: Vec::new(),
             tags,
-            address: String::new(),
-            hostname_source: String::new(),
+            address: CompactString::default(),
+            hostname_source: CompactString::default(),
             hostvars: Box::from(""),
             account_alias: opts
                 .account
@@ -610,7 +616,7 @@ impl Instance {
         let lookup = |name: &str| {
             keys.id(alias(name))
                 .and_then(|key| find(&vars, key).ok())
-                .map_or_else(String::new, |i| vars[i].1.text(tree))
+                .map_or_else(CompactString::default, |i| vars[i].1.text(tree))
         };
         inst.address = inst.destination(&lookup, opts);
         inst.hostname_source = inst.hostname_value(&lookup, opts);
@@ -738,13 +744,17 @@ impl Instance {
 
     /// `destination_format` with tag values when both format options are set, else the first
     /// non-empty of the destination variables.
-    fn destination(&self, lookup: &dyn Fn(&str) -> String, opts: &HostvarOptions) -> String {
+    fn destination(
+        &self,
+        lookup: &dyn Fn(&str) -> CompactString,
+        opts: &HostvarOptions,
+    ) -> CompactString {
         if !opts.destination_format.is_empty() && !opts.destination_format_tags.is_empty() {
             let mut out = opts.destination_format.clone();
             for (i, tag) in opts.destination_format_tags.iter().enumerate() {
                 out = out.replace(&format!("{{{i}}}"), self.tag(tag).unwrap_or(""));
             }
-            return out;
+            return out.into();
         }
         opts.destination_variables
             .iter()
@@ -755,7 +765,11 @@ impl Instance {
 
     /// The raw value `hostname_variable` names; empty when there is none, and the inventory then
     /// names the host by its address, as the Python script did.
-    fn hostname_value(&self, lookup: &dyn Fn(&str) -> String, opts: &HostvarOptions) -> String {
+    fn hostname_value(
+        &self,
+        lookup: &dyn Fn(&str) -> CompactString,
+        opts: &HostvarOptions,
+    ) -> CompactString {
         if !opts.hostnames.is_empty() {
             return self.preferred_hostname(lookup, &opts.hostnames);
         }
@@ -764,7 +778,7 @@ impl Instance {
             return self.address.clone();
         }
         if let Some(key) = var.strip_prefix("tag_") {
-            return self.tag(key).unwrap_or("").to_string();
+            return self.tag(key).unwrap_or("").into();
         }
         lookup(var)
     }
@@ -773,17 +787,17 @@ impl Instance {
     /// (`K`), or `K_V` when tag K is V; empty when none gives a name.
     fn preferred_hostname(
         &self,
-        lookup: &dyn Fn(&str) -> String,
+        lookup: &dyn Fn(&str) -> CompactString,
         hostnames: &[Hostname],
-    ) -> String {
+    ) -> CompactString {
         for h in hostnames {
             let name = match h {
                 Hostname::Var(var) => lookup(var),
                 Hostname::Tags(prefs) => prefs
                     .iter()
                     .find_map(|(k, want)| match (self.tag(k), want) {
-                        (Some(v), Some(want)) if v == want => Some(format!("{k}_{v}")),
-                        (Some(v), None) if !v.is_empty() => Some(v.to_string()),
+                        (Some(v), Some(want)) if v == want => Some(format!("{k}_{v}").into()),
+                        (Some(v), None) if !v.is_empty() => Some(v.into()),
                         _ => None,
                     })
                     .unwrap_or_default(),
@@ -792,7 +806,7 @@ impl Instance {
                 return name;
             }
         }
-        String::new()
+        CompactString::default()
     }
 }
 
@@ -1090,7 +1104,10 @@ mod tests {
             .iter()
             .map(|raw| {
                 let i = Instance::from_api(raw.clone(), &o).expect("converts");
-                (i.id, serde_json::from_str(&i.hostvars).expect("JSON"))
+                (
+                    i.id.to_string(),
+                    serde_json::from_str(&i.hostvars).expect("JSON"),
+                )
             })
             .collect()
     }
@@ -1243,8 +1260,8 @@ mod tests {
         assert_eq!(
             i.tags,
             vec![
-                ("a".to_string(), "2".to_string()),
-                ("b".to_string(), String::new())
+                ("a".into(), "2".into()),
+                ("b".into(), CompactString::default())
             ]
         );
     }
@@ -1390,7 +1407,7 @@ mod tests {
     #[test]
     fn truth_values_are_pythons() {
         let tree = Tree::new("");
-        let names = ["a".to_string()];
+        let names = [CompactString::from("a")];
         let cases: [(Val, bool); 10] = [
             (Val::Str(""), false),
             (Val::Str("0"), true),

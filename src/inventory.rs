@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
+use compact_str::CompactString;
 use regex::Regex;
 
 use crate::constructed::{step, HostError};
@@ -409,7 +410,7 @@ fn groups_of(inst: &Instance, s: &Settings, n: &Namer, out: &mut Memberships) {
 fn host_name(inst: &Instance, s: &Settings, namer: &Namer) -> String {
     if (s.hostname_variable.is_empty() && s.hostnames.is_empty()) || inst.hostname_source.is_empty()
     {
-        inst.address.clone()
+        inst.address.to_string()
     } else {
         namer.sanitize(&inst.hostname_source).to_lowercase()
     }
@@ -546,7 +547,7 @@ impl<'a> Builder<'a> {
             }
             let first = |(old, old_id): &(HostError, String)| key(&e, &inst.id) < key(old, old_id);
             if self.error.as_ref().is_none_or(first) {
-                self.error = Some((e, inst.id));
+                self.error = Some((e, inst.id.to_string()));
             }
             return;
         }
@@ -680,7 +681,7 @@ const NO_PARENT: u32 = u32::MAX;
 /// A host between naming and output: the group ids it belongs to, with their nesting parents.
 struct Pending {
     name: String,
-    id: String,
+    id: CompactString,
     hostvars: Box<str>,
     groups: Vec<(u32, u32, bool)>,
 }

@@ -17,6 +17,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use compact_str::CompactString;
 use serde_json::Value;
 
 use crate::instance::{snake_case, RESERVED};
@@ -790,25 +791,25 @@ impl<'a> Tree<'a> {
 
     /// A hostvar as a plain string: strings as they are, numbers and booleans printed, lists
     /// by their first string.
-    pub fn as_text(&self, id: u32) -> String {
+    pub fn as_text(&self, id: u32) -> CompactString {
         match self.node(id) {
-            Node::Str(t) => self.text(t).to_string(),
+            Node::Str(t) => self.text(t).into(),
             Node::Num { start, len, plain } => {
                 if plain {
-                    self.src[start as usize..(start + len) as usize].to_string()
+                    self.src[start as usize..(start + len) as usize].into()
                 } else {
-                    self.num(start, len).to_string()
+                    self.num(start, len).to_string().into()
                 }
             }
-            Node::Bool(b) => b.to_string(),
+            Node::Bool(b) => if b { "true" } else { "false" }.into(),
             Node::Arr { .. } => self
                 .items(id)
                 .unwrap_or(&[])
                 .iter()
                 .find_map(|&x| self.str_of(x))
                 .unwrap_or("")
-                .to_string(),
-            Node::Null | Node::Obj { .. } => String::new(),
+                .into(),
+            Node::Null | Node::Obj { .. } => Default::default(),
         }
     }
 

@@ -486,7 +486,7 @@ impl Shape for Recorder {
         inst: &Instance,
         reads: Vec<minijinja::Value>,
     ) -> Option<Result<Shaped, HostError>> {
-        self.0.push((inst.id.clone(), reads));
+        self.0.push((inst.id.to_string(), reads));
         Some(Ok(Shaped::default()))
     }
 }

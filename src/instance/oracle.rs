@@ -309,22 +309,25 @@ pub fn from_converted(
 
     let text = |k: &str| text_of(vars.get(k));
     let mut inst = Instance {
-        region: text("region_id"),
-        zone: zone.as_str().unwrap_or("").to_string(),
-        state: text("status"),
-        image_id: text("image_id"),
-        instance_type: text("instance_type"),
-        vpc_id: vpc_id.as_str().unwrap_or("").to_string(),
-        vswitch_id: vswitch_id.as_str().unwrap_or("").to_string(),
-        os_type: text("ostype"),
-        key_pair: text("key_pair_name"),
-        resource_group: text("resource_group_id"),
-        charge_type: text("instance_charge_type"),
-        security_groups,
-        tags,
-        id,
-        address: String::new(),
-        hostname_source: String::new(),
+        region: text("region_id").into(),
+        zone: zone.as_str().unwrap_or("").to_string().into(),
+        state: text("status").into(),
+        image_id: text("image_id").into(),
+        instance_type: text("instance_type").into(),
+        vpc_id: vpc_id.as_str().unwrap_or("").to_string().into(),
+        vswitch_id: vswitch_id.as_str().unwrap_or("").to_string().into(),
+        os_type: text("ostype").into(),
+        key_pair: text("key_pair_name").into(),
+        resource_group: text("resource_group_id").into(),
+        charge_type: text("instance_charge_type").into(),
+        security_groups: security_groups.into_iter().map(Into::into).collect(),
+        tags: tags
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect(),
+        id: id.into(),
+        address: Default::default(),
+        hostname_source: Default::default(),
         hostvars: Box::from(""),
         account_alias: String::new(),
         constructed: Vec::new(),
@@ -378,8 +381,8 @@ pub fn from_converted(
         inst.account_alias = account.alias.clone();
     }
 
-    inst.address = destination(&inst, &vars, opts);
-    inst.hostname_source = hostname_value(&inst, &vars, opts);
+    inst.address = destination(&inst, &vars, opts).into();
+    inst.hostname_source = hostname_value(&inst, &vars, opts).into();
     vars.insert("ansible_host".into(), Value::from(inst.address.as_str()));
     vars.insert(
         "ansible_ssh_host".into(),
@@ -419,7 +422,7 @@ fn hostname_value(inst: &Instance, vars: &Map<String, Value>, opts: &HostvarOpti
     }
     let var = opts.hostname_variable.as_str();
     if var.is_empty() {
-        return inst.address.clone();
+        return inst.address.to_string();
     }
     if let Some(key) = var.strip_prefix("tag_") {
         return inst.tag(key).unwrap_or("").to_string();

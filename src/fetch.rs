@@ -584,7 +584,8 @@ fn read_page(
             Some(end)
         }
         b"Instances" if instances.is_none() => {
-            let mut list = Vec::new();
+            // Grown instance by instance, the list was copied seven times over.
+            let mut list = Vec::with_capacity(PAGE_SIZE as usize);
             let i = skip_ws(b, i);
             if b.get(i) != Some(&b'{') {
                 return None;

@@ -347,12 +347,12 @@ fn tags_of<'t>(
     tree: &'t Tree,
     tags: Option<u32>,
 ) -> (Vec<(CompactString, CompactString)>, TagMap<'t>) {
-    let mut pairs: Vec<(CompactString, CompactString)> = Vec::new();
-    let mut map = Vec::new();
     let known = tree.keys.known;
     let list = tags
         .and_then(|t| tree.get(t, known.tag))
         .and_then(|l| tree.items(l));
+    let n = list.map_or(0, <[u32]>::len);
+    let (mut pairs, mut map) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for &t in list.unwrap_or(&[]) {
         let Some(k) = tree
             .get(t, known.tag_key)

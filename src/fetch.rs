@@ -20,7 +20,7 @@ use crate::info;
 use crate::instance::{HostvarOptions, Instance, Scratch, Shape, MAX_DEPTH};
 use crate::inventory;
 use crate::settings::{Regions, Settings};
-use crate::tree::{Node, Tree};
+use crate::tree::{Fast, Node, Tree};
 
 pub const PAGE_SIZE: u64 = 100;
 /// More instances than any account holds in one region: a TotalCount above it is a broken or
@@ -306,7 +306,7 @@ pub async fn list(
     for region in 0..shared.targets.len() {
         tasks.spawn(fetch_page(shared.clone(), region, 1, 1));
     }
-    let mut seen: HashSet<CompactString> = HashSet::new();
+    let mut seen: HashSet<CompactString, Fast> = HashSet::default();
     let mut pages = 0u64;
     while let Some(joined) = tasks.join_next().await {
         let result = joined?;
@@ -388,7 +388,7 @@ pub fn page_count(total_count: u64) -> std::result::Result<u64, String> {
 /// Hands each instance of a page to `sink` unless its id was seen before: a region listed again
 /// (or a shifted page) repeats instances, and the first one counts.
 pub fn hand_over(
-    seen: &mut HashSet<CompactString>,
+    seen: &mut HashSet<CompactString, Fast>,
     instances: Vec<Instance>,
     sink: &mut dyn FnMut(Instance),
 ) {
@@ -821,7 +821,7 @@ mod tests {
 
     #[test]
     fn the_first_instance_of_an_id_is_handed_over_once() {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let mut got = Vec::new();
         let mut a = instance("i-a", "Running");
         a.region = "first".into();

@@ -366,7 +366,11 @@ pub struct Tree<'a> {
 
 #[inline]
 fn ws(b: &[u8], mut i: usize) -> usize {
-    while let Some(b' ' | b'\n' | b'\t' | b'\r') = b.get(i) {
+    // Most calls meet no whitespace (pages are compact): one comparison says so.
+    while let Some(&c) = b.get(i) {
+        if c > b' ' || !matches!(c, b' ' | b'\n' | b'\t' | b'\r') {
+            break;
+        }
         i += 1;
     }
     i

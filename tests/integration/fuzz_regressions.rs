@@ -261,7 +261,7 @@ pub mod checks {
         // De-duplicated by id as fetch does it, with fetch's own code: the first of each id
         // goes on, once.
         let page = instances.clone();
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let mut instances = Vec::new();
         hand_over(&mut seen, page.clone(), &mut |i| instances.push(i));
         let ids: HashSet<&str> = page.iter().map(|i| i.id.as_str()).collect();

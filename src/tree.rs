@@ -850,6 +850,18 @@ impl<'a> Tree<'a> {
         match self.node(id) {
             Node::Null => J::from(()),
             Node::Bool(b) => J::from(b),
+            Node::Num {
+                start,
+                len,
+                plain: true,
+            } => {
+                // What serde_json reads a plain integer as: i64 where it fits, else u64.
+                let token = &self.src[start as usize..(start + len) as usize];
+                match token.parse::<i64>() {
+                    Ok(i) => J::from(i),
+                    Err(_) => J::from(token.parse::<u64>().expect("a plain number is a u64")),
+                }
+            }
             Node::Num { start, len, .. } => crate::constructed::jinja_number(&self.num(start, len)),
             Node::Str(t) => J::from(self.text(t)),
             Node::Arr { .. } => J::from(
@@ -1074,6 +1086,34 @@ mod tests {
             }
         }
         assert_eq!(scratch.orders.known.len(), MAX_ORDERS);
+    }
+
+    /// Numbers reach the expressions as serde_json's reading of them would make them.
+    #[test]
+    fn numbers_for_the_expressions_are_serde_jsons() {
+        for token in [
+            "0",
+            "7",
+            "-1",
+            "9223372036854775807",
+            "9223372036854775808",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "1.5",
+            "1e3",
+            "-0",
+        ] {
+            let mut tree = Tree::new(token);
+            let (n, _) = tree.read(0, 1).unwrap();
+            let want = match serde_json::from_str::<Value>(token).unwrap() {
+                Value::Number(n) => crate::constructed::jinja_number(&n),
+                other => panic!("{other}"),
+            };
+            let got = tree.to_jinja(n);
+            assert_eq!(got, want, "{token}");
+            assert_eq!(got.kind(), want.kind(), "{token}");
+            assert_eq!(got.to_string(), want.to_string(), "{token}");
+        }
     }
 
     #[test]

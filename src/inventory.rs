@@ -1173,6 +1173,32 @@ mod tests {
         serde_json::from_str(&inv.host(host).expect(host).hostvars).unwrap()
     }
 
+    /// Keyed group names outlive their page for the next page of the same configuration on
+    /// the thread (the very names are shared), and never serve another configuration.
+    #[test]
+    fn keyed_group_names_are_kept_for_the_next_page_of_their_configuration_only() {
+        let a = with("keyed_groups = [{key: zone_id, prefix: a}]");
+        let b = with("keyed_groups = [{key: zone_id, prefix: b}]");
+        let page = |s: &Settings| {
+            let body = json!({"TotalCount": 1, "Instances": {"Instance": [raw("i-1", "", &[])]}})
+                .to_string();
+            let opts = HostvarOptions::from_settings(s);
+            let (_, mut list) =
+                crate::fetch::parse_page_shaped(200, body.as_bytes(), &opts, Some(s)).unwrap();
+            list.remove(0).constructed.remove(0).group
+        };
+        let (first, second) = (page(&a), page(&a));
+        assert_eq!(&*first, "a_cn_hangzhou_g");
+        assert!(Arc::ptr_eq(&first, &second), "kept for the next page");
+        assert_eq!(&*page(&b), "b_cn_hangzhou_g");
+        let after = page(&a);
+        assert_eq!(&*after, "a_cn_hangzhou_g");
+        assert!(
+            !Arc::ptr_eq(&first, &after),
+            "another configuration came between"
+        );
+    }
+
     /// A page resolves the keys of the variables the entries read once: a variable that only a
     /// later instance of the page has is still read for it, and each host gets its own.
     #[test]

@@ -32,8 +32,10 @@ use engine::{chainable_env, from_json, py_type, strict_env, write_json};
 use minijinja::value::{Enumerator, Object, Value, ValueKind};
 use minijinja::{ErrorKind, Expression};
 use pystr::{py_str, py_text, safe_group_name, safe_group_name_of};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 #[cfg(test)]
@@ -93,6 +95,35 @@ pub struct Membership {
 pub struct GroupNames {
     by_entry: Vec<HashMap<Box<str>, Arc<str>, crate::tree::Fast>>,
     key: String,
+}
+
+/// Names kept past the pages that made them at most; more are dropped with their page.
+const MAX_KEPT_NAMES: usize = 1 << 14;
+
+/// Tells configurations apart, so that kept names serve only the one that made them.
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// The names the last page this thread shaped made, and for which configuration: the next
+    /// page has mostly the same zones, types and tags.
+    static SPARE_NAMES: RefCell<Option<(u64, GroupNames)>> = const { RefCell::new(None) };
+}
+
+impl GroupNames {
+    /// The names the last page shaped on this thread made for configuration `owner`, or none.
+    pub fn reuse(owner: u64) -> GroupNames {
+        SPARE_NAMES.with(|s| match s.borrow_mut().take() {
+            Some((o, names)) if o == owner => names,
+            _ => GroupNames::default(),
+        })
+    }
+
+    /// Keeps the names for the next page of configuration `owner` on this thread.
+    pub fn keep(self, owner: u64) {
+        if self.by_entry.iter().map(HashMap::len).sum::<usize>() <= MAX_KEPT_NAMES {
+            SPARE_NAMES.with(|s| *s.borrow_mut() = Some((owner, self)));
+        }
+    }
 }
 
 /// What the configuration adds to one host, as [`Constructed::apply`] gives it.
@@ -331,6 +362,8 @@ struct KeyedEntry {
 
 /// A compiled constructed configuration. Cheap to share between threads.
 pub struct Constructed {
+    /// This configuration's own number (`GroupNames::reuse`).
+    id: u64,
     /// Each name is shared with every host's result.
     compose: Vec<(Arc<str>, Expr)>,
     groups: Vec<GroupEntry>,
@@ -563,6 +596,7 @@ impl Constructed {
             .map(|(n, _)| index.get(&**n).copied())
             .collect();
         Ok(Constructed {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             compose,
             groups,
             keyed,
@@ -591,6 +625,11 @@ impl Constructed {
 
     pub fn strict(&self) -> bool {
         self.strict
+    }
+
+    /// Tells this configuration from every other one of the process.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// The entries, one line each (for `--check`): the composed variables, the conditional

@@ -29,10 +29,11 @@ pub struct Step<'a> {
 
 impl<'a> Step<'a> {
     pub fn new(s: &'a Settings) -> Step<'a> {
-        Step {
-            s,
-            names: GroupNames::default(),
-        }
+        let names = match &s.constructed {
+            Some(c) => GroupNames::reuse(c.id()),
+            None => GroupNames::default(),
+        };
+        Step { s, names }
     }
 
     /// Runs the step for host `name`. `reads` are its values of the variables the expressions
@@ -64,5 +65,13 @@ impl<'a> Step<'a> {
             json: result.json,
             groups: result.groups,
         })
+    }
+}
+
+impl Drop for Step<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = &self.s.constructed {
+            std::mem::take(&mut self.names).keep(c.id());
+        }
     }
 }

@@ -538,41 +538,28 @@ fn f_regex_replace(v: Value, a: &Args) -> Result<Value, Error> {
     let mut out = String::with_capacity(s.len());
     let mut last = 0;
     let mut subs = 0;
-    // Captures cost several times a plain search: only a replacement with groups needs them.
-    let matches: Box<dyn Iterator<Item = (std::ops::Range<usize>, Option<regex::Captures>)>> =
-        if parts.iter().all(|p| matches!(p, Repl::Text(_))) {
-            Box::new(re.find_iter(&s).map(|m| (m.range(), None)))
-        } else {
-            Box::new(re.captures_iter(&s).map(|c| {
-                let whole = c.get(0).expect("group 0").range();
-                (whole, Some(c))
-            }))
-        };
-    for (m, caps) in matches {
+    for caps in re.captures_iter(&s) {
         if count > 0 && subs >= count {
             break;
         }
-        out.push_str(&s[last..m.start]);
+        let m = caps.get(0).expect("group 0");
+        out.push_str(&s[last..m.start()]);
         for p in &parts {
             match p {
                 Repl::Text(t) => out.push_str(t),
                 Repl::Group(i) => {
-                    let caps = caps.as_ref().expect("captured for groups");
                     if *i >= caps.len() {
                         return Err(err(format!("invalid group reference {i}")));
                     }
                     out.push_str(caps.get(*i).map_or("", |m| m.as_str()));
                 }
                 Repl::Named(n) => match re.capture_names().flatten().any(|x| x == n) {
-                    true => {
-                        let caps = caps.as_ref().expect("captured for groups");
-                        out.push_str(caps.name(n).map_or("", |m| m.as_str()))
-                    }
+                    true => out.push_str(caps.name(n).map_or("", |m| m.as_str())),
                     false => return Err(err(format!("unknown group name '{n}'"))),
                 },
             }
         }
-        last = m.end;
+        last = m.end();
         subs += 1;
     }
     out.push_str(&s[last..]);

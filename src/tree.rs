@@ -216,38 +216,31 @@ impl Keys {
         (guess != NONE).then(|| (self.raw_text[guess as usize].as_bytes(), guess))
     }
 
-    /// The id of the guessed key, which was read.
+    /// Moves on past `slot`, the key just read, and gives its id.
     #[inline]
-    fn guessed(&mut self, slot: u32) -> u32 {
+    fn took(&mut self, slot: u32) -> u32 {
         self.last = slot as usize + 1;
         self.raw_id[slot as usize]
     }
 
-    /// The id of a key as written in the body, without escapes.
+    /// The id of a key as written in the body, without escapes, that is not the guess
+    /// (`Tree::key` takes the guess itself).
     #[inline]
     fn intern_raw(&mut self, raw: &str) -> u32 {
-        let guess = self.follow[self.last];
-        let slot = if guess != NONE && *self.raw_text[guess as usize] == *raw {
-            guess
-        } else {
-            let slot = match self.by_raw.get(raw) {
-                Some(&slot) => slot,
-                None => {
-                    let slot = self.raw_text.len() as u32;
-                    let id = self.intern(&snake_case(raw));
-                    self.by_raw.insert(raw.into(), slot);
-                    self.raw_text.push(raw.into());
-                    self.raw_id.push(id);
-                    self.follow.push(NONE);
-                    slot
-                }
-            };
-            self.follow[self.last] = slot;
-            slot
+        let slot = match self.by_raw.get(raw) {
+            Some(&slot) => slot,
+            None => {
+                let slot = self.raw_text.len() as u32;
+                let id = self.intern(&snake_case(raw));
+                self.by_raw.insert(raw.into(), slot);
+                self.raw_text.push(raw.into());
+                self.raw_id.push(id);
+                self.follow.push(NONE);
+                slot
+            }
         };
-        // `follow[0]` is for the start; slot n follows at n + 1.
-        self.last = slot as usize + 1;
-        self.raw_id[slot as usize]
+        self.follow[self.last] = slot;
+        self.took(slot)
     }
 
     /// The id of a converted key, if any object of the page has it.
@@ -581,7 +574,7 @@ impl<'a> Tree<'a> {
             let b = &self.src.as_bytes()[start..];
             let len = raw.len();
             if b.len() > len && b[len] == b'"' && same(&b[..len], raw) {
-                return Ok((self.keys.guessed(slot), start + len + 1));
+                return Ok((self.keys.took(slot), start + len + 1));
             }
         }
         let (raw, end) = self.string(start)?;
@@ -1142,18 +1135,7 @@ mod tests {
         );
         let mut tree = Tree::new(text);
         let (root, _) = tree.read(0, 10).unwrap();
-        fn converted(v: Value) -> Value {
-            match v {
-                Value::Object(m) => Value::Object(
-                    m.into_iter()
-                        .map(|(k, v)| (snake_case(&k), converted(v)))
-                        .collect(),
-                ),
-                Value::Array(a) => Value::Array(a.into_iter().map(converted).collect()),
-                other => other,
-            }
-        }
-        let expected = converted(serde_json::from_str(text).unwrap());
+        let expected = crate::instance::oracle::convert(serde_json::from_str(text).unwrap());
         assert_eq!(tree.to_value(root), expected);
         let first = tree.items(root).unwrap()[0];
         let third = tree.items(root).unwrap()[2];

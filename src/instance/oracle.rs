@@ -43,7 +43,7 @@ pub fn parse_page(
 /// Converts keys recursively, as footmark's `parse_value` does. Wrapper objects such as
 /// `{"IpAddress": [...]}` stay objects: footmark unwraps only a few top-level fields, one by one
 /// (see [`Instance::from_converted`]).
-fn convert(value: Value) -> Value {
+pub(crate) fn convert(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()

@@ -59,6 +59,13 @@ impl CachedList {
                 out.write_all(&map[HEADER_LEN..HEADER_LEN + len as usize])
             }
             CachedList::Open(mut file, len) => {
+                // std copies a file into a pipe 8 KiB at a time (it will not splice page-cache
+                // pages into one): 8,000 reads and writes for W1. Mapped, the write is the
+                // only copy.
+                // SAFETY: as in `read_list`: the file is never changed in place.
+                if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
+                    return out.write_all(&map[HEADER_LEN..HEADER_LEN + len as usize]);
+                }
                 file.seek(SeekFrom::Start(HEADER_LEN as u64))?;
                 io::copy(&mut (&mut file).take(len), out).map(drop)
             }
@@ -1153,11 +1160,17 @@ mod tests {
         let written = cache.write(&inv).unwrap();
         assert!(matches!(written, CachedList::Open(..)));
         assert_eq!(&*written.json().unwrap(), &direct[..]);
+        let mut copied = Vec::new();
+        written.copy_to(&mut copied).unwrap();
+        assert_eq!(copied, direct);
         let Lookup::Hit(mapped) = cache.read_list() else {
             panic!("a fresh cache is a hit")
         };
         assert!(matches!(mapped, CachedList::Mapped(..)));
         assert_eq!(&*mapped.json().unwrap(), &direct[..]);
+        let mut copied = Vec::new();
+        mapped.copy_to(&mut copied).unwrap();
+        assert_eq!(copied, direct);
     }
 
     #[test]

@@ -45,39 +45,39 @@ pub struct Cache {
     pub max_age: u64,
 }
 
-/// A verified `--list` output in a cache file: mapped (a warm read) or open (just written).
+/// A verified `--list` output in a cache file: mapped (a warm read, whose check read the
+/// mapping) or open (just written).
 #[derive(Debug)]
 pub enum CachedList {
-    Mapped(memmap2::Mmap, u64),
+    Mapped(memmap2::Mmap, File, u64),
     Open(File, u64),
 }
 
 impl CachedList {
-    /// Writes the JSON to `out` (stdout) straight from the mapping or the file. A just-written
-    /// file goes through sendfile(2), which hands its page-cache pages to a pipe without a copy
-    /// through us: std's `io::copy` will not do that for a pipe (it copies 8 KiB at a time), and
-    /// mapping the file would count its pages in our RSS, 350 MB on a W2 run.
+    /// Writes the JSON to `out` (stdout) through sendfile(2), which hands the file's page-cache
+    /// pages to a pipe without a copy through us: std's `io::copy` will not do that for a pipe
+    /// (it copies 8 KiB at a time), and writing from a mapping of a just-written file would
+    /// count its pages in our RSS, 350 MB on a W2 run. What sendfile cannot take is written from
+    /// the mapping, or read in large pieces.
     pub fn copy_to<W: Write + AsRawFd>(self, out: &mut W) -> io::Result<()> {
-        match self {
-            CachedList::Mapped(map, len) => {
-                out.write_all(&map[HEADER_LEN..HEADER_LEN + len as usize])
-            }
-            CachedList::Open(file, len) => {
-                out.flush()?;
-                let end = HEADER_LEN as u64 + len;
-                let at = send(&file, out.as_raw_fd(), HEADER_LEN as u64, end)?;
-                // What sendfile could not take, in large reads.
-                let mut buf = vec![0u8; (end - at).min(1 << 20) as usize];
-                let mut at = at;
-                while at < end {
-                    let n = (end - at).min(buf.len() as u64) as usize;
-                    file.read_exact_at(&mut buf[..n], at)?;
-                    out.write_all(&buf[..n])?;
-                    at += n as u64;
-                }
-                Ok(())
-            }
+        let (file, len, map) = match self {
+            CachedList::Mapped(map, file, len) => (file, len, Some(map)),
+            CachedList::Open(file, len) => (file, len, None),
+        };
+        out.flush()?;
+        let end = HEADER_LEN as u64 + len;
+        let mut at = send(&file, out.as_raw_fd(), HEADER_LEN as u64, end)?;
+        if let Some(map) = map {
+            return out.write_all(&map[at as usize..end as usize]);
         }
+        let mut buf = vec![0u8; (end - at).min(1 << 20) as usize];
+        while at < end {
+            let n = (end - at).min(buf.len() as u64) as usize;
+            file.read_exact_at(&mut buf[..n], at)?;
+            out.write_all(&buf[..n])?;
+            at += n as u64;
+        }
+        Ok(())
     }
 }
 
@@ -118,7 +118,7 @@ impl CachedList {
     /// The JSON, for a view that needs all of it at once (`--graph`, `--pretty`).
     pub fn json(&self) -> io::Result<std::borrow::Cow<'_, [u8]>> {
         match self {
-            CachedList::Mapped(map, len) => Ok(std::borrow::Cow::Borrowed(
+            CachedList::Mapped(map, _, len) => Ok(std::borrow::Cow::Borrowed(
                 &map[HEADER_LEN..HEADER_LEN + *len as usize],
             )),
             CachedList::Open(file, len) => {
@@ -309,7 +309,7 @@ impl Cache {
     }
 
     /// The `--list` output from a fresh cache, checksum verified. The file is mapped: the check
-    /// reads the page cache in place and the write to stdout is the only copy, so a warm run
+    /// reads the page cache in place and sendfile hands the same pages to stdout, so a warm run
     /// costs about what `cat` of the file does.
     pub fn read_list(&self) -> Lookup<CachedList> {
         let (file, h) = match self.read_header() {
@@ -329,7 +329,7 @@ impl Cache {
         {
             return Lookup::Corrupt(format!("{} failed its checksum", self.path.display()));
         }
-        Lookup::Hit(CachedList::Mapped(map, h.json_len))
+        Lookup::Hit(CachedList::Mapped(map, file, h.json_len))
     }
 
     /// One host's hostvars from a fresh cache; `Hit(None)` = the cache has no such host.
@@ -1204,6 +1204,12 @@ mod tests {
         assert!(matches!(mapped, CachedList::Mapped(..)));
         assert_eq!(&*mapped.json().unwrap(), &direct[..]);
         assert_eq!(printed(mapped, Dest::Pipe), direct);
+        for into in [Dest::File, Dest::Append] {
+            let Lookup::Hit(mapped) = cache.read_list() else {
+                panic!("a fresh cache is a hit")
+            };
+            assert_eq!(printed(mapped, into), direct);
+        }
     }
 
     /// What `copy_to` prints into a pipe, as Ansible reads it, or into a file: the kernel

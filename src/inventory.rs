@@ -257,12 +257,17 @@ impl Memberships {
     ) {
         if cond && !value.is_empty() {
             let group = self.group(namer, parts);
-            self.list.push(Membership {
-                group,
-                parent,
-                holds_host: true,
-            });
+            self.holds(group, parent);
         }
+    }
+
+    /// The host is in `group`, itself in `parent`.
+    fn holds(&mut self, group: Name, parent: Option<Name>) {
+        self.list.push(Membership {
+            group,
+            parent,
+            holds_host: true,
+        });
     }
 }
 
@@ -271,11 +276,7 @@ fn groups_of(inst: &Instance, s: &Settings, n: &Namer, out: &mut Memberships) {
     let g = &s.group_by;
     if g.instance_id && !inst.id.is_empty() {
         let group = out.unique(n, &inst.id);
-        out.list.push(Membership {
-            group,
-            parent: Some(Name::Fixed("instances")),
-            holds_host: true,
-        });
+        out.holds(group, Some(Name::Fixed("instances")));
     }
     out.add(
         n,
@@ -338,11 +339,7 @@ fn groups_of(inst: &Instance, s: &Settings, n: &Namer, out: &mut Memberships) {
             let mut add_value = |value: &str| {
                 if !value.is_empty() {
                     let group = out.group(n, &["tag_", k, "_", value]);
-                    out.list.push(Membership {
-                        group,
-                        parent: Some(key_group),
-                        holds_host: true,
-                    });
+                    out.holds(group, Some(key_group));
                 }
                 out.list.push(Membership {
                     group: key_group,
@@ -361,11 +358,7 @@ fn groups_of(inst: &Instance, s: &Settings, n: &Namer, out: &mut Memberships) {
         }
     }
     if g.tag_keys && g.tag_none && inst.tags.is_empty() {
-        out.list.push(Membership {
-            group: Name::Fixed("tag_none"),
-            parent: Some(Name::Fixed("tags")),
-            holds_host: true,
-        });
+        out.holds(Name::Fixed("tag_none"), Some(Name::Fixed("tags")));
     }
     out.add(
         n,

@@ -310,12 +310,12 @@ pub fn from_converted(
     let text = |k: &str| text_of(vars.get(k));
     let mut inst = Instance {
         region: text("region_id").into(),
-        zone: zone.as_str().unwrap_or("").to_string().into(),
+        zone: zone.as_str().unwrap_or("").into(),
         state: text("status").into(),
         image_id: text("image_id").into(),
         instance_type: text("instance_type").into(),
-        vpc_id: vpc_id.as_str().unwrap_or("").to_string().into(),
-        vswitch_id: vswitch_id.as_str().unwrap_or("").to_string().into(),
+        vpc_id: vpc_id.as_str().unwrap_or("").into(),
+        vswitch_id: vswitch_id.as_str().unwrap_or("").into(),
         os_type: text("ostype").into(),
         key_pair: text("key_pair_name").into(),
         resource_group: text("resource_group_id").into(),

@@ -13,8 +13,9 @@ use serde_json::Value;
 
 use crate::constructed::step::Shaped;
 use crate::constructed::{HostError, Membership};
+use crate::json::{write_str, write_value};
 use crate::settings::{Hostname, HostvarSelection, Settings};
-use crate::tree::{dedup_last, write_str, Keys, Node, Scratch as WriteScratch, Tree};
+use crate::tree::{dedup_last, Keys, Node, Scratch as WriteScratch, Tree};
 
 #[cfg(test)]
 mod differential;
@@ -219,7 +220,7 @@ impl<'t> Val<'t> {
     fn write(self, tree: &Tree, out: &mut Vec<u8>, scratch: &mut WriteScratch) {
         match self {
             Val::Node(n) => tree.write(n, out, scratch),
-            Val::Str(s) => write_str(out, s),
+            Val::Str(s) => write_value(out, s),
             Val::EmptyList => out.extend_from_slice(b"[]"),
             Val::NoEip => out.extend_from_slice(
                 br#"{"allocation_id":"","internet_charge_type":"","ip_address":""}"#,
@@ -245,7 +246,7 @@ impl<'t> Val<'t> {
                     if i > 0 {
                         out.push(b',');
                     }
-                    write_str(out, s);
+                    write_value(out, s);
                 }
                 out.push(b']');
             }

@@ -28,6 +28,7 @@ pub mod http;
 pub mod ini;
 pub mod instance;
 pub mod inventory;
+pub mod json;
 pub mod keys;
 pub mod limiter;
 pub mod output;

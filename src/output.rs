@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use crate::inventory::{Group, Inventory};
-use crate::tree::write_str;
+use crate::json::write_str;
 
 /// A writer that counts bytes, for the offsets of the cache index and the length of the JSON.
 struct Counting<W> {

@@ -21,6 +21,7 @@ use compact_str::CompactString;
 use serde_json::Value;
 
 use crate::instance::{snake_case, RESERVED};
+use crate::json::{self, write_str};
 
 /// The reader declined the input: invalid JSON, or deeper than it reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -439,18 +440,6 @@ fn number_value(token: &str) -> R<serde_json::Number> {
     match serde_json::from_str::<Value>(token) {
         Ok(Value::Number(n)) => Ok(n),
         _ => Err(Decline),
-    }
-}
-
-/// Writes `s` as a JSON string, escaped as serde_json escapes it.
-pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    // No control character, quote or backslash: serde_json writes it as it is.
-    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        serde_json::to_writer(&mut *out, s).expect("a string serializes");
     }
 }
 
@@ -889,11 +878,19 @@ impl<'a> Tree<'a> {
                         .expect("a number serializes");
                 }
             }
-            // Without escapes in the body, the body's text is what serde_json writes.
+            // Without escapes in the body, the body's text is what serde_json writes; a value
+            // holding a template goes inside Ansible's unsafe marker.
             Node::Str(Text::Src(s, l)) => {
-                out.extend_from_slice(&self.src.as_bytes()[s as usize - 1..(s + l) as usize + 1])
+                let quoted = &self.src.as_bytes()[s as usize - 1..(s + l) as usize + 1];
+                if json::is_template(&quoted[1..quoted.len() - 1]) {
+                    json::open_unsafe(out);
+                    out.extend_from_slice(quoted);
+                    out.push(b'}');
+                } else {
+                    out.extend_from_slice(quoted);
+                }
             }
-            Node::Str(t) => write_str(out, self.text(t)),
+            Node::Str(t) => json::write_value(out, self.text(t)),
             Node::Arr { first, len } => {
                 out.push(b'[');
                 for (n, &item) in self.items[first as usize..(first + len) as usize]
@@ -1198,22 +1195,6 @@ mod tests {
         let mut h = KeyHasher::default();
         h.write_usize(0x0102);
         assert_eq!(h.finish(), hash(&0x0102usize.to_le_bytes()));
-    }
-
-    #[test]
-    fn strings_are_written_as_serde_json_writes_them() {
-        for s in [
-            "", "plain", "\"", "\\", "\u{1}", "\u{1f}", "\n\t", "a\"b", "a\\b", "a\u{7f}b", "é",
-            " ",
-        ] {
-            let mut out = Vec::new();
-            write_str(&mut out, s);
-            assert_eq!(
-                String::from_utf8(out).unwrap(),
-                serde_json::to_string(s).unwrap(),
-                "{s:?}"
-            );
-        }
     }
 
     #[test]

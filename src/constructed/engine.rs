@@ -1251,7 +1251,7 @@ pub fn write_json(v: &Value, out: &mut Vec<u8>) -> Result<(), Error> {
         ValueKind::Number => {
             serde_json::to_writer(&mut *out, &json_number(v)?).expect("a number serializes")
         }
-        ValueKind::String => crate::tree::write_str(out, v.as_str().unwrap_or_default()),
+        ValueKind::String => crate::json::write_value(out, v.as_str().unwrap_or_default()),
         ValueKind::Seq | ValueKind::Iterable => {
             out.push(b'[');
             for (n, item) in v.try_iter()?.enumerate() {
@@ -1282,7 +1282,7 @@ pub fn write_json(v: &Value, out: &mut Vec<u8>) -> Result<(), Error> {
                 if !std::mem::take(&mut first) {
                     out.push(b',');
                 }
-                crate::tree::write_str(out, k);
+                crate::json::write_str(out, k);
                 out.push(b':');
                 out.extend_from_slice(json);
             }

@@ -146,6 +146,33 @@ pub enum Lookup<T> {
     Miss(&'static str),
     /// Damaged: refresh, and tell the operator.
     Corrupt(String),
+    /// Not the user's own, or writable by others: neither read nor written; the run calls the
+    /// API and tells the operator (see [`Cache::untrusted`]).
+    Untrusted(String),
+}
+
+/// Why a file or directory is not to be trusted with the cache: as OpenSSH trusts a config file,
+/// it must belong to the user running us (or root) and be writable by nobody else.
+fn distrust(meta: &std::fs::Metadata, path: &Path, what: &str) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and touches no memory of ours.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me && meta.uid() != 0 {
+        return Some(format!(
+            "the cache {what} {} belongs to another user (uid {}), so it is neither read nor written; the API is called instead (set cache_path to a directory of your own)",
+            path.display(),
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Some(format!(
+            "the cache {what} {} is writable by other users (mode {:o}), so it is neither read nor written; the API is called instead (chmod go-w {}, or set cache_path to a private directory)",
+            path.display(),
+            meta.mode() & 0o7777,
+            path.display()
+        ));
+    }
+    None
 }
 
 fn now() -> u64 {
@@ -220,15 +247,63 @@ impl Cache {
     }
 
     fn open(&self) -> io::Result<File> {
-        // A symlink planted at the cache path is not followed.
+        // A symlink planted at the cache path is not followed; a FIFO there does not block.
         OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NOFOLLOW)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
             .open(&self.path)
     }
 
+    /// Why the cache directory cannot be trusted, if it cannot: it, or the file in it, belongs
+    /// to another user or is writable by others, or an ancestor is writable by others without
+    /// the sticky bit (anyone could swap the directory). A directory that does not exist yet is
+    /// trusted: [`Cache::write`] makes it 0700.
+    pub fn untrusted(&self) -> Option<String> {
+        let dir = self.dir();
+        let meta = std::fs::metadata(dir).ok()?;
+        if !meta.is_dir() {
+            // Writing says what is wrong with the path.
+            return None;
+        }
+        if let Some(why) = distrust(&meta, dir, "directory") {
+            return Some(why);
+        }
+        let full = std::fs::canonicalize(dir).ok()?;
+        for up in full.ancestors().skip(1) {
+            let Ok(m) = std::fs::metadata(up) else {
+                continue;
+            };
+            if m.permissions().mode() & 0o1002 == 0o002 {
+                return Some(format!(
+                    "{} is writable by every user without the sticky bit, so the cache under it is neither read nor written; the API is called instead (set cache_path elsewhere, or chmod o-w {})",
+                    up.display(),
+                    up.display()
+                ));
+            }
+        }
+        match std::fs::symlink_metadata(&self.path) {
+            Ok(m) if m.is_file() => distrust(&m, &self.path, "file"),
+            _ => None,
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
     fn header(&self, file: &File) -> Result<Lookup<Header>, io::Error> {
-        let size = file.metadata()?.len();
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Ok(Lookup::Corrupt(format!(
+                "{} is not a regular file",
+                self.path.display()
+            )));
+        }
+        // Checked on the open file: what is read is what was judged.
+        if let Some(why) = distrust(&meta, &self.path, "file") {
+            return Ok(Lookup::Untrusted(why));
+        }
+        let size = meta.len();
         let mut buf = [0u8; HEADER_LEN];
         if size < HEADER_LEN as u64 {
             return Ok(Lookup::Corrupt(format!(
@@ -304,6 +379,7 @@ impl Cache {
             Ok(Lookup::Hit(h)) => Lookup::Hit((file, h)),
             Ok(Lookup::Miss(m)) => Lookup::Miss(m),
             Ok(Lookup::Corrupt(m)) => Lookup::Corrupt(m),
+            Ok(Lookup::Untrusted(m)) => Lookup::Untrusted(m),
             Err(e) => Lookup::Corrupt(format!("cannot read {}: {e}", self.path.display())),
         }
     }
@@ -316,6 +392,7 @@ impl Cache {
             Lookup::Hit(x) => x,
             Lookup::Miss(m) => return Lookup::Miss(m),
             Lookup::Corrupt(m) => return Lookup::Corrupt(m),
+            Lookup::Untrusted(m) => return Lookup::Untrusted(m),
         };
         // SAFETY: cache files are never changed in place; a writer renames a new file over the
         // path, so the mapped file stays as it is while it is mapped (the directory is 0700).
@@ -338,6 +415,7 @@ impl Cache {
             Lookup::Hit(x) => x,
             Lookup::Miss(m) => return Lookup::Miss(m),
             Lookup::Corrupt(m) => return Lookup::Corrupt(m),
+            Lookup::Untrusted(m) => return Lookup::Untrusted(m),
         };
         match find_host(&file, &h, name) {
             Ok(found) => Lookup::Hit(found),
@@ -349,7 +427,7 @@ impl Cache {
     /// Returns the new file, open, so the caller can print the output from it rather than
     /// serialize the inventory a second time.
     pub fn write(&self, inv: &Inventory) -> io::Result<CachedList> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let dir = self.dir();
         if !dir.is_dir() {
             // mkdir's own answer for these would be "File exists".
             if let Some(why) = not_a_directory(dir) {
@@ -360,6 +438,11 @@ impl Cache {
                 .mode(0o700)
                 .create(dir)?;
             std::fs::set_permissions(dir, Permissions::from_mode(0o700))?;
+        }
+        // Checked again as the file is replaced: a directory that changed hands since the run
+        // began is left alone.
+        if let Some(why) = self.untrusted() {
+            return Err(io::Error::other(why));
         }
         // First, so that orphans never fill the disk this write needs.
         remove_stale_temp_files(dir);
@@ -680,6 +763,7 @@ mod tests {
             Lookup::Hit(l) => printed(l, Dest::Pipe),
             Lookup::Miss(m) => panic!("miss: {m}"),
             Lookup::Corrupt(m) => panic!("corrupt: {m}"),
+            Lookup::Untrusted(m) => panic!("untrusted: {m}"),
         }
     }
 
@@ -689,7 +773,43 @@ mod tests {
             Lookup::Hit(_) => "hit".into(),
             Lookup::Miss(m) => format!("miss: {m}"),
             Lookup::Corrupt(m) => format!("corrupt: {m}"),
+            Lookup::Untrusted(m) => format!("untrusted: {m}"),
         }
+    }
+
+    #[test]
+    fn a_fifo_at_the_cache_path_is_damage_and_never_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path(), "id", 300);
+        let path = std::ffi::CString::new(cache.path.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+        // A blocking open of a FIFO without a writer would never return.
+        let w = what(cache.read_list());
+        assert!(
+            w.starts_with("corrupt: ") && w.ends_with("is not a regular file"),
+            "{w}"
+        );
+        assert!(what(cache.read_host("h")).ends_with("is not a regular file"));
+    }
+
+    #[test]
+    fn a_file_others_may_write_is_untrusted_and_ours_is_not() {
+        let (dir, cache, _) = written(3);
+        assert_eq!(cache.untrusted(), None);
+        std::fs::set_permissions(&cache.path, Permissions::from_mode(0o620)).unwrap();
+        let w = what(cache.read_list());
+        assert!(w.starts_with("untrusted: the cache file "), "{w}");
+        assert!(w.contains("writable by other users (mode 620)"), "{w}");
+        assert!(cache.untrusted().is_some());
+        std::fs::set_permissions(&cache.path, Permissions::from_mode(0o600)).unwrap();
+        std::fs::set_permissions(dir.path(), Permissions::from_mode(0o757)).unwrap();
+        let why = cache.untrusted().unwrap();
+        assert!(why.starts_with("the cache directory "), "{why}");
+        // Nothing is written into a directory that is not trusted.
+        let e = cache.write(&inventory(1)).unwrap_err();
+        assert!(e.to_string().contains("writable by other users"), "{e}");
+        std::fs::set_permissions(dir.path(), Permissions::from_mode(0o700)).unwrap();
     }
 
     /// Rewrites the cache file with `edit` applied to its bytes.
@@ -786,10 +906,10 @@ mod tests {
     fn what_cannot_be_read_is_reported() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path(), "id", 300);
-        // A directory where the file should be: opened, but not readable as one.
+        // A directory where the file should be: opened, but not a file.
         std::fs::create_dir(&cache.path).unwrap();
         let w = what(cache.read_list());
-        assert!(w.starts_with("corrupt: cannot read "), "{w}");
+        assert!(w.ends_with("is not a regular file"), "{w}");
         std::fs::remove_dir(&cache.path).unwrap();
         // A planted symlink is not followed.
         let target = dir.path().join("target");

@@ -226,12 +226,16 @@ fn groups(settings: &Settings) -> String {
 fn cache_state(cache: &Cache) -> String {
     let path = cache.path.display();
     let max = cache.max_age;
+    if let Some(why) = cache.untrusted() {
+        return why;
+    }
     match cache.age() {
         Lookup::Miss("no cache yet") => {
             format!("{path}: none yet (the next run calls the API; cache_max_age {max} s)")
         }
         Lookup::Miss(why) => format!("{path}: {why} (the next run calls the API)"),
         Lookup::Corrupt(why) => format!("{why} (the next run rebuilds it)"),
+        Lookup::Untrusted(why) => why,
         Lookup::Hit(age) if age < max => match cache.read_list() {
             Lookup::Hit(_) => format!(
                 "{path}: written {} ago, fresh for {} more (cache_max_age {max} s)",
@@ -240,6 +244,7 @@ fn cache_state(cache: &Cache) -> String {
             ),
             Lookup::Miss(why) => format!("{path}: {why} (the next run calls the API)"),
             Lookup::Corrupt(why) => format!("{why} (the next run rebuilds it)"),
+            Lookup::Untrusted(why) => why,
         },
         Lookup::Hit(age) => format!(
             "{path}: written {} ago, stale (cache_max_age {max} s: the next run calls the API)",

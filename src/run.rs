@@ -51,10 +51,19 @@ pub fn run(args: &Args, env: &Env) -> Result<Outcome> {
     let home_region = credentials::home_region(&settings, env);
     info!(1, "credentials: {}", source.describe());
     let cache = Cache::for_run(&settings, &source.identity(&settings), &home_region);
+    // A cache another user could have written is neither read nor written (docs/RELIABILITY.md,
+    // "Cache trust").
+    let mut trusted = match cache.untrusted() {
+        Some(why) => {
+            diag::warn(&why);
+            false
+        }
+        None => true,
+    };
     let stdout = io::stdout();
 
     if let Some(name) = &args.host {
-        if !args.refresh_cache {
+        if !args.refresh_cache && trusted {
             match cache.read_host(name) {
                 Lookup::Hit(Some(vars)) => {
                     info!(1, "cache hit: {}", cache.path.display());
@@ -63,14 +72,18 @@ pub fn run(args: &Args, env: &Env) -> Result<Outcome> {
                 Lookup::Hit(None) => info!(1, "host {name} is not in the cache; refreshing once"),
                 Lookup::Miss(why) => info!(1, "cache miss ({why}): {}", cache.path.display()),
                 Lookup::Corrupt(why) => diag::warn(&format!("{why}; rebuilding it from the API")),
+                Lookup::Untrusted(why) => {
+                    diag::warn(&why);
+                    trusted = false;
+                }
             }
         }
-        let (inv, _) = refresh(&settings, source, &home_region, &cache)?;
+        let (inv, _) = refresh(&settings, source, &home_region, trusted.then_some(&cache))?;
         let found = inv.host(name).map_or("{}", |h| &h.hostvars);
         return show(&stdout, &view, found.as_bytes());
     }
 
-    if !args.refresh_cache {
+    if !args.refresh_cache && trusted {
         match cache.read_list() {
             Lookup::Hit(cached) => {
                 info!(1, "cache hit: {}", cache.path.display());
@@ -78,9 +91,13 @@ pub fn run(args: &Args, env: &Env) -> Result<Outcome> {
             }
             Lookup::Miss(why) => info!(1, "cache miss ({why}): {}", cache.path.display()),
             Lookup::Corrupt(why) => diag::warn(&format!("{why}; rebuilding it from the API")),
+            Lookup::Untrusted(why) => {
+                diag::warn(&why);
+                trusted = false;
+            }
         }
     }
-    let (inv, written) = refresh(&settings, source, &home_region, &cache)?;
+    let (inv, written) = refresh(&settings, source, &home_region, trusted.then_some(&cache))?;
     let outcome = match written {
         // The bytes just written are the output: copy them rather than serialize again.
         Some(cached) => show_list(&stdout, &view, cached),
@@ -152,15 +169,15 @@ fn to_stdout(write: impl FnOnce() -> io::Result<()>) -> Result<Outcome> {
     }
 }
 
-/// Calls the API, builds the inventory and rewrites the cache, returning the new cache file
-/// when it could be written. A failure leaves the cache as it was; a cache that cannot be
-/// written costs a warning, not the inventory; an inventory that lacks a skipped account is
-/// not cached.
+/// Calls the API, builds the inventory and rewrites the cache (unless it is untrusted: None),
+/// returning the new cache file when it could be written. A failure leaves the cache as it
+/// was; a cache that cannot be written costs a warning, not the inventory; an inventory that
+/// lacks a skipped account is not cached.
 fn refresh(
     settings: &Settings,
     source: Source,
     home_region: &str,
-    cache: &Cache,
+    cache: Option<&Cache>,
 ) -> Result<(Inventory, Option<CachedList>)> {
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -229,6 +246,9 @@ fn refresh(
         info!(1, "cache not written: some accounts were left out");
         return Ok((inv, None));
     }
+    let Some(cache) = cache else {
+        return Ok((inv, None));
+    };
     let written = match cache.write(&inv) {
         Ok(cached) => {
             info!(1, "cache written: {}", cache.path.display());

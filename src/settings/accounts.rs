@@ -121,16 +121,28 @@ fn parse_entry(item: &Value) -> Result<Account, String> {
             "expected a mapping like {alias: prod, role_arn: acs:ram::123:role/inventory}".into(),
         );
     };
-    for key in map.keys() {
+    for (key, value) in map {
         if !ACCOUNT_KEYS.contains(&key.as_str()) {
+            // A word without a colon is most often the tail of a value that holds a comma (a
+            // secret, say): it is never quoted, and neither is a key near no known one.
+            if value.is_null() {
+                return Err(format!(
+                    "an item without a colon (a value holding a comma must be quoted: alicloud_secret_key: \"...\"; keys: {})",
+                    ACCOUNT_KEYS.join(", ")
+                ));
+            }
             let nearest = ACCOUNT_KEYS
                 .iter()
                 .map(|k| (strsim::levenshtein(k, key), *k))
                 .min()
-                .filter(|(d, _)| *d <= 3.max(key.len() / 3))
-                .map(|(_, k)| format!("; did you mean '{k}'?"))
-                .unwrap_or_else(|| format!(" (keys: {})", ACCOUNT_KEYS.join(", ")));
-            return Err(format!("unknown key '{key}'{nearest}"));
+                .filter(|(d, _)| *d <= 3.max(key.len() / 3));
+            return Err(match nearest {
+                Some((_, k)) => format!("unknown key '{key}'; did you mean '{k}'?"),
+                None => format!(
+                    "an unknown key, not quoted in case it is part of a secret (keys: {})",
+                    ACCOUNT_KEYS.join(", ")
+                ),
+            });
         }
     }
     // A key given without a value (or null) counts as absent.
@@ -193,7 +205,8 @@ fn parse_entry(item: &Value) -> Result<Account, String> {
                     .ok()
                     .filter(|n| (900..=43200).contains(n))
                     .ok_or_else(|| {
-                        format!("session_expiration '{v}' must be 900..43200 seconds")
+                        "session_expiration must be a number of seconds from 900 to 43200"
+                            .to_string()
                     })?,
             ),
         };
@@ -332,7 +345,7 @@ mod tests {
             ),
             (
                 json!([{"alias": "a", "role_arn": "r", "session_expiration": 60}]),
-                "900..43200",
+                "from 900 to 43200",
             ),
             (
                 json!([{"alias": "a", "regions": {"x": 1}}]),
@@ -380,9 +393,18 @@ mod tests {
         assert_eq!(
             e,
             format!(
-                "entry 1 ('a'): unknown key 'zzzzzzzz' (keys: {})",
+                "entry 1 ('a'): an unknown key, not quoted in case it is part of a secret (keys: {})",
                 ACCOUNT_KEYS.join(", ")
             )
+        ); // The tail of a secret split at its comma is named by neither key nor value.
+        let e = parse_accounts(
+            &json!([{"alias": "a", "alicloud_secret_key": "Abc", "LongTail": null}]),
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("entry 1 ('a'): an item without a colon"),
+            "{e}"
         );
+        assert!(!e.contains("LongTail") && !e.contains("Abc"), "{e}");
     }
 }

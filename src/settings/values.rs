@@ -388,7 +388,10 @@ pub fn parse_assume_role(raw: &str) -> Result<AssumeRole, String> {
                     .parse()
                     .ok()
                     .filter(|n| (900..=43200).contains(n))
-                    .ok_or_else(|| format!("session_expiration '{v}' must be 900..43200 seconds"))?
+                    .ok_or_else(|| {
+                        "session_expiration must be a number of seconds from 900 to 43200"
+                            .to_string()
+                    })?
             }
             "policy" => role.policy = Some(v).filter(|p| !p.is_empty()),
             other => {

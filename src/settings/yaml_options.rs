@@ -230,7 +230,8 @@ impl YamlOptions {
                     file: path.to_path_buf(),
                     line,
                     option: key,
-                    message: format!("must be {want}, not {value}"),
+                    // The kind, never the value: it may hold a secret.
+                    message: format!("must be {want}, not {}", kind_of(&value)),
                 });
             }
             y.entries.insert(
@@ -284,6 +285,15 @@ impl YamlOptions {
     }
 }
 
+/// What kind of YAML value `v` is, for a message that must not quote it.
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+        _ => "a single value",
+    }
+}
+
 /// `alicloud_assume_role: {role_arn: ..., session_name: ..., session_expiration: ..., policy: ...}`.
 fn assume_role_of(m: &serde_json::Map<String, Value>) -> std::result::Result<AssumeRole, String> {
     let mut role = AssumeRole {
@@ -305,7 +315,8 @@ fn assume_role_of(m: &serde_json::Map<String, Value>) -> std::result::Result<Ass
                     .ok()
                     .filter(|n| (900..=43200).contains(n))
                     .ok_or_else(|| {
-                        format!("session_expiration '{text}' must be 900..43200 seconds")
+                        "session_expiration must be a number of seconds from 900 to 43200"
+                            .to_string()
                     })?
             }
             "policy" => role.policy = Some(text).filter(|p| !p.is_empty()),
@@ -553,11 +564,11 @@ mod tests {
         };
         assert_eq!(
             e("nested_groups: [a]"),
-            "a.yml:2: option 'nested_groups': must be a single value, not [\"a\"]"
+            "a.yml:2: option 'nested_groups': must be a single value, not a list"
         );
         assert_eq!(
             e("compose: [a]"),
-            "a.yml:2: option 'compose': must be a mapping, not [\"a\"]"
+            "a.yml:2: option 'compose': must be a mapping, not a list"
         );
     }
 

@@ -13,6 +13,7 @@ mod fuzz_regressions;
 mod hardening;
 mod inventory;
 mod parity;
+mod security;
 mod signing;
 mod simulator;
 mod tools;

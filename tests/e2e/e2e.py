@@ -21,6 +21,9 @@ with the default alicloud.ini options, independently of the Rust code under test
                                         under Ansible's constructed plugin, against ours
     e2e.py check-strict-failure OURS_ERR ANSIBLE_ERR LENIENT_LIST   both refuse the same entry
     e2e.py sdk EXPECTED ENDPOINT AK SECRET   the official Python SDK against the simulator
+    e2e.py hostile-fleet FLEET OUT DIR   the fleet with template payloads in one instance's
+                                        fields (markers in DIR); prints its instance group
+    e2e.py check-hostile DIR DEBUG RENDERED   no payload ran; each was printed as text
 """
 
 import ipaddress
@@ -768,6 +771,50 @@ def cmd_sdk(exp_path, endpoint, ak, secret):
     finish(problems)
 
 
+# Cloud data as code: the fields an instance's owner (or anyone allowed to tag it) controls, each
+# holding a lookup that would create its own marker file if Ansible ever rendered it.
+HOSTILE_FIELDS = ("tag", "name", "description", "nested")
+
+
+def hostile_payload(marker_dir, field):
+    return "{{ lookup('pipe', 'touch %s/MARKER-%s') }}" % (marker_dir, field)
+
+
+def cmd_hostile_fleet(fleet_path, out_path, marker_dir):
+    """Writes the fleet with the payloads in its first running instance with an address; prints
+    that instance's host name."""
+    fleet = load_json(fleet_path)
+    inst = next(i for i in fleet["instances"] if i.get("Status") == "Running" and address_of(i))
+    inst.setdefault("Tags", {}).setdefault("Tag", []).append(
+        {"TagKey": "pwn", "TagValue": hostile_payload(marker_dir, "tag")})
+    inst["InstanceName"] = hostile_payload(marker_dir, "name")
+    inst["Description"] = hostile_payload(marker_dir, "description")
+    inst.setdefault("VpcAttributes", {})["NatIpAddress"] = hostile_payload(marker_dir, "nested")
+    with open(out_path, "w") as f:
+        json.dump(fleet, f)
+    print(hostname_of(inst))
+
+
+def cmd_check_hostile(marker_dir, debug_path, rendered_path):
+    """No marker file exists, the debug task printed every payload as text, and the template
+    task wrote every payload as text (the compose copy of the tag too)."""
+    problems = []
+    made = sorted(n for n in os.listdir(marker_dir) if n.startswith("MARKER-"))
+    if made:
+        problems.append("Ansible ran the cloud's template text: %s exist" % ", ".join(made))
+    with open(debug_path) as f:
+        debug = f.read()
+    with open(rendered_path) as f:
+        rendered = f.read().splitlines()
+    want = [hostile_payload(marker_dir, field) for field in HOSTILE_FIELDS]
+    for text in want:
+        if text not in debug:
+            problems.append("the debug task did not print %r as it is" % text)
+    if rendered != want + [want[0]]:
+        problems.append("the template task wrote %r, expected %r" % (rendered, want + [want[0]]))
+    finish(problems)
+
+
 def main(argv):
     cmds = {
         "expect": cmd_expect,
@@ -784,6 +831,8 @@ def main(argv):
         "check-constructed": cmd_check_constructed,
         "check-strict-failure": cmd_check_strict_failure,
         "sdk": cmd_sdk,
+        "hostile-fleet": cmd_hostile_fleet,
+        "check-hostile": cmd_check_hostile,
     }
     if len(argv) < 2 or argv[1] not in cmds:
         problem(__doc__)

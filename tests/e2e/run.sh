@@ -19,12 +19,16 @@
 #   plugin makes over our plain output, and a plugin-style alicloud.yml through ALICLOUD_INI_PATH;
 #   cron-style --refresh-cache in a loop while 20 ansible-inventory --list and 200
 #   direct --list runs read the cache; private cache files; a wrong secret failing cleanly without
-#   touching the cache; the official Aliyun Python SDK against the simulator (GET and POST signing).
+#   touching the cache; the official Aliyun Python SDK against the simulator (GET and POST signing);
+#   a fleet with template text in a tag, the name, the description and a nested field, printed and
+#   rendered by a playbook with ansible-core 2.19 and the newest ansible-core (Python >= 3.12),
+#   none of it run.
 #
 # Environment (all optional):
 #   E2E_SKIP_BUILD=1       use the binaries already built instead of `cargo build --release --bins`
 #   E2E_INVENTORY_BIN, E2E_SIMULATOR_BIN   other binaries to test (default: the release ones)
 #   E2E_PYTHON             the Python (>= 3.11) for the virtualenv (default /usr/bin/python3)
+#   E2E_NEW_PYTHON         the Python (>= 3.12) for the newest ansible-core (default: pyenv's newest)
 #   E2E_REGIONS, E2E_INSTANCES, E2E_SEED   the generated fleet (default 3, 48, 4242)
 # Generated files, logs and the virtualenv live in tests/e2e/.work/ (git-ignored).
 set -euo pipefail
@@ -192,6 +196,30 @@ for PY in ${E2E_PYTHON:-/usr/bin/python3 python3}; do
     fi
 done
 [ -n "$made" ] || { show "$LOGS/venv.log"; die "no Python >= 3.11 made a virtualenv with ${REQUIREMENTS[*]} (set E2E_PYTHON)"; }
+# The newest ansible-core pip installs (it needs Python >= 3.12): E2E_NEW_PYTHON, else the newest
+# pyenv Python >= 3.12, else python3.13 or python3.12 on PATH.
+NEW_VENV=$WORK/venv-newest
+made=
+for PY in ${E2E_NEW_PYTHON:-} $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV) python3.13 python3.12; do
+    command -v "$PY" >/dev/null || continue
+    "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null || continue
+    # made again each day, so that a new release of ansible-core is picked up
+    STAMP="ansible-core newest $(date +%F) / $(command -v "$PY")"
+    if [ "$(cat "$NEW_VENV/.e2e-stamp" 2>/dev/null)" = "$STAMP" ] && "$NEW_VENV/bin/python" -c 'import ansible' 2>/dev/null; then
+        made=1
+        break
+    fi
+    note "creating the virtualenv of the newest ansible-core with $PY"
+    rm -rf "$NEW_VENV"
+    if "$PY" -m venv "$NEW_VENV" >>"$LOGS/venv.log" 2>&1 &&
+        "$NEW_VENV/bin/pip" install -q --disable-pip-version-check --upgrade ansible-core >>"$LOGS/venv.log" 2>&1; then
+        printf '%s\n' "$STAMP" >"$NEW_VENV/.e2e-stamp"
+        made=1
+        break
+    fi
+done
+[ -n "$made" ] || { show "$LOGS/venv.log"; die "no Python >= 3.12 made a virtualenv with the newest ansible-core (set E2E_NEW_PYTHON)"; }
+note "newest: ansible-core $("$NEW_VENV/bin/python" -c 'from ansible.release import __version__; print(__version__)')"
 ansible_version=$("$VENV/bin/ansible" --version)
 note "${ansible_version%%$'\n'*}, $("$VPY" -c 'import aliyunsdkcore, aliyunsdkecs; print("aliyun-python-sdk-core", aliyunsdkcore.__version__, "/ aliyun-python-sdk-ecs", aliyunsdkecs.__version__)')"
 
@@ -709,6 +737,67 @@ if [ "$RC" != 0 ]; then
     show "$LOGS/sdk.err"
 else
     ok "the official Python SDK (GET and POST) lists every region's instances with the right secret; $(tr '\n' ';' <"$LOGS/sdk.out" | sed 's/;$//')"
+fi
+
+# Cloud data is never code on the controller (README, "Security"): a fleet whose tag value,
+# instance name, description and one nested field each hold a lookup('pipe', 'touch MARKER'),
+# plus a compose entry copying the tag; a playbook prints them and renders them through a
+# template task, with ansible-core 2.19 and with the newest ansible-core pip installs.
+HOSTILE=$WORK/hostile
+rm -rf "$HOSTILE"
+mkdir -p "$HOSTILE/markers" "$HOSTILE/cache"
+if ! HOSTILE_GROUP=$("$VPY" "$HERE/e2e.py" hostile-fleet "$WORK/fleet.json" "$HOSTILE/fleet.json" "$HOSTILE/markers" 2>"$LOGS/hostile.err"); then
+    fail "could not make the hostile fleet"
+    show "$LOGS/hostile.err"
+else
+    "$SIM" serve --fleet "$HOSTILE/fleet.json" --listen 127.0.0.1:0 --access-key "$AK:$SECRET" \
+        >"$LOGS/simulator-hostile.out" 2>"$LOGS/simulator-hostile.err" &
+    HOSTILE_SIM=$!
+    PIDS+=("$HOSTILE_SIM")
+    line=$(wait_for_line "$LOGS/simulator-hostile.out" '^listening on http://' "$HOSTILE_SIM" 30) ||
+        die "the hostile fleet's simulator did not start"
+    HOSTILE_ENDPOINT=${line#listening on }
+    HOSTILE_ENDPOINT=${HOSTILE_ENDPOINT%%[[:space:]]*}
+    cat >"$HOSTILE/alicloud.ini" <<EOF
+[ecs]
+regions = all
+cache_path = $HOSTILE/cache
+compose = {copied: ecs_tags.pwn}
+EOF
+    cat >"$HOSTILE/show.j2" <<'EOF'
+{{ ecs_tags.pwn }}
+{{ instance_name }}
+{{ description }}
+{{ vpc_attributes.nat_ip_address }}
+{{ copied }}
+EOF
+    cat >"$HOSTILE/play.yml" <<'EOF'
+- hosts: all
+  gather_facts: false
+  connection: local
+  tasks:
+    - debug:
+        msg: "{{ ecs_tags.pwn }} | {{ instance_name }} | {{ description }} | {{ vpc_attributes.nat_ip_address }} | {{ copied }}"
+    - template:
+        src: "{{ playbook_dir }}/show.j2"
+        dest: "{{ rendered }}"
+EOF
+    for venv in "$VENV" "$NEW_VENV"; do
+        version=$("$venv/bin/python" -c 'from ansible.release import __version__; print(__version__)')
+        rm -f "$HOSTILE/markers/"* "$HOSTILE/rendered.txt"
+        run "hostile-$version" 180 env ALICLOUD_INI_PATH="$HOSTILE/alicloud.ini" ALICLOUD_ECS_ENDPOINT="${HOSTILE_ENDPOINT%/}" \
+            ANSIBLE_PYTHON_INTERPRETER="$venv/bin/python" \
+            "$venv/bin/ansible-playbook" -i "$INV" --limit "$HOSTILE_GROUP" -e "rendered=$HOSTILE/rendered.txt" "$HOSTILE/play.yml"
+        if [ "$RC" != 0 ]; then
+            fail "ansible-core $version: the playbook over the hostile fleet exited $RC"
+            show "$LOGS/hostile-$version.out" "$LOGS/hostile-$version.err"
+        elif ! py check-hostile "$HOSTILE/markers" "$LOGS/hostile-$version.out" "$HOSTILE/rendered.txt"; then
+            fail "ansible-core $version: cloud data ran as a template on the controller"
+            show "$LOGS/check.err"
+        else
+            ok "ansible-core $version: template text in a tag, the name, the description, a nested field and a compose copy printed and rendered as text; no marker made"
+        fi
+    done
 fi
 
 # both servers must have lived through the whole run (a crash would explain failures above)

@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
 
@@ -15,8 +16,8 @@ use crate::diag;
 use crate::error::{Error, Result};
 use crate::fetch::{self, Listing};
 use crate::info;
-use crate::instance::{AccountVars, HostvarOptions, Instance};
-use crate::inventory::Builder;
+use crate::instance::{AccountVars, HostvarOptions, Instance, MakeShape};
+use crate::inventory::{Builder, Shapers};
 use crate::settings::{Account, Env, Settings};
 
 /// Where a run's credentials come from: the chain, or one plan per account.
@@ -234,10 +235,18 @@ async fn list(
         id: id.clone(),
     });
     let mut found = Vec::new();
-    let mut listing = fetch::list(client, s, targets, opts, &mut |i| match stream {
-        Some(b) => b.borrow_mut().add(i),
-        None => found.push(i),
-    })
+    let shaping = Arc::new(Shapers(Arc::new(s.clone()))) as Arc<dyn MakeShape>;
+    let mut listing = fetch::list(
+        client,
+        s,
+        targets,
+        opts,
+        Some(shaping),
+        &mut |i| match stream {
+            Some(b) => b.borrow_mut().add(i),
+            None => found.push(i),
+        },
+    )
     .await?;
     listing.elapsed = started.elapsed();
     Ok((found, listing, id))

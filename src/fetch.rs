@@ -17,10 +17,10 @@ use crate::client::{self, CallError, Client, ECS_VERSION};
 use crate::codes::{self, Class};
 use crate::error::{Error, Result};
 use crate::info;
-use crate::instance::{HostvarOptions, Instance, Scratch, Shape, MAX_DEPTH};
-use crate::inventory;
+use crate::instance::{HostvarOptions, Instance, MakeShape, Scratch, Shape, MAX_DEPTH};
 use crate::settings::{Regions, Settings};
-use crate::tree::{Fast, Node, Tree};
+use crate::tree::{Node, Tree};
+use rustc_hash::FxBuildHasher as Fast;
 
 pub const PAGE_SIZE: u64 = 100;
 /// More instances than any account holds in one region: a TotalCount above it is a broken or
@@ -229,8 +229,8 @@ struct Shared {
     opts: HostvarOptions,
     states: Option<Vec<String>>,
     max_retries: u32,
-    /// The settings, when the constructed step runs on the pages (`inventory::Shaper`).
-    shaping: Option<Arc<Settings>>,
+    /// The constructed step's maker, when it runs on the pages.
+    shaping: Option<Arc<dyn MakeShape>>,
 }
 
 /// Lists every instance in `targets` that passes the state filter and hands each to `sink`
@@ -240,9 +240,10 @@ pub async fn instances(
     settings: &Settings,
     targets: Vec<Target>,
     opts: HostvarOptions,
+    shaping: Option<Arc<dyn MakeShape>>,
     sink: &mut dyn FnMut(Instance),
 ) -> Result<usize> {
-    let l = list(client, settings, targets, opts, sink).await?;
+    let l = list(client, settings, targets, opts, shaping, sink).await?;
     info!(
         1,
         "listed {} in {}: {} requests ({} retries, {} throttled, at most {} in flight) in {} ms",
@@ -276,6 +277,7 @@ pub async fn list(
     settings: &Settings,
     targets: Vec<Target>,
     opts: HostvarOptions,
+    shaping: Option<Arc<dyn MakeShape>>,
     sink: &mut dyn FnMut(Instance),
 ) -> Result<Listing> {
     let started = Instant::now();
@@ -297,7 +299,7 @@ pub async fn list(
         opts,
         states: settings.instance_states.clone(),
         max_retries: settings.max_retries,
-        shaping: opts_keep.then(|| Arc::new(settings.clone())),
+        shaping: shaping.filter(|_| opts_keep),
     });
     let mut tasks = JoinSet::new();
     // Per region: current pass, the TotalCounts its pages reported, pages still out.
@@ -453,15 +455,15 @@ const FAST_DEPTH: u32 = 120;
 /// Decodes a DescribeInstances answer in place ([`Tree`]); what the reader declines (invalid
 /// JSON, an envelope of an unusual shape) goes to serde_json, which accepts and refuses
 /// exactly what it did when it decoded every page, and gives its own error.
-/// `settings` are given when the constructed step runs on the instances.
+/// `shaping` is given when the constructed step runs on the instances.
 fn decode_page(
     status: u16,
     body: &[u8],
     opts: &HostvarOptions,
     states: Option<&[String]>,
-    settings: Option<&Settings>,
+    shaping: Option<&dyn MakeShape>,
 ) -> Page {
-    let mut shaper = settings.map(inventory::Shaper::new);
+    let mut shaper = shaping.map(|m| m.make());
     if status == 200 {
         if let Some(page) = simdutf8::basic::from_utf8(body)
             .ok()
@@ -500,8 +502,10 @@ fn decode_page(
     Ok(Ok((answer.total_count, instances)))
 }
 
-fn shape_of<'s>(shaper: &'s mut Option<inventory::Shaper<'_>>) -> Option<&'s mut dyn Shape> {
-    shaper.as_mut().map(|s| s as &mut dyn Shape)
+fn shape_of<'s, 'm>(
+    shaper: &'s mut Option<Box<dyn Shape + 'm>>,
+) -> Option<&'s mut (dyn Shape + 'm)> {
+    shaper.as_deref_mut()
 }
 
 /// A key of the envelope: plain text, or None (escapes go to the slow path).
@@ -655,14 +659,14 @@ pub fn parse_page(
     parse_page_shaped(status, body, opts, None)
 }
 
-/// [`parse_page`], with the constructed step of `settings` when `opts` asks for it.
+/// [`parse_page`], with the constructed step of `shaping` when `opts` asks for it.
 pub fn parse_page_shaped(
     status: u16,
     body: &[u8],
     opts: &HostvarOptions,
-    settings: Option<&Settings>,
+    shaping: Option<&dyn MakeShape>,
 ) -> std::result::Result<(u64, Vec<Instance>), String> {
-    decode_page(status, body, opts, None, settings).map_err(|e| e.to_string())?
+    decode_page(status, body, opts, None, shaping).map_err(|e| e.to_string())?
 }
 
 /// What went wrong listing the regions, in the home region. A refusal is the operator's to fix

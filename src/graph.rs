@@ -21,6 +21,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::{self, Write};
 
+use rustc_hash::FxBuildHasher;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
@@ -64,37 +65,13 @@ impl<'de> Deserialize<'de> for Groups<'de> {
     }
 }
 
-/// FNV-1a: names are short and not chosen by an attacker who could profit from collisions,
-/// and hashing them is a good part of building the tree.
-#[derive(Default)]
-struct FnvHasher(u64);
-
-impl std::hash::Hasher for FnvHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
-
 const ALL: usize = 0;
 const UNGROUPED: usize = 1;
 
 /// Groups and hosts as Ansible's `InventoryData` holds them after `reconcile_inventory()`.
 pub struct Tree {
     groups: Vec<String>,
-    group_ids: HashMap<String, usize, Fnv>,
+    group_ids: HashMap<String, usize, FxBuildHasher>,
     children: Vec<Vec<usize>>,
     has_parent: Vec<bool>,
     hosts: Vec<Vec<u32>>,
@@ -139,7 +116,7 @@ impl Tree {
     fn from_groups(entries: Vec<(Cow<'_, str>, Entry<'_>)>) -> Result<Tree, GraphError> {
         let mut t = Tree {
             groups: Vec::new(),
-            group_ids: HashMap::with_capacity_and_hasher(entries.len() + 2, Fnv::default()),
+            group_ids: HashMap::with_capacity_and_hasher(entries.len() + 2, FxBuildHasher),
             children: Vec::new(),
             has_parent: Vec::new(),
             hosts: Vec::new(),
@@ -151,20 +128,20 @@ impl Tree {
         t.has_parent[UNGROUPED] = true;
 
         // A key given twice counts once, with its last value (a Python dict).
-        let mut last: HashMap<&str, usize, Fnv> =
-            HashMap::with_capacity_and_hasher(entries.len(), Fnv::default());
+        let mut last: HashMap<&str, usize, FxBuildHasher> =
+            HashMap::with_capacity_and_hasher(entries.len(), FxBuildHasher);
         for (i, (name, _)) in entries.iter().enumerate() {
             last.insert(name, i);
         }
         // Usually one group (`alicloud`) holds every host.
         let most = entries.iter().map(|(_, e)| e.hosts.len()).max();
-        let mut host_ids: HashMap<&str, u32, Fnv> =
-            HashMap::with_capacity_and_hasher(most.unwrap_or(0), Fnv::default());
+        let mut host_ids: HashMap<&str, u32, FxBuildHasher> =
+            HashMap::with_capacity_and_hasher(most.unwrap_or(0), FxBuildHasher);
         // Per host and per group: the entry that last added it, so each list is de-duplicated.
         let mut host_mark: Vec<usize> = Vec::new();
         let mut child_mark: Vec<usize> = Vec::new();
-        let mut seen: HashSet<&str, Fnv> =
-            HashSet::with_capacity_and_hasher(entries.len(), Fnv::default());
+        let mut seen: HashSet<&str, FxBuildHasher> =
+            HashSet::with_capacity_and_hasher(entries.len(), FxBuildHasher);
         let order: Vec<usize> = entries
             .iter()
             .filter(|(name, _)| seen.insert(name))

@@ -12,7 +12,7 @@ use compact_str::CompactString;
 use serde_json::Value;
 
 use crate::constructed::step::Shaped;
-use crate::constructed::{HostError, Membership};
+use crate::constructed::{jinja_of_node, HostError, Membership};
 use crate::json::{write_str, write_value};
 use crate::settings::{Hostname, HostvarSelection, Settings};
 use crate::tree::{dedup_last, Keys, Node, Scratch as WriteScratch, Tree};
@@ -110,95 +110,6 @@ pub struct Instance {
     pub constructed_error: Option<HostError>,
 }
 
-/// Ansible's reserved variable names (ansible-core `vars/reserved.py`, 2.19): a hostvar with one
-/// of these names makes every Ansible run warn, so API fields that would get one are prefixed.
-pub const RESERVED: &[&str] = &[
-    "action",
-    "always",
-    "any_errors_fatal",
-    "args",
-    "async",
-    "become",
-    "become_exe",
-    "become_flags",
-    "become_method",
-    "become_user",
-    "block",
-    "changed_when",
-    "check_mode",
-    "collections",
-    "connection",
-    "debugger",
-    "delay",
-    "delegate_facts",
-    "delegate_to",
-    "diff",
-    "environment",
-    "fact_path",
-    "failed_when",
-    "force_handlers",
-    "gather_facts",
-    "gather_subset",
-    "gather_timeout",
-    "handlers",
-    "hosts",
-    "ignore_errors",
-    "ignore_unreachable",
-    "import_playbook",
-    "include",
-    "include_role",
-    "include_tasks",
-    "listen",
-    "local_action",
-    "loop",
-    "loop_control",
-    "max_fail_percentage",
-    "module_defaults",
-    "name",
-    "no_log",
-    "notify",
-    "order",
-    "poll",
-    "port",
-    "post_tasks",
-    "pre_tasks",
-    "register",
-    "remote_user",
-    "rescue",
-    "retries",
-    "role",
-    "roles",
-    "run_once",
-    "serial",
-    "strategy",
-    "tags",
-    "tasks",
-    "throttle",
-    "timeout",
-    "until",
-    "vars",
-    "vars_files",
-    "vars_prompt",
-    "when",
-    "with_",
-];
-
-/// `InstanceId` → `instance_id`, `OSName` → `osname`, `VSwitchId` → `vswitch_id`: a word starts at
-/// each run of upper-case letters, as the Python script's library converted names.
-pub fn snake_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    let mut prev_upper = true;
-    for c in name.chars() {
-        let upper = c.is_ascii_uppercase();
-        if upper && !prev_upper {
-            out.push('_');
-        }
-        out.push(c.to_ascii_lowercase());
-        prev_upper = upper;
-    }
-    out
-}
-
 /// A hostvar's value: one of the API's, or one made here.
 #[derive(Debug, Clone, Copy)]
 enum Val<'t> {
@@ -272,18 +183,18 @@ impl<'t> Val<'t> {
     fn to_jinja(self, tree: &Tree) -> minijinja::Value {
         use minijinja::Value as J;
         match self {
-            Val::Node(n) => tree.to_jinja(n),
+            Val::Node(n) => jinja_of_node(tree, n),
             Val::Str(s) => J::from(s),
             Val::EmptyList => J::from(Vec::<J>::new()),
             Val::NoEip => J::from_pairs(
                 ["allocation_id", "internet_charge_type", "ip_address"].map(|k| (k, J::from(""))),
             ),
             Val::Gpu { amount, spec } => {
-                let spec = spec.map_or_else(|| J::from(""), |n| tree.to_jinja(n));
+                let spec = spec.map_or_else(|| J::from(""), |n| jinja_of_node(tree, n));
                 J::from_pairs([
                     (
                         "amount",
-                        amount.map_or_else(|| J::from(0), |n| tree.to_jinja(n)),
+                        amount.map_or_else(|| J::from(0), |n| jinja_of_node(tree, n)),
                     ),
                     ("spec", spec.clone()),
                     ("specification", spec),
@@ -293,7 +204,7 @@ impl<'t> Val<'t> {
             // Sorted and deduplicated already (`tags_of`).
             Val::Tags(tags) => J::from_pairs(
                 tags.iter()
-                    .map(|&(k, v)| (k, v.map_or_else(|| J::from(()), |n| tree.to_jinja(n)))),
+                    .map(|&(k, v)| (k, v.map_or_else(|| J::from(()), |n| jinja_of_node(tree, n)))),
             ),
         }
     }
@@ -397,6 +308,13 @@ pub(crate) struct Scratch {
     keeps: Vec<Option<bool>>,
     /// The key id of each of `HostvarOptions::reads`, once an instance of the page had it.
     read_keys: Vec<Option<u32>>,
+}
+
+/// Makes the constructed step for one page decoder (`inventory::Shapers`): pages are decoded on
+/// several tasks at once, each with a step of its own. Given by the caller, so that fetching
+/// needs nothing of the inventory.
+pub trait MakeShape: Send + Sync {
+    fn make(&self) -> Box<dyn Shape + '_>;
 }
 
 /// The constructed step (`inventory::Shaper`), run on each decoded instance whose hostvars
@@ -876,166 +794,6 @@ mod tests {
             "NetworkInterfaces": {"NetworkInterface": [{"MacAddress": "00:16", "PrimaryIpAddress": "172.16.0.1"}]},
             "SpotStrategy": "NoSpot", "InternetMaxBandwidthIn": 100
         })
-    }
-
-    /// Every key of the API's Instance, nested included (ECS SDK 7.11.8), and the name footmark
-    /// 1.26.0's `convert_name` gives it.
-    #[test]
-    fn snake_case_matches_footmark_for_every_api_key() {
-        for (a, b) in [
-            ("AdditionalInfo", "additional_info"),
-            ("EnableHighDensityMode", "enable_high_density_mode"),
-            ("ManagedHostId", "managed_host_id"),
-            ("NodeSerialNumber", "node_serial_number"),
-            ("AutoReleaseTime", "auto_release_time"),
-            ("ClockOptions", "clock_options"),
-            ("PtpStatus", "ptp_status"),
-            ("ClusterId", "cluster_id"),
-            ("Cpu", "cpu"),
-            ("CpuOptions", "cpu_options"),
-            ("CoreCount", "core_count"),
-            ("EnableVISST", "enable_visst"),
-            ("EnableVRDT", "enable_vrdt"),
-            ("NestedVirtualization", "nested_virtualization"),
-            ("Numa", "numa"),
-            ("ThreadsPerCore", "threads_per_core"),
-            ("TopologyType", "topology_type"),
-            ("TurboMode", "turbo_mode"),
-            ("CreationTime", "creation_time"),
-            ("CreditSpecification", "credit_specification"),
-            ("DedicatedHostAttribute", "dedicated_host_attribute"),
-            ("DedicatedHostClusterId", "dedicated_host_cluster_id"),
-            ("DedicatedHostId", "dedicated_host_id"),
-            ("DedicatedHostName", "dedicated_host_name"),
-            ("DedicatedInstanceAttribute", "dedicated_instance_attribute"),
-            ("Affinity", "affinity"),
-            ("Tenancy", "tenancy"),
-            ("DeletionProtection", "deletion_protection"),
-            ("DeploymentSetGroupNo", "deployment_set_group_no"),
-            ("DeploymentSetId", "deployment_set_id"),
-            ("Description", "description"),
-            ("DeviceAvailable", "device_available"),
-            (
-                "EcsCapacityReservationAttr",
-                "ecs_capacity_reservation_attr",
-            ),
-            ("CapacityReservationId", "capacity_reservation_id"),
-            (
-                "CapacityReservationPreference",
-                "capacity_reservation_preference",
-            ),
-            ("EipAddress", "eip_address"),
-            ("AllocationId", "allocation_id"),
-            ("Bandwidth", "bandwidth"),
-            ("InternetChargeType", "internet_charge_type"),
-            ("IpAddress", "ip_address"),
-            ("IsSupportUnassociate", "is_support_unassociate"),
-            ("EnableNVS", "enable_nvs"),
-            ("ExpiredTime", "expired_time"),
-            ("GPUAmount", "gpuamount"),
-            ("GPUSpec", "gpuspec"),
-            ("HibernationOptions", "hibernation_options"),
-            ("Configured", "configured"),
-            ("HostName", "host_name"),
-            ("HpcClusterId", "hpc_cluster_id"),
-            ("ISP", "isp"),
-            ("ImageId", "image_id"),
-            ("ImageOptions", "image_options"),
-            ("CurrentOSNVMeSupported", "current_osnvme_supported"),
-            ("LoginAsNonRoot", "login_as_non_root"),
-            ("InnerIpAddress", "inner_ip_address"),
-            ("InstanceChargeType", "instance_charge_type"),
-            ("InstanceId", "instance_id"),
-            ("InstanceName", "instance_name"),
-            ("InstanceNetworkType", "instance_network_type"),
-            ("InstanceType", "instance_type"),
-            ("InstanceTypeFamily", "instance_type_family"),
-            ("InternetMaxBandwidthIn", "internet_max_bandwidth_in"),
-            ("InternetMaxBandwidthOut", "internet_max_bandwidth_out"),
-            ("IoOptimized", "io_optimized"),
-            ("KeyPairName", "key_pair_name"),
-            ("LocalStorageAmount", "local_storage_amount"),
-            ("LocalStorageCapacity", "local_storage_capacity"),
-            ("Memory", "memory"),
-            ("MetadataOptions", "metadata_options"),
-            ("HttpEndpoint", "http_endpoint"),
-            ("HttpPutResponseHopLimit", "http_put_response_hop_limit"),
-            ("HttpTokens", "http_tokens"),
-            ("InstanceMetadataTags", "instance_metadata_tags"),
-            ("NetworkInterfaces", "network_interfaces"),
-            ("NetworkInterface", "network_interface"),
-            ("Ipv4PrefixSets", "ipv4_prefix_sets"),
-            ("Ipv4PrefixSet", "ipv4_prefix_set"),
-            ("Ipv4Prefix", "ipv4_prefix"),
-            ("Ipv6PrefixSets", "ipv6_prefix_sets"),
-            ("Ipv6PrefixSet", "ipv6_prefix_set"),
-            ("Ipv6Prefix", "ipv6_prefix"),
-            ("Ipv6Sets", "ipv6_sets"),
-            ("Ipv6Set", "ipv6_set"),
-            ("Ipv6Address", "ipv6_address"),
-            ("Primary", "primary"),
-            ("MacAddress", "mac_address"),
-            ("NetworkInterfaceId", "network_interface_id"),
-            ("PrimaryIpAddress", "primary_ip_address"),
-            ("PrivateIpSets", "private_ip_sets"),
-            ("PrivateIpSet", "private_ip_set"),
-            ("PrivateDnsName", "private_dns_name"),
-            ("PrivateIpAddress", "private_ip_address"),
-            ("Type", "type"),
-            ("OSName", "osname"),
-            ("OSNameEn", "osname_en"),
-            ("OSType", "ostype"),
-            ("OperationLocks", "operation_locks"),
-            ("LockReason", "lock_reason"),
-            ("LockMsg", "lock_msg"),
-            ("PrivateDnsNameOptions", "private_dns_name_options"),
-            (
-                "EnableInstanceIdDnsAAAARecord",
-                "enable_instance_id_dns_aaaarecord",
-            ),
-            (
-                "EnableInstanceIdDnsARecord",
-                "enable_instance_id_dns_arecord",
-            ),
-            ("EnableIpDnsARecord", "enable_ip_dns_arecord"),
-            ("EnableIpDnsPtrRecord", "enable_ip_dns_ptr_record"),
-            ("HostnameType", "hostname_type"),
-            ("PublicIpAddress", "public_ip_address"),
-            ("RdmaIpAddress", "rdma_ip_address"),
-            ("Recyclable", "recyclable"),
-            ("RegionId", "region_id"),
-            ("ResourceGroupId", "resource_group_id"),
-            ("SaleCycle", "sale_cycle"),
-            ("SecurityGroupIds", "security_group_ids"),
-            ("SecurityGroupId", "security_group_id"),
-            ("SecurityOptions", "security_options"),
-            ("EnableSecureBoot", "enable_secure_boot"),
-            ("SerialNumber", "serial_number"),
-            ("SpotDuration", "spot_duration"),
-            ("SpotInterruptionBehavior", "spot_interruption_behavior"),
-            ("SpotPriceLimit", "spot_price_limit"),
-            ("SpotStrategy", "spot_strategy"),
-            ("StartTime", "start_time"),
-            ("Status", "status"),
-            ("StoppedMode", "stopped_mode"),
-            ("Tags", "tags"),
-            ("Tag", "tag"),
-            ("TagKey", "tag_key"),
-            ("TagValue", "tag_value"),
-            ("VlanId", "vlan_id"),
-            ("VpcAttributes", "vpc_attributes"),
-            ("NatIpAddress", "nat_ip_address"),
-            ("VSwitchId", "vswitch_id"),
-            ("VpcId", "vpc_id"),
-            ("ZoneId", "zone_id"),
-        ] {
-            assert_eq!(snake_case(a), b, "{a}");
-        }
-    }
-
-    #[test]
-    fn reserved_names_are_sorted_for_binary_search() {
-        assert!(RESERVED.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

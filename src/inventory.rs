@@ -11,7 +11,7 @@ use compact_str::CompactString;
 use regex::Regex;
 
 use crate::constructed::{step, HostError};
-use crate::instance::{Instance, Shape};
+use crate::instance::{Instance, MakeShape, Shape};
 use crate::settings::Settings;
 
 #[derive(Debug)]
@@ -188,7 +188,7 @@ struct Memberships {
     /// Each group name made so far, by the text of its parts: the hosts of a fleet share most
     /// of their regions, zones, types and tags, and a name is looked up for less than it costs
     /// to make.
-    made: HashMap<Box<str>, Box<str>, crate::tree::Fast>,
+    made: HashMap<Box<str>, Box<str>, rustc_hash::FxBuildHasher>,
     parts: String,
 }
 
@@ -449,8 +449,17 @@ impl<'a> Shaper<'a> {
         Shaper {
             s,
             namer: Namer::from_settings(s),
-            step: step::Step::new(s),
+            step: step::Step::new(s.constructed.as_deref()),
         }
+    }
+}
+
+/// The constructed step of these settings, one per page decoder.
+pub struct Shapers(pub Arc<Settings>);
+
+impl MakeShape for Shapers {
+    fn make(&self) -> Box<dyn Shape + '_> {
+        Box::new(Shaper::new(&self.0))
     }
 }
 
@@ -683,12 +692,12 @@ struct Pending {
 #[derive(Default)]
 struct Interner {
     /// A fast hash: a W1 build looks up a dozen names per host.
-    ids: HashMap<String, u32, crate::tree::Fast>,
+    ids: HashMap<String, u32, rustc_hash::FxBuildHasher>,
     names: Vec<String>,
     /// Constructed group names by their address: a page's hosts share them (`GroupNames`), so
     /// most are found without hashing their text. Each is held, so that no other name gets its
     /// address.
-    shared: HashMap<usize, (u32, Arc<str>), crate::tree::Fast>,
+    shared: HashMap<usize, (u32, Arc<str>), rustc_hash::FxBuildHasher>,
 }
 
 impl Interner {
@@ -1176,8 +1185,13 @@ mod tests {
             let body = json!({"TotalCount": 1, "Instances": {"Instance": [raw("i-1", "", &[])]}})
                 .to_string();
             let opts = HostvarOptions::from_settings(s);
-            let (_, mut list) =
-                crate::fetch::parse_page_shaped(200, body.as_bytes(), &opts, Some(s)).unwrap();
+            let (_, mut list) = crate::fetch::parse_page_shaped(
+                200,
+                body.as_bytes(),
+                &opts,
+                Some(&Shapers(Arc::new(s.clone()))),
+            )
+            .unwrap();
             list.remove(0).constructed.remove(0).group
         };
         let (first, second) = (page(&a), page(&a));
@@ -1211,8 +1225,13 @@ mod tests {
         ]}})
         .to_string();
         let opts = HostvarOptions::from_settings(&s);
-        let (_, list) =
-            crate::fetch::parse_page_shaped(200, body.as_bytes(), &opts, Some(&s)).unwrap();
+        let (_, list) = crate::fetch::parse_page_shaped(
+            200,
+            body.as_bytes(),
+            &opts,
+            Some(&Shapers(Arc::new(s.clone()))),
+        )
+        .unwrap();
         let inv = build(list, &s);
         let mut got: Vec<_> = inv
             .hosts

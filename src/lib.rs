@@ -23,6 +23,7 @@ pub mod diag;
 pub mod error;
 pub mod exit_codes;
 pub mod fetch;
+pub mod footmark;
 pub mod graph;
 pub mod http;
 pub mod ini;

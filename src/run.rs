@@ -2,6 +2,7 @@
 //! result to an exit status.
 
 use std::io::{self, Write};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::accounts::{self, Source};
@@ -13,8 +14,8 @@ use crate::diag;
 use crate::error::{Error, Result};
 use crate::fetch;
 use crate::info;
-use crate::instance::HostvarOptions;
-use crate::inventory::{self, Inventory};
+use crate::instance::{HostvarOptions, MakeShape};
+use crate::inventory::{self, Inventory, Shapers};
 use crate::output;
 use crate::settings::{Env, Settings};
 use crate::view::{self, View};
@@ -214,7 +215,11 @@ fn refresh(
                 .join(", ")
         );
         // Hosts are named and grouped as their pages arrive.
-        fetch::instances(client, settings, targets, opts, &mut |i| builder.add(i)).await
+        let shaping = Arc::new(Shapers(Arc::new(settings.clone()))) as Arc<dyn MakeShape>;
+        fetch::instances(client, settings, targets, opts, Some(shaping), &mut |i| {
+            builder.add(i)
+        })
+        .await
     })?;
     // Dropping the runtime here would wait for idle pooled connections; nothing is left to run.
     runtime.shutdown_background();

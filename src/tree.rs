@@ -15,12 +15,12 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use compact_str::CompactString;
+use rustc_hash::FxBuildHasher as Fast;
 use serde_json::Value;
 
-use crate::instance::{snake_case, RESERVED};
+use crate::footmark::{snake_case, RESERVED};
 use crate::json::{self, write_str};
 
 /// The reader declined the input: invalid JSON, or deeper than it reads.
@@ -58,39 +58,6 @@ pub enum Node {
         len: u32,
     },
 }
-
-/// A fast hash for short keys (a page's keys come from the service, a few hundred at most).
-#[derive(Default)]
-pub struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut h = self.0;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(c.try_into().expect("8 bytes")))
-                .wrapping_mul(K);
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut last = [0u8; 8];
-            last[..rest.len()].copy_from_slice(rest);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(last)).wrapping_mul(K);
-        }
-        self.0 = h;
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write(&n.to_le_bytes());
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-pub type Fast = BuildHasherDefault<KeyHasher>;
 
 const NONE: u32 = u32::MAX;
 
@@ -753,7 +720,12 @@ impl<'a> Tree<'a> {
         matches!(self.node(id), Node::Obj { .. })
     }
 
-    fn num(&self, start: u32, len: u32) -> serde_json::Number {
+    /// The text of a number token.
+    pub fn token(&self, start: u32, len: u32) -> &str {
+        &self.src[start as usize..(start + len) as usize]
+    }
+
+    pub fn num(&self, start: u32, len: u32) -> serde_json::Number {
         number_value(&self.src[start as usize..(start + len) as usize])
             .expect("read as a number already")
     }
@@ -821,44 +793,6 @@ impl<'a> Tree<'a> {
                 }
                 Value::Object(map)
             }
-        }
-    }
-
-    /// The value as the constructed expressions see it: what `constructed`'s `from_json` makes
-    /// of serde_json's tree of it (maps sorted by key, the last of duplicate keys kept),
-    /// without building that tree first.
-    pub fn to_jinja(&self, id: u32) -> minijinja::Value {
-        use minijinja::Value as J;
-        match self.node(id) {
-            Node::Null => J::from(()),
-            Node::Bool(b) => J::from(b),
-            Node::Num {
-                start,
-                len,
-                plain: true,
-            } => {
-                // What serde_json reads a plain integer as: i64 where it fits, else u64.
-                let token = &self.src[start as usize..(start + len) as usize];
-                match token.parse::<i64>() {
-                    Ok(i) => J::from(i),
-                    Err(_) => J::from(token.parse::<u64>().expect("a plain number is a u64")),
-                }
-            }
-            Node::Num { start, len, .. } => crate::constructed::jinja_number(&self.num(start, len)),
-            Node::Str(t) => J::from(self.text(t)),
-            Node::Arr { .. } => J::from(
-                self.items(id)
-                    .unwrap_or(&[])
-                    .iter()
-                    .map(|&x| self.to_jinja(x))
-                    .collect::<Vec<_>>(),
-            ),
-            Node::Obj { .. } => jinja_map(
-                self.members(id)
-                    .iter()
-                    .map(|&(k, v)| (self.keys.text(k), v)),
-                |v| self.to_jinja(v),
-            ),
         }
     }
 
@@ -972,19 +906,6 @@ impl<'a> Tree<'a> {
     }
 }
 
-/// A minijinja map of `members` as serde_json's map holds them: sorted by key, the last of
-/// duplicate keys kept.
-fn jinja_map<'k, T: Copy>(
-    members: impl Iterator<Item = (&'k str, T)>,
-    value: impl Fn(T) -> minijinja::Value,
-) -> minijinja::Value {
-    let mut members: Vec<(&str, T)> = members.collect();
-    // Stable: of equal keys, the last one stays last.
-    members.sort_by(|a, b| a.0.cmp(b.0));
-    dedup_last(&mut members, |a, b| a.0 == b.0);
-    minijinja::Value::from_pairs(members.into_iter().map(|(k, v)| (k, value(v))))
-}
-
 /// Keeps the last of each run of equal neighbours.
 pub fn dedup_last<T: Copy>(v: &mut Vec<T>, same: impl Fn(&T, &T) -> bool) {
     let mut w = 0;
@@ -1078,34 +999,6 @@ mod tests {
         assert_eq!(scratch.orders.known.len(), MAX_ORDERS);
     }
 
-    /// Numbers reach the expressions as serde_json's reading of them would make them.
-    #[test]
-    fn numbers_for_the_expressions_are_serde_jsons() {
-        for token in [
-            "0",
-            "7",
-            "-1",
-            "9223372036854775807",
-            "9223372036854775808",
-            "18446744073709551615",
-            "-9223372036854775808",
-            "1.5",
-            "1e3",
-            "-0",
-        ] {
-            let mut tree = Tree::new(token);
-            let (n, _) = tree.read(0, 1).unwrap();
-            let want = match serde_json::from_str::<Value>(token).unwrap() {
-                Value::Number(n) => crate::constructed::jinja_number(&n),
-                other => panic!("{other}"),
-            };
-            let got = tree.to_jinja(n);
-            assert_eq!(got, want, "{token}");
-            assert_eq!(got.kind(), want.kind(), "{token}");
-            assert_eq!(got.to_string(), want.to_string(), "{token}");
-        }
-    }
-
     #[test]
     fn same_tells_apart_texts_that_differ_in_any_byte() {
         for n in 0..20 {
@@ -1171,30 +1064,6 @@ mod tests {
         let tags = tree.keys.known.tags;
         assert_eq!(tree.keys.text(tree.keys.renamed(tags)), "ecs_tags");
         assert!(!tree.keys.is_renamed(name));
-    }
-
-    /// Each round of the key hash is a bijection of the state: a key never hashes like one of
-    /// its length that differs from it in a single bit. A usize is hashed as its bytes.
-    #[test]
-    fn the_key_hash_tells_apart_keys_that_differ_in_one_bit() {
-        let hash = |b: &[u8]| {
-            let mut h = KeyHasher::default();
-            h.write(b);
-            h.finish()
-        };
-        // Less than a word, one word and a remainder, two words and a remainder.
-        for base in [&b"Instanc"[..], b"InstanceId", b"PrivateIpAddresses"] {
-            for at in 0..base.len() {
-                for bit in 0..8 {
-                    let mut key = base.to_vec();
-                    key[at] ^= 1 << bit;
-                    assert_ne!(hash(&key), hash(base), "{key:?}");
-                }
-            }
-        }
-        let mut h = KeyHasher::default();
-        h.write_usize(0x0102);
-        assert_eq!(h.finish(), hash(&0x0102usize.to_le_bytes()));
     }
 
     #[test]

@@ -40,6 +40,7 @@ use std::sync::Arc;
 
 #[cfg(test)]
 pub(crate) use engine::from_json as jinja_of_json;
+pub use engine::jinja_of_node;
 pub use engine::number as jinja_number;
 pub use pystr::safe_group_name as to_safe_group_name;
 
@@ -93,7 +94,7 @@ pub struct Membership {
 /// once and then shared.
 #[derive(Default)]
 pub struct GroupNames {
-    by_entry: Vec<HashMap<Box<str>, Arc<str>, crate::tree::Fast>>,
+    by_entry: Vec<HashMap<Box<str>, Arc<str>, rustc_hash::FxBuildHasher>>,
     key: String,
 }
 

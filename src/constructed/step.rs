@@ -7,8 +7,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use super::{GroupNames, HostError, Membership};
-use crate::settings::Settings;
+use super::{Constructed, GroupNames, HostError, Membership};
 
 /// What the step gives one host.
 #[derive(Debug, Default)]
@@ -23,17 +22,18 @@ pub struct Shaped {
 
 /// The step for the hosts of one page.
 pub struct Step<'a> {
-    s: &'a Settings,
+    c: Option<&'a Constructed>,
     names: GroupNames,
 }
 
 impl<'a> Step<'a> {
-    pub fn new(s: &'a Settings) -> Step<'a> {
-        let names = match &s.constructed {
+    /// The step of configuration `c`; none: the step adds nothing.
+    pub fn new(c: Option<&'a Constructed>) -> Step<'a> {
+        let names = match c {
             Some(c) => GroupNames::reuse(c.id()),
             None => GroupNames::default(),
         };
-        Step { s, names }
+        Step { c, names }
     }
 
     /// Runs the step for host `name`. `reads` are its values of the variables the expressions
@@ -45,7 +45,7 @@ impl<'a> Step<'a> {
         reads: Vec<minijinja::Value>,
         group_names: impl FnOnce() -> Vec<String>,
     ) -> Result<Shaped, HostError> {
-        let Some(c) = &self.s.constructed else {
+        let Some(c) = self.c else {
             return Ok(Shaped::default());
         };
         let names = if c.reads("group_names") {
@@ -70,7 +70,7 @@ impl<'a> Step<'a> {
 
 impl Drop for Step<'_> {
     fn drop(&mut self) {
-        if let Some(c) = &self.s.constructed {
+        if let Some(c) = self.c {
             std::mem::take(&mut self.names).keep(c.id());
         }
     }

@@ -448,8 +448,13 @@ fn selections_and_constructed_reads_match_the_old_map() {
 
         // What is printed: the whole old map, composed variables inserted over it, then the
         // selection (which keeps every composed variable).
-        let (_, new) =
-            parse_page_shaped(200, body.as_bytes(), &opts, Some(&settings)).expect("decodes");
+        let (_, new) = parse_page_shaped(
+            200,
+            body.as_bytes(),
+            &opts,
+            Some(&crate::inventory::Shapers(Arc::new(settings.clone()))),
+        )
+        .expect("decodes");
         assert_eq!(new.len(), old.len());
         let mut shaped = 0;
         for (inst, (old_inst, map)) in new.into_iter().zip(old) {

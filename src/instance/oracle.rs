@@ -5,11 +5,12 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{HostvarOptions, Instance, RESERVED};
+use super::{HostvarOptions, Instance};
 use crate::client;
+use crate::footmark::RESERVED;
 use crate::settings::Hostname;
 
-pub use crate::instance::snake_case;
+pub use crate::footmark::snake_case;
 
 #[derive(Deserialize)]
 struct PageAnswer {

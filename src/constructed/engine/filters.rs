@@ -1,192 +1,13 @@
-//! The Jinja environment: minijinja with the Ansible filters and tests that constructed
-//! configurations use, and conversions between JSON and minijinja values.
-//!
-//! Undefined values follow Ansible 2.19: a missing variable or key is undefined; looking an
-//! attribute up on it, or passing it through a filter, stays undefined; `default`, `defined`
-//! and `undefined` see it; any other use (an operator, a truth test, a result) is an error.
-//! minijinja's `Strict` mode gives all of that except the chained lookup (`a.b.c` with `a.b`
-//! missing is an error at once), so an expression that fails on an undefined value and could
-//! catch one is evaluated again in `Chainable` mode (see `Compiled::eval`).
+//! The Ansible filters of the environment whose arguments are plain values, and `combine`.
 
-use super::pystr::{py_float, py_repr, py_str, py_text};
-use minijinja::value::{Kwargs, Rest, Value, ValueKind, ValueOrKwargs};
-use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
-use std::cell::RefCell;
-use std::cmp::Ordering;
-use std::collections::HashMap;
-use std::rc::Rc;
-use std::sync::OnceLock;
-
-/// The shared environments: configuration only holds compiled expressions.
-pub fn strict_env() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(|| build_env(UndefinedBehavior::Strict))
-}
-
-pub fn chainable_env() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(|| build_env(UndefinedBehavior::Chainable))
-}
-
-fn build_env(undefined: UndefinedBehavior) -> Environment<'static> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(undefined);
-    // Python's str methods (startswith, split, …) and dict.keys()/values()/items().
-    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-    // Ansible's Jinja has no autoescaping and keeps the text of values as is.
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-
-    for &(name, f, spec) in FILTERS {
-        env.add_filter(name, move |value: Value, rest: Rest<ValueOrKwargs>| {
-            if value.is_undefined() {
-                return Ok(value);
-            }
-            match Args::parse(&rest, name, spec)? {
-                Some(args) => f(value, &args),
-                None => Ok(Value::UNDEFINED),
-            }
-        });
-    }
-    // regex_search takes any number of `\N` / `\g<name>` group references.
-    env.add_filter(
-        "regex_search",
-        |value: Value, rest: Rest<ValueOrKwargs>| -> Result<Value, Error> {
-            if value.is_undefined() {
-                return Ok(value);
-            }
-            f_regex_search(value, rest)
-        },
-    );
-    // default/d see undefined values; ternary accepts undefined branches it does not pick.
-    env.add_filter("default", f_default);
-    env.add_filter("d", f_default);
-    env.add_filter(
-        "ternary",
-        |value: Value, t: Value, f: Value, none: Option<Value>| -> Result<Value, Error> {
-            no_undefined(&value)?;
-            Ok(match none {
-                Some(n) if value.is_none() && !n.is_none() => n,
-                _ if value.is_true() => t,
-                _ => f,
-            })
-        },
-    );
-    // The higher-order filters are minijinja's; they call the filters and tests above.
-    macro_rules! delegate {
-        ($($name:literal => $f:path);* $(;)?) => {$(
-            env.add_filter(
-                $name,
-                |state: &mut State, value: Value, rest: Rest<minijinja::value::ValueOrKwargs>| {
-                    if value.is_undefined() {
-                        return Ok(value);
-                    }
-                    $f(state, value, rest).map(Value::from)
-                },
-            );
-        )*};
-    }
-    delegate! {
-        "map" => minijinja::filters::map;
-    }
-    env.add_filter(
-        "select",
-        |state: &mut State,
-         value: Value,
-         test: Option<String>,
-         rest: Rest<minijinja::value::ValueOrKwargs>| {
-            if value.is_undefined() {
-                return Ok(value);
-            }
-            minijinja::filters::select(state, value, test.map(Into::into), rest).map(Value::from)
-        },
-    );
-    env.add_filter(
-        "reject",
-        |state: &mut State,
-         value: Value,
-         test: Option<String>,
-         rest: Rest<minijinja::value::ValueOrKwargs>| {
-            if value.is_undefined() {
-                return Ok(value);
-            }
-            minijinja::filters::reject(state, value, test.map(Into::into), rest).map(Value::from)
-        },
-    );
-    env.add_filter(
-        "selectattr",
-        |state: &mut State,
-         value: Value,
-         attr: String,
-         test: Option<String>,
-         rest: Rest<minijinja::value::ValueOrKwargs>| {
-            if value.is_undefined() {
-                return Ok(value);
-            }
-            minijinja::filters::selectattr(state, value, attr.into(), test.map(Into::into), rest)
-                .map(Value::from)
-        },
-    );
-    env.add_filter(
-        "rejectattr",
-        |state: &mut State,
-         value: Value,
-         attr: String,
-         test: Option<String>,
-         rest: Rest<minijinja::value::ValueOrKwargs>| {
-            if value.is_undefined() {
-                return Ok(value);
-            }
-            minijinja::filters::rejectattr(state, value, attr.into(), test.map(Into::into), rest)
-                .map(Value::from)
-        },
-    );
-
-    env.add_test("defined", |v: Value| !v.is_undefined());
-    env.add_test("undefined", |v: Value| v.is_undefined());
-    env.add_test("string", |v: Value| -> Result<bool, Error> {
-        no_undefined(&v)?;
-        Ok(v.kind() == ValueKind::String)
-    });
-    // Python's bool is an int, so `true is number`.
-    env.add_test("number", |v: Value| -> Result<bool, Error> {
-        no_undefined(&v)?;
-        Ok(matches!(v.kind(), ValueKind::Number | ValueKind::Bool))
-    });
-    env.add_test("mapping", |v: Value| -> Result<bool, Error> {
-        no_undefined(&v)?;
-        Ok(v.kind() == ValueKind::Map)
-    });
-    // Jinja's `sequence`: anything with a length and items, so strings and dicts too.
-    env.add_test("sequence", |v: Value| -> Result<bool, Error> {
-        no_undefined(&v)?;
-        Ok(matches!(
-            v.kind(),
-            ValueKind::String | ValueKind::Seq | ValueKind::Map
-        ))
-    });
-    env.add_test("in", |v: Value, container: Value| -> Result<bool, Error> {
-        no_undefined(&v)?;
-        no_undefined(&container)?;
-        py_contains(&container, &v)
-    });
-    env.add_test("match", |v: Value, rest: Rest<ValueOrKwargs>| {
-        t_regex(v, rest, "match")
-    });
-    env.add_test("search", |v: Value, rest: Rest<ValueOrKwargs>| {
-        t_regex(v, rest, "search")
-    });
-    env.add_test("regex", |v: Value, rest: Rest<ValueOrKwargs>| {
-        t_regex(v, rest, "regex")
-    });
-    env
-}
+use super::*;
 
 /// A filter of [`FILTERS`]: called with a value that is not undefined and its arguments.
 pub type FilterFn = fn(Value, &Args) -> Result<Value, Error>;
 
 /// The Ansible filters whose arguments are plain values, with their Python parameter names.
 /// An undefined value gives undefined, and so does an undefined argument.
-const FILTERS: &[(&str, FilterFn, &[&str])] = &[
+pub(super) const FILTERS: &[(&str, FilterFn, &[&str])] = &[
     ("lower", |v, _| Ok(cased(&py_text(&v), false)), &[]),
     ("upper", |v, _| Ok(cased(&py_text(&v), true)), &[]),
     ("string", |v, _| Ok(Value::from(py_str(&v))), &[]),
@@ -228,7 +49,7 @@ const FILTERS: &[(&str, FilterFn, &[&str])] = &[
 
 /// `s` in upper or lower case. A short ASCII text (most statuses, types and names) is cased
 /// on the stack: minijinja keeps a string that short inline, so the value costs no allocation.
-fn cased(s: &str, upper: bool) -> Value {
+pub(super) fn cased(s: &str, upper: bool) -> Value {
     let mut buf = [0u8; 22];
     match buf.get_mut(..s.len()) {
         Some(b) if s.is_ascii() => {
@@ -253,7 +74,7 @@ pub fn plain_filter(name: &str) -> Option<(FilterFn, &'static [&'static str])> {
         .map(|&(_, f, spec)| (f, spec))
 }
 
-fn no_undefined(v: &Value) -> Result<(), Error> {
+pub(super) fn no_undefined(v: &Value) -> Result<(), Error> {
     if v.is_undefined() {
         Err(Error::new(
             ErrorKind::UndefinedError,
@@ -264,7 +85,7 @@ fn no_undefined(v: &Value) -> Result<(), Error> {
     }
 }
 
-fn err(msg: impl Into<String>) -> Error {
+pub(super) fn err(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidOperation, msg.into())
 }
 
@@ -272,9 +93,9 @@ fn err(msg: impl Into<String>) -> Error {
 pub struct Args {
     /// By the position of the name in the filter's spec (six at most: `regex_replace`); an
     /// array, as a filter call is too short for an allocation not to show.
-    values: [Option<Value>; 6],
+    pub(super) values: [Option<Value>; 6],
     /// Extra positional arguments when the spec starts with "*" (combine).
-    star: Vec<Value>,
+    pub(super) star: Vec<Value>,
 }
 
 impl Args {
@@ -327,26 +148,26 @@ impl Args {
         Ok(Some(Args { values, star }))
     }
 
-    fn get(&self, i: usize) -> Option<&Value> {
+    pub(super) fn get(&self, i: usize) -> Option<&Value> {
         self.values[i].as_ref().filter(|v| !v.is_none())
     }
 
-    fn flag(&self, i: usize) -> bool {
+    pub(super) fn flag(&self, i: usize) -> bool {
         self.values[i].as_ref().is_some_and(Value::is_true)
     }
 
     /// [`Args::str`] with an empty default, borrowing a string argument.
-    fn text(&self, i: usize) -> std::borrow::Cow<'_, str> {
+    pub(super) fn text(&self, i: usize) -> std::borrow::Cow<'_, str> {
         self.get(i).map_or(std::borrow::Cow::Borrowed(""), py_text)
     }
 
-    fn str(&self, i: usize, default: &str) -> String {
+    pub(super) fn str(&self, i: usize, default: &str) -> String {
         self.get(i)
             .map(py_str)
             .unwrap_or_else(|| default.to_owned())
     }
 
-    fn int(&self, i: usize, default: i64) -> Result<i64, Error> {
+    pub(super) fn int(&self, i: usize, default: i64) -> Result<i64, Error> {
         match self.get(i) {
             None => Ok(default),
             Some(v) if v.kind() == ValueKind::Bool => Ok(v.is_true() as i64),
@@ -358,7 +179,7 @@ impl Args {
 }
 
 /// Jinja's `default(default_value='', boolean=False)`; the default may be `none`.
-fn f_default(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
+pub(super) fn f_default(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let mut default = Value::from("");
     let mut boolean = false;
     let mut positional = 0;
@@ -398,7 +219,7 @@ pub fn defaulted(value: Value, default: Value, boolean: bool) -> Value {
     }
 }
 
-fn f_trim(v: Value, a: &Args) -> Result<Value, Error> {
+pub(super) fn f_trim(v: Value, a: &Args) -> Result<Value, Error> {
     let s = py_str(&v);
     Ok(Value::from(match a.get(0) {
         None => s.trim().to_owned(),
@@ -409,7 +230,7 @@ fn f_trim(v: Value, a: &Args) -> Result<Value, Error> {
     }))
 }
 
-fn f_replace(v: Value, a: &Args) -> Result<Value, Error> {
+pub(super) fn f_replace(v: Value, a: &Args) -> Result<Value, Error> {
     let s = py_str(&v);
     let (old, new) = (a.str(0, ""), a.str(1, ""));
     let count = a.int(2, -1)?;
@@ -420,7 +241,7 @@ fn f_replace(v: Value, a: &Args) -> Result<Value, Error> {
     }))
 }
 
-type RegexCache = HashMap<String, Vec<((bool, bool), Rc<regex::Regex>)>>;
+pub(super) type RegexCache = HashMap<String, Vec<((bool, bool), Rc<regex::Regex>)>>;
 
 thread_local! {
     static REGEX_CACHE: RefCell<RegexCache> = RefCell::new(HashMap::new());
@@ -429,7 +250,11 @@ thread_local! {
 /// Compiled once per pattern and flags: patterns are constants of the configuration, and
 /// compiling one costs more than evaluating a whole entry. Shared, not cloned: a cloned
 /// Regex starts with an empty match cache, which is as slow as compiling.
-fn regex(pattern: &str, ignorecase: bool, multiline: bool) -> Result<Rc<regex::Regex>, Error> {
+pub(super) fn regex(
+    pattern: &str,
+    ignorecase: bool,
+    multiline: bool,
+) -> Result<Rc<regex::Regex>, Error> {
     REGEX_CACHE.with(|cache| {
         let flags = (ignorecase, multiline);
         if let Some(list) = cache.borrow().get(pattern) {
@@ -456,13 +281,13 @@ fn regex(pattern: &str, ignorecase: bool, multiline: bool) -> Result<Rc<regex::R
 }
 
 /// One piece of a Python `re.sub` replacement template.
-enum Repl {
+pub(super) enum Repl {
     Text(String),
     Group(usize),
     Named(String),
 }
 
-fn parse_replacement(t: &str) -> Result<Vec<Repl>, Error> {
+pub(super) fn parse_replacement(t: &str) -> Result<Vec<Repl>, Error> {
     let mut parts = Vec::new();
     let mut text = String::new();
     let mut chars = t.chars().peekable();
@@ -529,7 +354,7 @@ fn parse_replacement(t: &str) -> Result<Vec<Repl>, Error> {
     Ok(parts)
 }
 
-fn f_regex_replace(v: Value, a: &Args) -> Result<Value, Error> {
+pub(super) fn f_regex_replace(v: Value, a: &Args) -> Result<Value, Error> {
     let s = py_text(&v);
     let re = regex(&a.text(0), a.flag(2), a.flag(3))?;
     let parts = parse_replacement(&a.text(1))?;
@@ -572,7 +397,7 @@ fn f_regex_replace(v: Value, a: &Args) -> Result<Value, Error> {
     Ok(Value::from(out))
 }
 
-fn f_regex_search(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
+pub(super) fn f_regex_search(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let mut pattern = None;
     let mut groups = Vec::new();
     let (mut ignorecase, mut multiline) = (false, false);
@@ -628,7 +453,7 @@ fn f_regex_search(value: Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Erro
     Ok(Value::from(out))
 }
 
-fn f_regex_findall(v: Value, a: &Args) -> Result<Value, Error> {
+pub(super) fn f_regex_findall(v: Value, a: &Args) -> Result<Value, Error> {
     let s = py_str(&v);
     let re = regex(&a.str(0, ""), a.flag(2), a.flag(1))?;
     let ngroups = re.captures_len() - 1;
@@ -647,7 +472,7 @@ fn f_regex_findall(v: Value, a: &Args) -> Result<Value, Error> {
 }
 
 /// Python's `str.split(sep=None, maxsplit=-1)`.
-fn f_split(v: Value, a: &Args) -> Result<Value, Error> {
+pub(super) fn f_split(v: Value, a: &Args) -> Result<Value, Error> {
     let s = py_str(&v);
     let maxsplit = a.int(1, -1)?;
     let parts: Vec<Value> = match a.get(0) {
@@ -683,7 +508,7 @@ fn f_split(v: Value, a: &Args) -> Result<Value, Error> {
 }
 
 /// Python's `iter(value)` as a list: a string gives its characters, a dict its keys.
-fn py_iter(v: &Value, what: &str) -> Result<Vec<Value>, Error> {
+pub(super) fn py_iter(v: &Value, what: &str) -> Result<Vec<Value>, Error> {
     match v.kind() {
         ValueKind::String => Ok(v
             .as_str()
@@ -714,7 +539,7 @@ pub fn py_type(v: &Value) -> &'static str {
 }
 
 /// `attribute="a.b,c"` as Jinja's `make_multi_attrgetter` reads it.
-fn attr_get(item: &Value, attribute: Option<&str>) -> Result<Vec<Value>, Error> {
+pub(super) fn attr_get(item: &Value, attribute: Option<&str>) -> Result<Vec<Value>, Error> {
     let Some(attribute) = attribute else {
         return Ok(vec![item.clone()]);
     };
@@ -740,7 +565,7 @@ fn attr_get(item: &Value, attribute: Option<&str>) -> Result<Vec<Value>, Error> 
         .collect()
 }
 
-fn fold_case(keys: Vec<Value>, case_sensitive: bool) -> Vec<Value> {
+pub(super) fn fold_case(keys: Vec<Value>, case_sensitive: bool) -> Vec<Value> {
     if case_sensitive {
         return keys;
     }
@@ -752,7 +577,7 @@ fn fold_case(keys: Vec<Value>, case_sensitive: bool) -> Vec<Value> {
         .collect()
 }
 
-fn f_sort(v: Value, a: &Args) -> Result<Value, Error> {
+pub(super) fn f_sort(v: Value, a: &Args) -> Result<Value, Error> {
     let items = py_iter(&v, "sort")?;
     let attribute = a.get(2).map(py_str);
     let mut keyed = items
@@ -783,7 +608,7 @@ fn f_sort(v: Value, a: &Args) -> Result<Value, Error> {
     ))
 }
 
-fn f_unique(v: Value, a: &Args) -> Result<Value, Error> {
+pub(super) fn f_unique(v: Value, a: &Args) -> Result<Value, Error> {
     let items = py_iter(&v, "unique")?;
     let attribute = a.get(1).map(py_str);
     let mut seen: Vec<Vec<Value>> = Vec::new();
@@ -798,7 +623,7 @@ fn f_unique(v: Value, a: &Args) -> Result<Value, Error> {
     Ok(Value::from(out))
 }
 
-fn f_join(v: Value, a: &Args) -> Result<Value, Error> {
+pub(super) fn f_join(v: Value, a: &Args) -> Result<Value, Error> {
     let sep = a.str(0, "");
     let attribute = a.get(1).map(py_str);
     let items = py_iter(&v, "join")?;
@@ -815,18 +640,18 @@ fn f_join(v: Value, a: &Args) -> Result<Value, Error> {
     Ok(Value::from(out))
 }
 
-fn f_first(v: Value, _: &Args) -> Result<Value, Error> {
+pub(super) fn f_first(v: Value, _: &Args) -> Result<Value, Error> {
     Ok(py_iter(&v, "first")?
         .into_iter()
         .next()
         .unwrap_or(Value::UNDEFINED))
 }
 
-fn f_last(v: Value, _: &Args) -> Result<Value, Error> {
+pub(super) fn f_last(v: Value, _: &Args) -> Result<Value, Error> {
     Ok(py_iter(&v, "last")?.pop().unwrap_or(Value::UNDEFINED))
 }
 
-fn f_length(v: Value, _: &Args) -> Result<Value, Error> {
+pub(super) fn f_length(v: Value, _: &Args) -> Result<Value, Error> {
     match v.kind() {
         ValueKind::String => Ok(Value::from(v.as_str().unwrap_or_default().chars().count())),
         ValueKind::Seq | ValueKind::Map => Ok(Value::from(v.len().unwrap_or(0))),
@@ -838,7 +663,7 @@ fn f_length(v: Value, _: &Args) -> Result<Value, Error> {
     }
 }
 
-fn f_dict2items(v: Value, a: &Args) -> Result<Value, Error> {
+pub(super) fn f_dict2items(v: Value, a: &Args) -> Result<Value, Error> {
     if v.kind() != ValueKind::Map {
         return Err(err(format!(
             "dict2items requires a dictionary, got {} instead.",
@@ -859,7 +684,7 @@ fn f_dict2items(v: Value, a: &Args) -> Result<Value, Error> {
     Ok(Value::from(out))
 }
 
-fn f_items2dict(v: Value, a: &Args) -> Result<Value, Error> {
+pub(super) fn f_items2dict(v: Value, a: &Args) -> Result<Value, Error> {
     if !matches!(v.kind(), ValueKind::Seq | ValueKind::Iterable) {
         return Err(err(format!(
             "items2dict requires a list, got {} instead.",
@@ -888,116 +713,11 @@ fn f_items2dict(v: Value, a: &Args) -> Result<Value, Error> {
 }
 
 /// A dict from pairs, later keys replacing earlier ones in place (Python's dict).
-fn dict_from(pairs: Vec<(Value, Value)>) -> Value {
+pub(super) fn dict_from(pairs: Vec<(Value, Value)>) -> Value {
     Value::from_pairs(pairs)
 }
 
-/// Python's `int(text, base)`: surrounding whitespace, a sign, `_` between digits, and a
-/// `0x`/`0o`/`0b` prefix matching the base (any of them with base 0).
-fn py_parse_int(s: &str, base: u32) -> Option<i64> {
-    let t = s.trim();
-    let (neg, t) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let lower = t.to_ascii_lowercase();
-    let (base, digits) = match (base, lower.get(..2)) {
-        (0 | 16, Some("0x")) => (16, &lower[2..]),
-        (0 | 8, Some("0o")) => (8, &lower[2..]),
-        (0 | 2, Some("0b")) => (2, &lower[2..]),
-        (0, _) => {
-            if lower.len() > 1
-                && lower.starts_with('0')
-                && !lower.trim_start_matches('0').is_empty()
-            {
-                return None;
-            }
-            (10, lower.as_str())
-        }
-        (b, _) => (b, lower.as_str()),
-    };
-    if !(2..=36).contains(&base)
-        || digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-    {
-        return None;
-    }
-    let clean: String = digits.chars().filter(|c| *c != '_').collect();
-    let n = i64::from_str_radix(&clean, base).ok()?;
-    Some(if neg { -n } else { n })
-}
-
-/// Python's `float(text)`.
-fn py_parse_float(s: &str) -> Option<f64> {
-    let t = s.trim();
-    if t.is_empty() || t.starts_with('_') || t.ends_with('_') || t.contains("__") {
-        return None;
-    }
-    let clean: String = t.chars().filter(|c| *c != '_').collect();
-    match clean.to_ascii_lowercase().trim_start_matches(['+', '-']) {
-        "inf" | "infinity" | "nan" => {}
-        x if x.chars().any(|c| c.is_ascii_alphabetic() && c != 'e') => return None,
-        _ => {}
-    }
-    clean.parse::<f64>().ok()
-}
-
-fn py_to_float(v: &Value) -> Option<f64> {
-    match v.kind() {
-        ValueKind::Bool => Some(v.is_true() as i64 as f64),
-        ValueKind::Number => f64::try_from(v.clone()).ok(),
-        ValueKind::String => py_parse_float(v.as_str().unwrap_or_default()),
-        _ => None,
-    }
-}
-
-/// Jinja's `int` filter: `int(value, base)`, else `int(float(value))`, else the default.
-fn f_int(v: Value, a: &Args) -> Result<Value, Error> {
-    let default = a.values[0].clone().unwrap_or(Value::from(0));
-    let base = a.int(1, 10)?;
-    let direct = match v.kind() {
-        ValueKind::String => py_parse_int(v.as_str().unwrap_or_default(), base as u32),
-        ValueKind::Bool => Some(v.is_true() as i64),
-        ValueKind::Number if v.is_integer() => return Ok(v),
-        _ => None,
-    };
-    if let Some(n) = direct {
-        return Ok(Value::from(n));
-    }
-    Ok(match py_to_float(&v) {
-        Some(f) if f.is_finite() => Value::from(f.trunc() as i64),
-        _ => default,
-    })
-}
-
-fn f_float(v: Value, a: &Args) -> Result<Value, Error> {
-    Ok(match py_to_float(&v) {
-        Some(f) => Value::from(f),
-        None => a.values[0].clone().unwrap_or(Value::from(0.0)),
-    })
-}
-
-/// Ansible's `bool` filter: yes/on/true/1 and no/off/false/0 in any case; ints and bools by
-/// their text; anything else is `value == 1`.
-pub fn to_bool(v: &Value) -> bool {
-    let text = match v.kind() {
-        ValueKind::String => Some(v.as_str().unwrap_or_default().to_lowercase()),
-        ValueKind::Bool => Some(if v.is_true() { "true" } else { "false" }.to_owned()),
-        ValueKind::Number if v.is_integer() => Some(v.to_string()),
-        _ => None,
-    };
-    match text.as_deref() {
-        Some("yes" | "on" | "true" | "1") => true,
-        Some("no" | "off" | "false" | "0") => false,
-        Some(_) => false,
-        None => py_to_float(v) == Some(1.0) && v.kind() == ValueKind::Number,
-    }
-}
-
-fn f_combine(v: Value, a: &Args) -> Result<Value, Error> {
+pub(super) fn f_combine(v: Value, a: &Args) -> Result<Value, Error> {
     let mut terms = Vec::new();
     for t in std::iter::once(v).chain(a.star.iter().cloned()) {
         if matches!(t.kind(), ValueKind::Seq | ValueKind::Iterable) {
@@ -1026,7 +746,7 @@ fn f_combine(v: Value, a: &Args) -> Result<Value, Error> {
     Ok(acc)
 }
 
-fn check_dict(v: &Value) -> Result<(), Error> {
+pub(super) fn check_dict(v: &Value) -> Result<(), Error> {
     if v.kind() != ValueKind::Map {
         return Err(err(format!(
             "failed to combine variables, expected dicts but got a '{}'",
@@ -1038,7 +758,12 @@ fn check_dict(v: &Value) -> Result<(), Error> {
 
 /// Ansible's `merge_hash(x, y)`: y wins; nested dicts merge when recursive; lists follow
 /// `list_merge`.
-fn merge_hash(x: &Value, y: &Value, recursive: bool, list_merge: &str) -> Result<Value, Error> {
+pub(super) fn merge_hash(
+    x: &Value,
+    y: &Value,
+    recursive: bool,
+    list_merge: &str,
+) -> Result<Value, Error> {
     let mut pairs: Vec<(Value, Value)> = x
         .try_iter()?
         .map(|k| {
@@ -1079,243 +804,4 @@ fn merge_hash(x: &Value, y: &Value, recursive: bool, list_merge: &str) -> Result
         }
     }
     Ok(dict_from(pairs))
-}
-
-fn t_regex(v: Value, rest: Rest<ValueOrKwargs>, kind: &str) -> Result<bool, Error> {
-    no_undefined(&v)?;
-    let Some(a) = Args::parse(
-        &rest,
-        kind,
-        &["pattern", "ignorecase", "multiline", "match_type"],
-    )?
-    else {
-        return Err(Error::new(
-            ErrorKind::UndefinedError,
-            "an undefined value was used",
-        ));
-    };
-    let match_type = match kind {
-        "regex" => a.str(3, "search"),
-        k => k.to_owned(),
-    };
-    let s = py_str(&v);
-    let re = regex(&a.str(0, ""), a.flag(1), a.flag(2))?;
-    Ok(match match_type.as_str() {
-        "match" => re.find(&s).is_some_and(|m| m.start() == 0) || anchored_match(&re, &s),
-        "fullmatch" => re
-            .find(&s)
-            .is_some_and(|m| m.start() == 0 && m.end() == s.len()),
-        _ => re.is_match(&s),
-    })
-}
-
-/// `re.match` tries only at position 0, where the leftmost-first match may start later.
-fn anchored_match(re: &regex::Regex, s: &str) -> bool {
-    let anchored = format!("^(?:{})", re.as_str());
-    regex(&anchored, false, false)
-        .map(|r| r.is_match(s))
-        .unwrap_or(false)
-}
-
-/// Python's `x in container`.
-fn py_contains(container: &Value, x: &Value) -> Result<bool, Error> {
-    match container.kind() {
-        ValueKind::String => match x.as_str() {
-            Some(s) => Ok(container.as_str().unwrap_or_default().contains(s)),
-            None => Err(err(format!(
-                "'in <string>' requires string as left operand, not {}",
-                py_type(x)
-            ))),
-        },
-        ValueKind::Seq | ValueKind::Iterable => Ok(container.try_iter()?.any(|i| py_eq(&i, x))),
-        ValueKind::Map => Ok(container.try_iter()?.any(|k| py_eq(&k, x))),
-        _ => Err(err(format!(
-            "argument of type '{}' is not iterable",
-            py_type(container)
-        ))),
-    }
-}
-
-/// Python's `==`, where `1 == 1.0 == True`.
-pub fn py_eq(a: &Value, b: &Value) -> bool {
-    let num = |v: &Value| matches!(v.kind(), ValueKind::Number | ValueKind::Bool);
-    if num(a) && num(b) {
-        return py_to_float(a) == py_to_float(b);
-    }
-    a == b
-}
-
-fn py_eq_seq(a: &[Value], b: &[Value]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| py_eq(x, y))
-}
-
-fn py_cmp_seq(a: &[Value], b: &[Value]) -> Result<Ordering, Error> {
-    for (x, y) in a.iter().zip(b) {
-        match py_cmp(x, y)? {
-            Ordering::Equal => continue,
-            o => return Ok(o),
-        }
-    }
-    Ok(a.len().cmp(&b.len()))
-}
-
-/// Python's ordering: numbers with numbers, strings with strings, lists item by item;
-/// anything else is a TypeError.
-fn py_cmp(a: &Value, b: &Value) -> Result<Ordering, Error> {
-    let num = |v: &Value| matches!(v.kind(), ValueKind::Number | ValueKind::Bool);
-    if num(a) && num(b) {
-        if a.is_integer() && b.is_integer() {
-            if let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) {
-                return Ok(x.cmp(&y));
-            }
-        }
-        let (x, y) = (py_to_float(a), py_to_float(b));
-        return Ok(x.partial_cmp(&y).unwrap_or(Ordering::Equal));
-    }
-    match (a.kind(), b.kind()) {
-        (ValueKind::String, ValueKind::String) => Ok(a.as_str().cmp(&b.as_str())),
-        (ValueKind::Seq, ValueKind::Seq) => {
-            let xs: Vec<Value> = a.try_iter()?.collect();
-            let ys: Vec<Value> = b.try_iter()?.collect();
-            py_cmp_seq(&xs, &ys)
-        }
-        _ => Err(err(format!(
-            "'<' not supported between instances of '{}' and '{}'",
-            py_type(a),
-            py_type(b)
-        ))),
-    }
-}
-
-/// A JSON number as a minijinja value: an integer when it is one, else a float.
-pub fn number(n: &serde_json::Number) -> Value {
-    if let Some(i) = n.as_i64() {
-        Value::from(i)
-    } else if let Some(u) = n.as_u64() {
-        Value::from(u)
-    } else {
-        Value::from(n.as_f64().unwrap_or(f64::NAN))
-    }
-}
-
-/// A JSON value as a minijinja value; maps keep their order.
-pub fn from_json(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::from(()),
-        serde_json::Value::Bool(b) => Value::from(*b),
-        serde_json::Value::Number(n) => number(n),
-        serde_json::Value::String(s) => Value::from(s.as_str()),
-        serde_json::Value::Array(a) => Value::from(a.iter().map(from_json).collect::<Vec<_>>()),
-        serde_json::Value::Object(m) => Value::from_pairs(
-            m.iter()
-                .map(|(k, v)| (Value::from(k.as_str()), from_json(v))),
-        ),
-    }
-}
-
-/// A result as JSON. An undefined value anywhere in it is an error, as when Ansible
-/// finalises a template result. What `write_json` is checked against.
-#[cfg(test)]
-pub fn to_json(v: &Value) -> Result<serde_json::Value, Error> {
-    Ok(match v.kind() {
-        ValueKind::Undefined => return Err(undefined_in_result()),
-        ValueKind::None => serde_json::Value::Null,
-        ValueKind::Bool => serde_json::Value::Bool(v.is_true()),
-        ValueKind::Number => serde_json::Value::Number(json_number(v)?),
-        ValueKind::String => serde_json::Value::String(v.as_str().unwrap_or_default().to_owned()),
-        ValueKind::Seq | ValueKind::Iterable => serde_json::Value::Array(
-            v.try_iter()?
-                .map(|i| to_json(&i))
-                .collect::<Result<_, _>>()?,
-        ),
-        ValueKind::Map => {
-            let mut m = serde_json::Map::new();
-            for k in v.try_iter()? {
-                let val = to_json(&v.get_item(&k)?)?;
-                m.insert(py_str(&k), val);
-            }
-            serde_json::Value::Object(m)
-        }
-        _ => return Err(not_storable(v)),
-    })
-}
-
-/// [`to_json`]'s value written as serde_json writes it (compact), without building it; the
-/// same errors.
-pub fn write_json(v: &Value, out: &mut Vec<u8>) -> Result<(), Error> {
-    match v.kind() {
-        ValueKind::Undefined => return Err(undefined_in_result()),
-        ValueKind::None => out.extend_from_slice(b"null"),
-        ValueKind::Bool if v.is_true() => out.extend_from_slice(b"true"),
-        ValueKind::Bool => out.extend_from_slice(b"false"),
-        ValueKind::Number => {
-            serde_json::to_writer(&mut *out, &json_number(v)?).expect("a number serializes")
-        }
-        ValueKind::String => crate::json::write_value(out, v.as_str().unwrap_or_default()),
-        ValueKind::Seq | ValueKind::Iterable => {
-            out.push(b'[');
-            for (n, item) in v.try_iter()?.enumerate() {
-                if n > 0 {
-                    out.push(b',');
-                }
-                write_json(&item, out)?;
-            }
-            out.push(b']');
-        }
-        ValueKind::Map => {
-            // serde_json's map: sorted by key, the last of equal keys kept; every value is
-            // checked, kept or not.
-            let mut members = Vec::new();
-            for k in v.try_iter()? {
-                let mut json = Vec::new();
-                write_json(&v.get_item(&k)?, &mut json)?;
-                members.push((py_str(&k), json));
-            }
-            members.sort_by(|a, b| a.0.cmp(&b.0));
-            out.push(b'{');
-            let mut first = true;
-            let mut rest = members.iter().peekable();
-            while let Some((k, json)) = rest.next() {
-                if rest.peek().is_some_and(|next| next.0 == *k) {
-                    continue;
-                }
-                if !std::mem::take(&mut first) {
-                    out.push(b',');
-                }
-                crate::json::write_str(out, k);
-                out.push(b':');
-                out.extend_from_slice(json);
-            }
-            out.push(b'}');
-        }
-        _ => return Err(not_storable(v)),
-    }
-    Ok(())
-}
-
-fn undefined_in_result() -> Error {
-    Error::new(
-        ErrorKind::UndefinedError,
-        "the result holds an undefined value",
-    )
-}
-
-fn not_storable(v: &Value) -> Error {
-    err(format!(
-        "a value of type {} cannot be stored in a variable",
-        v.kind()
-    ))
-}
-
-/// A number as JSON: an integer when it is one that fits, else a finite float.
-fn json_number(v: &Value) -> Result<serde_json::Number, Error> {
-    if let (true, Some(i)) = (v.is_integer(), v.as_i64()) {
-        Ok(i.into())
-    } else if let (true, Ok(u)) = (v.is_integer(), u64::try_from(v.clone())) {
-        Ok(u.into())
-    } else {
-        let f = f64::try_from(v.clone()).unwrap_or(f64::NAN);
-        serde_json::Number::from_f64(f)
-            .ok_or_else(|| err(format!("{} is not a JSON number", py_float(f))))
-    }
 }

@@ -10,12 +10,12 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::accounts::Source;
 use crate::cache::{Cache, Lookup};
+use crate::config::{Env, Regions, Settings};
 use crate::credentials::{self, Plan};
 use crate::diag;
 use crate::error::Result;
-use crate::settings::{Env, Regions, Settings};
+use crate::fetch::fan_out::Source;
 
 /// Checks the configuration found from `config` and `env`; returns the summary to print.
 pub fn check(config: Option<&Path>, env: &Env) -> Result<String> {
@@ -266,7 +266,7 @@ fn duration(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::{Credentials, Secret};
+    use crate::api::secret::{Credentials, Secret};
 
     #[test]
     fn durations_are_rounded_to_a_readable_unit() {

@@ -5,8 +5,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::codes;
-use crate::exit_codes;
+use crate::service_codes as codes;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -125,3 +124,13 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The three exit statuses (docs/DESIGN.md, "Command line"). Ansible only tells zero from
+/// non-zero; operators and cron wrappers tell configuration mistakes (2) from runtime failures (1).
+pub mod exit_codes {
+    pub const SUCCESS: i32 = 0;
+    /// API, network, cache or file-system failure: retrying later may help.
+    pub const RUNTIME: i32 = 1;
+    /// Bad usage or bad configuration: retrying will not help until the operator fixes something.
+    pub const CONFIG: i32 = 2;
+}

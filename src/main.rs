@@ -1,6 +1,6 @@
 use clap::Parser;
 
-use alicloud_inventory::{cli, cli::Args, diag, exit_codes, process, run, settings::Env};
+use alicloud_inventory::{cli, cli::Args, config::Env, diag, error::exit_codes, process, run};
 
 /// Out of memory is one line and exit 1, not an abort (see `process`).
 #[global_allocator]

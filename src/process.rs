@@ -168,6 +168,6 @@ fn out_of_memory(size: usize) -> ! {
     // SAFETY: write(2) of our buffer, then _exit(2): no destructor, no allocation.
     unsafe {
         libc::write(libc::STDERR_FILENO, buf.as_ptr().cast(), len);
-        libc::_exit(crate::exit_codes::RUNTIME);
+        libc::_exit(crate::error::exit_codes::RUNTIME);
     }
 }

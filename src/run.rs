@@ -5,20 +5,20 @@ use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::accounts::{self, Source};
+use crate::api::client::Client;
 use crate::cache::{Cache, CachedList, Lookup};
 use crate::cli::Args;
-use crate::client::Client;
+use crate::config::{Env, Settings};
 use crate::credentials;
 use crate::diag;
 use crate::error::{Error, Result};
 use crate::fetch;
+use crate::fetch::fan_out::{self, Source};
+use crate::hostvars::{HostvarOptions, MakeShape};
 use crate::info;
-use crate::instance::{HostvarOptions, MakeShape};
 use crate::inventory::{self, Inventory, Shapers};
 use crate::output;
-use crate::settings::{Env, Settings};
-use crate::view::{self, View};
+use crate::output::view::{self, View};
 
 /// How a run that did its work ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,7 +192,12 @@ fn refresh(
         let plan = match source {
             Source::One(plan) => plan,
             Source::Accounts(plans) => {
-                let fetched = accounts::fetch(plans, settings, home_region, &mut builder).await?;
+                let shaping =
+                    |s: &Settings| Arc::new(Shapers(Arc::new(s.clone()))) as Arc<dyn MakeShape>;
+                let fetched = fan_out::fetch(plans, settings, home_region, &shaping, &mut |i| {
+                    builder.add(i)
+                })
+                .await?;
                 complete = fetched.failed.is_empty();
                 return Ok(fetched.instances);
             }
@@ -215,8 +220,10 @@ fn refresh(
                 .join(", ")
         );
         // Hosts are named and grouped as their pages arrive.
-        let shaping = Arc::new(Shapers(Arc::new(settings.clone()))) as Arc<dyn MakeShape>;
-        fetch::instances(client, settings, targets, opts, Some(shaping), &mut |i| {
+        let shaping = opts
+            .keep_vars
+            .then(|| Arc::new(Shapers(Arc::new(settings.clone()))) as Arc<dyn MakeShape>);
+        fetch::instances(client, settings, targets, opts, shaping, &mut |i| {
             builder.add(i)
         })
         .await
@@ -280,7 +287,7 @@ mod tests {
         let closed = to_stdout(|| Err(io::ErrorKind::BrokenPipe.into())).unwrap();
         assert_eq!(closed, Outcome::StdoutClosed);
         let e = to_stdout(|| Err(io::Error::from_raw_os_error(libc::ENOSPC))).unwrap_err();
-        assert_eq!(e.exit_code(), crate::exit_codes::RUNTIME);
+        assert_eq!(e.exit_code(), crate::error::exit_codes::RUNTIME);
         assert!(
             e.to_string()
                 .starts_with("cannot write the inventory to stdout: No space left"),
@@ -318,14 +325,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().to_str().unwrap();
         let e = run(&args(&dir.path().join("nope.ini")), &env(&[("HOME", home)])).unwrap_err();
-        assert_eq!(e.exit_code(), crate::exit_codes::CONFIG);
+        assert_eq!(e.exit_code(), crate::error::exit_codes::CONFIG);
         assert!(e.to_string().contains("nope.ini does not exist"), "{e}");
 
         let ini = dir.path().join("a.ini");
         let cache = dir.path().join("cache");
         std::fs::write(&ini, format!("[ecs]\ncache_path = {}\n", cache.display())).unwrap();
         let e = run(&args(&ini), &env(&[("HOME", home)])).unwrap_err();
-        assert_eq!(e.exit_code(), crate::exit_codes::CONFIG);
+        assert_eq!(e.exit_code(), crate::error::exit_codes::CONFIG);
         assert!(
             e.to_string().contains("no Alibaba Cloud credentials"),
             "{e}"
@@ -335,7 +342,7 @@ mod tests {
             &env(&[("HOME", home), ("ALICLOUD_ACCESS_KEY", "k")]),
         )
         .unwrap_err();
-        assert_eq!(e.exit_code(), crate::exit_codes::CONFIG);
+        assert_eq!(e.exit_code(), crate::error::exit_codes::CONFIG);
         std::fs::write(&ini, "[ecs]\nmax_retries = many\n").unwrap();
         let e = run(&args(&ini), &env(&[("HOME", home)])).unwrap_err();
         assert!(

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 // The versions the inventory sends are the ones the simulator accepts.
-use alicloud_inventory::client::{ECS_VERSION, STS_VERSION};
-use alicloud_inventory::sign;
+use alicloud_inventory::api::client::{ECS_VERSION, STS_VERSION};
+use alicloud_inventory::api::sign;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, Method, StatusCode};

@@ -97,8 +97,11 @@ fn groups_of(c: &Constructed, hostvars: Json) -> Vec<(String, Option<String>)> {
 /// some hosts (the batch then fails or has undefined items) and without.
 #[test]
 fn batched_entries_give_what_each_entry_alone_gives() {
-    let base: Json = serde_json::from_str(include_str!("../../fixtures/constructed/base.json"))
-        .expect("base.json");
+    let base: Json = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/constructed/base.json"
+    )))
+    .expect("base.json");
     let compose = json!({
         "cores": "cpu", "env": "ecs_tags.env | default('none')", "role": "ecs_tags.role",
         "upper": "edge_text | upper", "n": "memory / 1024",
@@ -341,8 +344,11 @@ fn entries_reading_composed_variables_see_them() {
 #[test]
 #[ignore]
 fn bench() {
-    let base: Json = serde_json::from_str(include_str!("../../fixtures/constructed/base.json"))
-        .expect("base.json");
+    let base: Json = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/constructed/base.json"
+    )))
+    .expect("base.json");
     let fleet: Vec<(String, Map<String, Json>)> = base["_meta"]["hostvars"]
         .as_object()
         .expect("hostvars")

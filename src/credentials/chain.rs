@@ -1,5 +1,6 @@
 //! The credential chain: which configured source wins, decided without any network call.
 
+use crate::config::{self, Env, Settings};
 use crate::credentials::metadata::EcsRole;
 use crate::credentials::plan::Plan;
 use crate::credentials::profile;
@@ -7,7 +8,6 @@ use crate::credentials::static_keys::static_keys;
 use crate::credentials::sts::role_to_assume;
 use crate::error::{Error, Result};
 use crate::info;
-use crate::settings::{self, Env, Settings};
 
 /// The region used for DescribeRegions and STS (`ALICLOUD_REGION`, ini, `cn-hangzhou`).
 pub fn home_region(settings: &Settings, env: &Env) -> String {
@@ -59,11 +59,11 @@ fn base_plan(settings: &Settings, env: &Env) -> Result<Plan> {
             .map(|n| (n, "alicloud_profile in the ini"))
     });
     let profile_file = env_named(env, ENV_PROFILE_FILE)
-        .map(|(p, by)| (settings::expand_path(&p, env), by))
+        .map(|(p, by)| (config::expand_path(&p, env), by))
         .or_else(|| {
             ini.shared_credentials_file.as_deref().map(|p| {
                 (
-                    settings::expand_path(p, env),
+                    config::expand_path(p, env),
                     "alicloud_shared_credentials_file in the ini",
                 )
             })

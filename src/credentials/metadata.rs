@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::api::http;
+use crate::api::secret::{Credentials, Secret};
+use crate::api::sign;
 use crate::error::{Error, Result};
-use crate::http;
 use crate::info;
-use crate::keys::{Credentials, Secret};
-use crate::sign;
 
 /// An ECS RAM role whose keys the metadata service hands out.
 #[derive(Debug, Clone)]

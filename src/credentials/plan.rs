@@ -1,10 +1,10 @@
 //! The chain's answer: which credentials a run will use, and how to turn that into keys. Apart
 //! from the chain, because a profile yields a plan too and must not import the chain.
 
+use crate::api::secret::Credentials;
 use crate::credentials::metadata::EcsRole;
 use crate::credentials::sts::RoleToAssume;
 use crate::error::Result;
-use crate::keys::Credentials;
 
 /// Which credentials a run will use, decided without any network call, so a warm cache can be
 /// found (its key includes [`Plan::identity`]) before anything is fetched. [`Plan::resolve`]

@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::api::secret::{Credentials, Secret};
+use crate::config::{self, Env, Settings};
 use crate::credentials::metadata::EcsRole;
 use crate::credentials::plan::Plan;
 use crate::credentials::sts::{RoleToAssume, DEFAULT_DURATION_SECONDS, DEFAULT_SESSION_NAME};
 use crate::diag;
 use crate::error::{Error, Result};
 use crate::info;
-use crate::keys::{Credentials, Secret};
-use crate::settings::{self, Env, Settings};
 
 /// Step 3 of the chain: the profile `name` (with where it was named), or else the `current`
 /// profile of `file`. Asked for, the file must exist and hold the profile.
@@ -251,7 +251,7 @@ fn profile_plan(
 
 /// As for the ini: a file of keys that others can read deserves a warning (ssh does the same).
 fn warn_if_readable(path: &Path) {
-    if let Some(w) = settings::readable_secret_warning(path) {
+    if let Some(w) = config::readable_secret_warning(path) {
         diag::warn(&w);
     }
 }

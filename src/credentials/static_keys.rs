@@ -1,9 +1,9 @@
 //! Steps 1 and 2 of the chain: keys given directly, in the environment or the ini. They need no
 //! network, so they are also the base of most roles to assume.
 
+use crate::api::secret::{Credentials, Secret};
+use crate::config::{Env, Settings};
 use crate::error::{Error, Result};
-use crate::keys::{Credentials, Secret};
-use crate::settings::{Env, Settings};
 
 const ENV_KEY: &[&str] = &[
     "ALICLOUD_ACCESS_KEY",

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::client::{CallError, Client, STS_VERSION};
-use crate::codes::{self, Class};
+use crate::api::client::{CallError, Client, STS_VERSION};
+use crate::api::secret::{Credentials, Secret};
+use crate::config::{Env, Settings};
 use crate::error::{Error, Result};
 use crate::info;
-use crate::keys::{Credentials, Secret};
-use crate::settings::{Env, Settings};
+use crate::service_codes::{self as codes, Class};
 
 /// A role to assume with STS, and how to reach STS.
 #[derive(Debug, Clone)]
@@ -263,7 +263,7 @@ mod tests {
     #[test]
     fn the_role_to_assume_comes_from_the_environment_or_the_ini() {
         let mut s = super::super::test_settings_with_ini_keys();
-        s.credentials.assume_role = Some(crate::settings::AssumeRole {
+        s.credentials.assume_role = Some(crate::config::AssumeRole {
             role_arn: "acs:ram::1:role/ini".into(),
             session_name: "ini-session".into(),
             session_expiration: 1200,

@@ -6,9 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use alicloud_inventory::client::signed_form;
-use alicloud_inventory::keys::{Credentials, Secret};
-use alicloud_inventory::sign;
+use alicloud_inventory::api::client::signed_form;
+use alicloud_inventory::api::secret::{Credentials, Secret};
+use alicloud_inventory::api::sign;
 use serde_json::{json, Value};
 
 use crate::harness::{fixture, generate, Output, Sim, Workspace, KEY, SECRET};

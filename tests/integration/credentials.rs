@@ -871,8 +871,8 @@ fn no_secret_reaches_stdout_stderr_or_the_cache_in_any_mode() {
     ];
     // The encoded forms of the tokens too (they hold + / =).
     for t in [&sts_token, &old_token] {
-        let once = alicloud_inventory::sign::encode(t);
-        secrets.push(alicloud_inventory::sign::encode(&once));
+        let once = alicloud_inventory::api::sign::encode(t);
+        secrets.push(alicloud_inventory::api::sign::encode(&once));
         secrets.push(once);
     }
     // Keys minted inside the simulator (metadata, AssumeRole) are unknown here: look for their

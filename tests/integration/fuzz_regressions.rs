@@ -12,15 +12,15 @@ pub mod checks {
     use std::path::{Path, PathBuf};
     use std::sync::OnceLock;
 
+    use alicloud_inventory::config::ini::Ini;
+    use alicloud_inventory::config::{parse_instance_filters, Env, Settings};
     use alicloud_inventory::error::Error;
     use alicloud_inventory::fetch::{
         hand_over, page_count, parse_page, MAX_TOTAL_COUNT, PAGE_SIZE,
     };
-    use alicloud_inventory::ini::Ini;
-    use alicloud_inventory::instance::HostvarOptions;
+    use alicloud_inventory::hostvars::HostvarOptions;
     use alicloud_inventory::inventory::{build, Namer};
     use alicloud_inventory::output::write_list;
-    use alicloud_inventory::settings::{parse_instance_filters, Env, Settings};
     use regex::Regex;
     use serde_json::Value;
 

@@ -437,8 +437,8 @@ pub fn output(mut cmd: Command) -> Output {
 /// Whether `haystack` shows `secret`: as it is, percent-encoded once or twice (a quoted string
 /// to sign holds it twice encoded), or any run of 12 or more of its letters and digits.
 pub fn leaks(haystack: &str, secret: &str) -> bool {
-    let once = alicloud_inventory::sign::encode(secret);
-    let twice = alicloud_inventory::sign::encode(&once);
+    let once = alicloud_inventory::api::sign::encode(secret);
+    let twice = alicloud_inventory::api::sign::encode(&once);
     if [secret, &once, &twice]
         .iter()
         .any(|f| haystack.contains(*f))

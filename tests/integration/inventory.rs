@@ -703,9 +703,9 @@ fn example_ini_is_complete_and_valid() {
     let text =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("alicloud.ini.example"))
             .unwrap();
-    for opt in alicloud_inventory::settings::ECS_OPTIONS
+    for opt in alicloud_inventory::config::ECS_OPTIONS
         .iter()
-        .chain(alicloud_inventory::settings::CREDENTIAL_OPTIONS)
+        .chain(alicloud_inventory::config::CREDENTIAL_OPTIONS)
     {
         assert!(
             text.contains(&format!("\n{opt} =")) || text.contains(&format!("# {opt} =")),

@@ -12,6 +12,7 @@ mod faults;
 mod fuzz_regressions;
 mod hardening;
 mod inventory;
+mod layout;
 mod parity;
 mod security;
 mod signing;

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use alicloud_inventory::sign;
+use alicloud_inventory::api::sign;
 use serde_json::Value;
 
 use crate::harness::{

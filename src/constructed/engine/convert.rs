@@ -2,7 +2,7 @@
 //! is written as.
 
 use super::*;
-use crate::tree::{dedup_last, Node, Tree};
+use crate::json::reader::{dedup_last, Node, Tree};
 
 /// A JSON number as a minijinja value: an integer when it is one, else a float.
 pub fn number(n: &serde_json::Number) -> Value {

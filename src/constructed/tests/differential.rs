@@ -6,53 +6,92 @@ use super::super::*;
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, HashMap};
 
-const INVENTORY: &str = include_str!("../../../fixtures/constructed/inventory.json");
-const BASE: &str = include_str!("../../../fixtures/constructed/base.json");
+const INVENTORY: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/constructed/inventory.json"
+));
+const BASE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/constructed/base.json"
+));
 
 const CASES: &[(&str, &str)] = &[
     (
         "default_and_trailing",
-        include_str!("../../../fixtures/constructed/expected/default_and_trailing.json"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/constructed/expected/default_and_trailing.json"
+        )),
     ),
     (
         "full",
-        include_str!("../../../fixtures/constructed/expected/full.json"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/constructed/expected/full.json"
+        )),
     ),
     (
         "keyed_int_key",
-        include_str!("../../../fixtures/constructed/expected/keyed_int_key.json"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/constructed/expected/keyed_int_key.json"
+        )),
     ),
     (
         "leading_false",
-        include_str!("../../../fixtures/constructed/expected/leading_false.json"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/constructed/expected/leading_false.json"
+        )),
     ),
     (
         "strict_compose_error",
-        include_str!("../../../fixtures/constructed/expected/strict_compose_error.json"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/constructed/expected/strict_compose_error.json"
+        )),
     ),
     (
         "strict_group_error",
-        include_str!("../../../fixtures/constructed/expected/strict_group_error.json"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/constructed/expected/strict_group_error.json"
+        )),
     ),
     (
         "strict_group_undefined",
-        include_str!("../../../fixtures/constructed/expected/strict_group_undefined.json"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/constructed/expected/strict_group_undefined.json"
+        )),
     ),
     (
         "strict_keyed_empty",
-        include_str!("../../../fixtures/constructed/expected/strict_keyed_empty.json"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/constructed/expected/strict_keyed_empty.json"
+        )),
     ),
     (
         "strict_keyed_empty_list",
-        include_str!("../../../fixtures/constructed/expected/strict_keyed_empty_list.json"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/constructed/expected/strict_keyed_empty_list.json"
+        )),
     ),
     (
         "strict_keyed_error",
-        include_str!("../../../fixtures/constructed/expected/strict_keyed_error.json"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/constructed/expected/strict_keyed_error.json"
+        )),
     ),
     (
         "strict_ok",
-        include_str!("../../../fixtures/constructed/expected/strict_ok.json"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/constructed/expected/strict_ok.json"
+        )),
     ),
 ];
 

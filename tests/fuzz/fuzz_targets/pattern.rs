@@ -1,11 +1,11 @@
 #![no_main]
-//! Fuzz target `pattern`: `settings::values::parse_pattern` (ini `pattern_include`/`pattern_exclude`).
+//! Fuzz target `pattern`: `config::values::parse_pattern` (ini `pattern_include`/`pattern_exclude`).
 //! The check is shared with the unit test that replays fixtures/fuzz/pattern/ (see
-//! src/settings/values/checks.rs, which names the library as `crate::settings`).
+//! src/config/values/checks.rs, which names the library as `crate::config`).
 
-use alicloud_inventory::settings;
+use alicloud_inventory::config;
 
-#[path = "../../../src/settings/values/checks.rs"]
+#[path = "../../../src/config/values/checks.rs"]
 mod checks;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {

@@ -1,11 +1,11 @@
 #![no_main]
-//! Fuzz target `regions`: `settings::values::parse_regions` (ini `regions`).
+//! Fuzz target `regions`: `config::values::parse_regions` (ini `regions`).
 //! The check is shared with the unit test that replays fixtures/fuzz/regions/ (see
-//! src/settings/values/checks.rs, which names the library as `crate::settings`).
+//! src/config/values/checks.rs, which names the library as `crate::config`).
 
-use alicloud_inventory::settings;
+use alicloud_inventory::config;
 
-#[path = "../../../src/settings/values/checks.rs"]
+#[path = "../../../src/config/values/checks.rs"]
 mod checks;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {

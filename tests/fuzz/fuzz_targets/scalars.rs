@@ -1,11 +1,11 @@
 #![no_main]
-//! Fuzz target `scalars`: `settings::values::{parse_bool, split_list, unquote}` (booleans and lists).
+//! Fuzz target `scalars`: `config::values::{parse_bool, split_list, unquote}` (booleans and lists).
 //! The check is shared with the unit test that replays fixtures/fuzz/scalars/ (see
-//! src/settings/values/checks.rs, which names the library as `crate::settings`).
+//! src/config/values/checks.rs, which names the library as `crate::config`).
 
-use alicloud_inventory::settings;
+use alicloud_inventory::config;
 
-#[path = "../../../src/settings/values/checks.rs"]
+#[path = "../../../src/config/values/checks.rs"]
 mod checks;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {

@@ -1,0 +1,836 @@
+//! The resolved settings: `alicloud.ini` (docs/DESIGN.md, "Configuration") read with the Python
+//! script's value rules, or an `alicloud.yml` in the alicloud_ecs plugin's format, plus the
+//! environment's endpoint overrides. Everything downstream takes a `Settings`.
+//!
+//! A file format is only a reader ([`Options`]); what the options mean, their defaults and
+//! their checks are here, once for every format, and the value parsers are in [`values`].
+
+mod account_entries;
+mod env;
+mod flow;
+pub mod ini;
+mod ini_options;
+mod options;
+mod shaping;
+pub mod values;
+mod yaml_options;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::ini::Ini;
+use crate::constructed::Constructed;
+use crate::error::{Error, Result};
+
+pub use account_entries::{parse_accounts, Account, AccountCredentials, ACCOUNT_KEYS};
+pub use env::Env;
+pub use flow::parse_flow;
+use ini_options::IniOptions;
+pub use options::{Options, CREDENTIAL_OPTIONS, ECS_OPTIONS};
+pub use shaping::{glob_match, Hostname, HostvarSelection};
+use values::{destination_alias, parse_states, with_scheme};
+pub use values::{
+    expand_path, parse_assume_role, parse_bool, parse_instance_filters, parse_pattern,
+    parse_regions, split_list, AssumeRole, Pattern, STATES,
+};
+use yaml_options::YamlOptions;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Regions {
+    All,
+    List(Vec<String>),
+}
+
+/// The `group_by_*` switches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupBy {
+    pub instance_id: bool,
+    pub region: bool,
+    pub availability_zone: bool,
+    pub image_id: bool,
+    pub instance_type: bool,
+    pub vpc_id: bool,
+    pub vswitch_id: bool,
+    pub security_group: bool,
+    pub tag_keys: bool,
+    pub tag_none: bool,
+    pub instance_state: bool,
+    pub os_type: bool,
+    pub key_pair: bool,
+    pub resource_group: bool,
+    pub charge_type: bool,
+    /// `account_<alias>` (docs/DESIGN.md, "Accounts").
+    pub account: bool,
+}
+
+/// The `[credentials]` options; the environment is consulted in `credentials`.
+#[derive(Debug, Clone, Default)]
+pub struct IniCredentials {
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+    pub security_token: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub shared_credentials_file: Option<String>,
+    pub ecs_role_name: Option<String>,
+    pub assume_role: Option<AssumeRole>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The ini file read, if any.
+    pub source: Option<PathBuf>,
+    pub regions: Regions,
+    pub regions_exclude: Vec<String>,
+    /// Hostvar names in preference order, aliases already resolved.
+    pub destination_variables: Vec<String>,
+    pub destination_format: String,
+    pub destination_format_tags: Vec<String>,
+    pub hostname_variable: String,
+    /// Lower-case states to keep; `None` keeps every state (`all_instances = True`).
+    pub instance_states: Option<Vec<String>>,
+    pub cache_path: PathBuf,
+    pub cache_max_age: u64,
+    pub nested_groups: bool,
+    pub replace_dash_in_groups: bool,
+    pub legacy_tags_hostvar: bool,
+    pub ascii_group_names: bool,
+    pub expand_csv_tags: bool,
+    pub group_by: GroupBy,
+    pub pattern_include: Option<Pattern>,
+    pub pattern_exclude: Option<Pattern>,
+    /// DescribeInstances parameters from `instance_filters`, already in API form.
+    pub instance_filters: Vec<(String, String)>,
+    /// Base URL template (`{region}` replaced); `None` = the region's RegionEndpoint.
+    pub ecs_endpoint: Option<String>,
+    pub sts_endpoint: String,
+    pub metadata_endpoint: String,
+    pub max_concurrency: usize,
+    pub timeout: Duration,
+    pub max_retries: u32,
+    pub credentials: IniCredentials,
+    /// `accounts`: the accounts to list, each with its credentials; `None` = the one account
+    /// of the credential chain.
+    pub accounts: Option<Vec<Account>>,
+    /// An account that fails is left out with a warning instead of failing the run.
+    pub skip_failed_accounts: bool,
+    /// Constructed groups and variables (docs/DESIGN.md, "Constructed"); `None` without
+    /// `compose`, `groups` and `keyed_groups`.
+    pub constructed: Option<Arc<Constructed>>,
+    /// That configuration as canonical JSON, for the cache key; empty without one.
+    pub constructed_config: String,
+    /// The hostvars to print; `None` prints them all.
+    pub hostvars: Option<HostvarSelection>,
+    /// The alicloud_ecs plugin's hostname precedence list; empty: `hostname_variable` names hosts.
+    pub hostnames: Vec<Hostname>,
+    /// Warnings the operator must see (unknown options, a readable secret).
+    pub warnings: Vec<String>,
+}
+
+impl Settings {
+    /// Finds the configuration (in the search order of docs/DESIGN.md, "Configuration"), reads
+    /// it as an ini, or as YAML when it is named `*.yml` or `*.yaml`, and applies the environment.
+    pub fn load(config: Option<&Path>, env: &Env) -> Result<Settings> {
+        match find_ini(config, env)? {
+            Some(path) if is_yaml(&path) => {
+                let yaml = YamlOptions::read(&path)?;
+                Settings::from_options(&yaml, yaml.warnings(), env)
+            }
+            Some(path) => Settings::from_ini(Some(&Ini::read(&path)?), env),
+            None => Settings::from_ini(None, env),
+        }
+    }
+
+    pub fn from_ini(ini: Option<&Ini>, env: &Env) -> Result<Settings> {
+        let empty = Ini::default();
+        let options = IniOptions::new(ini.unwrap_or(&empty));
+        Settings::from_options(&options, options.warnings(), env)
+    }
+
+    /// The settings of any format's options; `warnings` are the reader's own (unknown options).
+    pub fn from_options(
+        reader: &impl Options,
+        mut warnings: Vec<String>,
+        env: &Env,
+    ) -> Result<Settings> {
+        let regions = match reader.string("regions") {
+            None => Regions::All,
+            Some(v) => parse_regions(&v).map_err(|m| reader.invalid("regions", m))?,
+        };
+        let destination_variables: Vec<String> = {
+            let list = reader.list("destination_variable");
+            let list = if list.is_empty() {
+                vec!["public_ip_address".to_string()]
+            } else {
+                list
+            };
+            list.into_iter()
+                .map(|v| destination_alias(&v).to_string())
+                .collect()
+        };
+        let all_instances = reader.boolean("all_instances", false)?;
+        let instance_states = if all_instances {
+            None
+        } else {
+            let states = reader.list("instance_states");
+            let states = if states.is_empty() {
+                vec!["running".to_string()]
+            } else {
+                states
+            };
+            Some(parse_states(&states).map_err(|m| reader.invalid("instance_states", m))?)
+        };
+        let cache_path = match reader.string("cache_path").filter(|s| !s.is_empty()) {
+            Some(p) => expand_path(&p, env),
+            None => default_cache_dir(env),
+        };
+        let b = |name: &str, default: bool| reader.boolean(name, default);
+        let accounts = reader.accounts()?;
+        let group_by = GroupBy {
+            instance_id: b("group_by_instance_id", true)?,
+            region: b("group_by_region", true)?,
+            availability_zone: b("group_by_availability_zone", true)?,
+            image_id: b("group_by_image_id", true)?,
+            instance_type: b("group_by_instance_type", true)?,
+            vpc_id: b("group_by_vpc_id", true)?,
+            vswitch_id: b("group_by_vswitch_id", true)?,
+            security_group: b("group_by_security_group", true)?,
+            tag_keys: b("group_by_tag_keys", true)?,
+            tag_none: b("group_by_tag_none", true)?,
+            instance_state: b("group_by_instance_state", false)?,
+            os_type: b("group_by_os_type", false)?,
+            key_pair: b("group_by_key_pair", false)?,
+            resource_group: b("group_by_resource_group", false)?,
+            charge_type: b("group_by_charge_type", false)?,
+            account: b("group_by_account", accounts.is_some())?,
+        };
+        let timeout_secs = seconds(reader, "timeout", 10.0, 3600.0)?;
+        let max_concurrency = whole_number(reader, "max_concurrency", 16, 1, 1024)? as usize;
+        let max_retries = whole_number(reader, "max_retries", 5, 0, 20)? as u32;
+
+        let ecs_endpoint = env
+            .first(&["ALICLOUD_ECS_ENDPOINT"])
+            .or_else(|| reader.string("ecs_endpoint").filter(|s| !s.is_empty()))
+            .map(|e| with_scheme(&e));
+        let sts_endpoint = env
+            .first(&["ALICLOUD_STS_ENDPOINT"])
+            .or_else(|| reader.string("sts_endpoint").filter(|s| !s.is_empty()))
+            .map(|e| with_scheme(&e))
+            .unwrap_or_else(|| "https://sts.aliyuncs.com".to_string());
+        let metadata_endpoint = env
+            .first(&["ALICLOUD_METADATA_ENDPOINT"])
+            .map(|e| e.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| "http://100.100.100.200".to_string());
+
+        let cred = |name: &str| reader.string(name).filter(|s| !s.is_empty());
+        let assume_role = reader.assume_role()?;
+        let credentials = IniCredentials {
+            access_key: cred("alicloud_access_key"),
+            secret_key: cred("alicloud_secret_key"),
+            security_token: cred("alicloud_security_token"),
+            region: cred("alicloud_region"),
+            profile: cred("alicloud_profile"),
+            shared_credentials_file: cred("alicloud_shared_credentials_file"),
+            ecs_role_name: cred("alicloud_ecs_role_name"),
+            assume_role,
+        };
+        let account_keys = accounts
+            .iter()
+            .flatten()
+            .any(|a| matches!(a.credentials, AccountCredentials::Keys { .. }));
+        if credentials.secret_key.is_some() || credentials.security_token.is_some() || account_keys
+        {
+            if let Some(w) = reader.source().and_then(readable_secret_warning) {
+                warnings.push(w);
+            }
+        }
+
+        let shaping = shaping::read(reader)?;
+
+        Ok(Settings {
+            source: reader.source().map(Path::to_path_buf),
+            regions,
+            regions_exclude: reader.list("regions_exclude"),
+            destination_variables,
+            destination_format: reader.string("destination_format").unwrap_or_default(),
+            destination_format_tags: reader.list("destination_format_tags"),
+            hostname_variable: reader
+                .string("hostname_variable")
+                .unwrap_or_else(|| "instance_id".into()),
+            instance_states,
+            cache_path,
+            cache_max_age: max_age(reader, "cache_max_age", 300)?,
+            nested_groups: b("nested_groups", false)?,
+            replace_dash_in_groups: b("replace_dash_in_groups", true)?,
+            legacy_tags_hostvar: b("legacy_tags_hostvar", false)?,
+            ascii_group_names: b("ascii_group_names", false)?,
+            expand_csv_tags: b("expand_csv_tags", false)?,
+            group_by,
+            pattern_include: reader.regex("pattern_include")?,
+            pattern_exclude: reader.regex("pattern_exclude")?,
+            instance_filters: reader.filters()?,
+            ecs_endpoint,
+            sts_endpoint,
+            metadata_endpoint,
+            max_concurrency,
+            timeout: Duration::from_secs_f64(timeout_secs),
+            max_retries,
+            credentials,
+            skip_failed_accounts: b("skip_failed_accounts", false)?,
+            accounts,
+            constructed: shaping.constructed,
+            constructed_config: shaping.constructed_config,
+            hostvars: shaping.hostvars,
+            hostnames: shaping.hostnames,
+            warnings,
+        })
+    }
+
+    /// Everything that changes the answer, as one canonical string: the cache key is made of it
+    /// (plus the access key id). Timeouts and concurrency do not change the answer, so they are
+    /// left out; no secret is ever part of it.
+    pub fn fingerprint(&self) -> String {
+        let re = |r: &Option<Pattern>| r.as_ref().map(|r| r.as_str().to_string());
+        format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{:?}",
+            self.regions,
+            self.regions_exclude,
+            self.destination_variables,
+            self.destination_format,
+            self.destination_format_tags,
+            self.hostname_variable,
+            self.instance_states,
+            self.nested_groups,
+            self.replace_dash_in_groups,
+            self.legacy_tags_hostvar,
+            self.ascii_group_names,
+            self.expand_csv_tags,
+            self.group_by,
+            re(&self.pattern_include),
+            re(&self.pattern_exclude),
+            self.instance_filters,
+            self.ecs_endpoint,
+            self.constructed_config,
+            self.hostvars,
+            self.hostnames,
+        )
+    }
+}
+
+/// A whole number option from `lo` to `hi`; every error states that range.
+fn whole_number(reader: &impl Options, name: &str, default: i64, lo: i64, hi: i64) -> Result<i64> {
+    let Some(v) = reader.string(name).filter(|v| !v.is_empty()) else {
+        return Ok(default);
+    };
+    let range = format!("use a whole number from {lo} to {hi}");
+    let digits = v.strip_prefix(['+', '-']).unwrap_or(&v);
+    match v.parse::<i128>() {
+        Ok(n) if (i128::from(lo)..=i128::from(hi)).contains(&n) => Ok(n as i64),
+        // Too many digits for i128 is out of range too.
+        Ok(_) => Err(reader.invalid(name, format!("'{v}' is out of range ({range})"))),
+        Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(reader.invalid(name, format!("'{v}' is out of range ({range})")))
+        }
+        Err(_) => Err(reader.invalid(name, format!("'{v}' is not a whole number ({range})"))),
+    }
+}
+
+/// A duration in seconds, more than 0 and at most `max`.
+fn seconds(reader: &impl Options, name: &str, default: f64, max: f64) -> Result<f64> {
+    let Some(v) = reader.string(name).filter(|v| !v.is_empty()) else {
+        return Ok(default);
+    };
+    match v.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= max => Ok(s),
+        Ok(_) => Err(reader.invalid(
+            name,
+            format!("must be more than 0 and at most {max} seconds, not '{v}'"),
+        )),
+        Err(_) => Err(reader.invalid(
+            name,
+            format!("'{v}' is not a number of seconds (use more than 0, at most {max})"),
+        )),
+    }
+}
+
+/// `cache_max_age`: whole seconds, as the Python script read it; a negative age, like 0, means
+/// the cache is always stale.
+fn max_age(reader: &impl Options, name: &str, default: u64) -> Result<u64> {
+    let Some(v) = reader.string(name).filter(|v| !v.is_empty()) else {
+        return Ok(default);
+    };
+    let digits = v.strip_prefix(['+', '-']).unwrap_or(&v);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(reader.invalid(
+            name,
+            format!("'{v}' is not a whole number of seconds (0 or less: always refresh)"),
+        ));
+    }
+    // Beyond u64 (or i128) is "never stale", as any age that large is.
+    Ok(match v.parse::<i128>() {
+        Ok(n) => n.clamp(0, i128::from(u64::MAX)) as u64,
+        Err(_) if v.starts_with('-') => 0,
+        Err(_) => u64::MAX,
+    })
+}
+
+/// The file search order of docs/DESIGN.md, "Configuration"; `Ok(None)` = built-in defaults.
+fn find_ini(config: Option<&Path>, env: &Env) -> Result<Option<PathBuf>> {
+    let explicit = config.map(Path::to_path_buf).or_else(|| {
+        env.first(&["ALICLOUD_INI_PATH"])
+            .map(|p| expand_path(&p, env))
+    });
+    if let Some(p) = explicit {
+        // Anything readable will do: a pipe (`--config <(...)`), a FIFO, /dev/null (no options).
+        return match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => Err(Error::Config(format!(
+                "config file {} is a directory (name the ini file in it with --config or ALICLOUD_INI_PATH)",
+                p.display()
+            ))),
+            Ok(_) => Ok(Some(p)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::Config(format!(
+                "config file {} does not exist (check --config or ALICLOUD_INI_PATH)",
+                p.display()
+            ))),
+            Err(source) => Err(Error::ConfigFile { path: p, source }),
+        };
+    }
+    let exe_dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.canonicalize().ok())
+        .and_then(|p| p.parent().map(Path::to_path_buf));
+    // An alicloud.yml beside the executable counts only where no alicloud.ini is.
+    let beside_exe = exe_dir.as_ref().map(|d| d.join("alicloud.ini"));
+    let yaml_beside_exe = exe_dir.as_ref().map(|d| d.join("alicloud.yml"));
+    let in_config_dir = directories::ProjectDirs::from("", "", "alicloud_inventory")
+        .map(|d| d.config_dir().join("alicloud.ini"));
+    Ok([beside_exe, yaml_beside_exe, in_config_dir]
+        .into_iter()
+        .flatten()
+        .find(|p| p.is_file()))
+}
+
+fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
+}
+
+fn default_cache_dir(env: &Env) -> PathBuf {
+    directories::ProjectDirs::from("", "", "alicloud_inventory")
+        .map(|d| d.cache_dir().to_path_buf())
+        .or_else(|| env.home().map(|h| h.join(".cache/alicloud_inventory")))
+        .unwrap_or_else(|| std::env::temp_dir().join("alicloud_inventory"))
+}
+
+/// As ssh does for keys: a secret in a file others can read deserves a warning.
+#[cfg(unix)]
+pub fn readable_secret_warning(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    (mode & 0o044 != 0).then(|| {
+        format!(
+            "{} holds a secret and is readable by {} (run: chmod 600 {})",
+            path.display(),
+            if mode & 0o004 != 0 {
+                "everyone"
+            } else {
+                "its group"
+            },
+            path.display()
+        )
+    })
+}
+
+#[cfg(not(unix))]
+pub fn readable_secret_warning(_: &Path) -> Option<String> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(text: &str) -> Result<Settings> {
+        let ini = Ini::parse(Path::new("a.ini"), text)?;
+        Settings::from_ini(Some(&ini), &Env::default())
+    }
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let s = Settings::from_ini(None, &Env::default()).unwrap();
+        assert_eq!(s.regions, Regions::All);
+        assert_eq!(s.destination_variables, vec!["public_ip_address"]);
+        assert_eq!(s.hostname_variable, "instance_id");
+        assert_eq!(s.instance_states, Some(vec!["running".to_string()]));
+        assert_eq!(
+            (s.cache_max_age, s.max_concurrency, s.max_retries),
+            (300, 16, 5)
+        );
+        assert_eq!(s.timeout, Duration::from_secs(10));
+        assert!(s.replace_dash_in_groups && !s.nested_groups && s.group_by.tag_none);
+        assert!(!s.group_by.os_type && s.ecs_endpoint.is_none());
+        assert_eq!(s.sts_endpoint, "https://sts.aliyuncs.com");
+    }
+
+    #[test]
+    fn yaml_booleans_lists_and_aliases() {
+        let s = settings(
+            "[ecs]\nnested_groups = yes\nreplace_dash_in_groups = Off\nregions = cn-hangzhou, cn-beijing\n\
+             destination_variable = inner_ip_address, eip_address\nall_instances = TRUE\n",
+        )
+        .unwrap();
+        assert!(s.nested_groups && !s.replace_dash_in_groups);
+        assert_eq!(
+            s.regions,
+            Regions::List(vec!["cn-hangzhou".into(), "cn-beijing".into()])
+        );
+        assert_eq!(
+            s.destination_variables,
+            vec!["private_ip_address", "public_ip_address"]
+        );
+        assert_eq!(s.instance_states, None);
+    }
+
+    #[test]
+    fn bad_values_name_file_line_and_option() {
+        let e = settings("[ecs]\n\nnested_groups = maybe\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "a.ini:3: option 'nested_groups': 'maybe' is not a boolean (use True or False)"
+        );
+        assert_eq!(e.exit_code(), 2);
+        let e = settings("[ecs]\ninstance_states = running, sleeping\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("a.ini:2: option 'instance_states': unknown instance state 'sleeping'"),
+            "{e}"
+        );
+        let e = settings("[ecs]\npattern_include = web[\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("a.ini:2: option 'pattern_include': bad regular expression"),
+            "{e}"
+        );
+        let e = settings("[ecs]\ncache_max_age = soon\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("'soon' is not a whole number of seconds"), "{e}");
+        let e = settings("[ecs]\ninstance_filters = flavor=x\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown filter key 'flavor'"), "{e}");
+    }
+
+    #[test]
+    fn unknown_option_warns_with_the_nearest_name() {
+        let s = settings("[ecs]\nregion = all\nfoo_bar_baz_qux = 1\n").unwrap();
+        assert_eq!(
+            s.warnings[0],
+            "a.ini:2: unknown option 'region' in [ecs] ignored (did you mean 'regions'?)"
+        );
+        assert!(!s.warnings[1].contains("did you mean"), "{}", s.warnings[1]);
+    }
+
+    #[test]
+    fn a_secret_missing_its_equals_sign_is_not_quoted() {
+        let s = settings("[credentials]\nalicloud_secret_key abc:def\n").unwrap();
+        assert!(!s.warnings[0].contains("abc"), "{}", s.warnings[0]);
+        assert!(
+            s.warnings[0].contains("'alicloud_secret_key …'"),
+            "{}",
+            s.warnings[0]
+        );
+    }
+
+    #[test]
+    fn endpoint_env_beats_ini_and_cache_path_expands() {
+        let mut env = Env::default();
+        env.0
+            .insert("ALICLOUD_ECS_ENDPOINT".into(), "http://127.0.0.1:9/".into());
+        env.0.insert("HOME".into(), "/home/op".into());
+        env.0.insert("X".into(), "y".into());
+        let ini = Ini::parse(
+            Path::new("a.ini"),
+            "[ecs]\necs_endpoint = ecs.example.com\n",
+        )
+        .unwrap();
+        let s = Settings::from_ini(Some(&ini), &env).unwrap();
+        assert_eq!(s.ecs_endpoint.as_deref(), Some("http://127.0.0.1:9"));
+        let ini = Ini::parse(Path::new("a.ini"), "[ecs]\ncache_path = ~/c/$X\n").unwrap();
+        let s = Settings::from_ini(Some(&ini), &env).unwrap();
+        assert_eq!(s.cache_path, PathBuf::from("/home/op/c/y"));
+    }
+
+    #[test]
+    fn numbers_are_checked_at_their_bounds() {
+        for (text, ok) in [
+            ("timeout = 0", false),
+            ("timeout = 0.5", true),
+            ("timeout = 3600", true),
+            ("timeout = 3600.5", false),
+            ("timeout = -1", false),
+            ("max_concurrency = 0", false),
+            ("max_concurrency = 1", true),
+            ("max_concurrency = 1024", true),
+            ("max_concurrency = 1025", false),
+            ("max_retries = 0", true),
+            ("max_retries = 20", true),
+            ("max_retries = 21", false),
+        ] {
+            let r = settings(&format!("[ecs]\n{text}\n"));
+            assert_eq!(r.is_ok(), ok, "{text}");
+            if let Err(e) = r {
+                let option = text.split(' ').next().unwrap();
+                let top = match option {
+                    "timeout" => "3600",
+                    "max_concurrency" => "1024",
+                    _ => "20",
+                };
+                let e = e.to_string();
+                assert!(
+                    e.starts_with(&format!("a.ini:2: option '{option}': ")) && e.contains(top),
+                    "the message states the range: {e}"
+                );
+            }
+        }
+        let s = settings("[ecs]\ntimeout = 0.5\nmax_concurrency = 3\nmax_retries = 0\n").unwrap();
+        assert_eq!(s.timeout, Duration::from_millis(500));
+        assert_eq!((s.max_concurrency, s.max_retries), (3, 0));
+    }
+
+    #[test]
+    fn empty_values_are_unset() {
+        let s = settings(
+            "[ecs]\necs_endpoint =\nsts_endpoint =\ncache_path =\n[credentials]\n\
+             alicloud_access_key =\nalicloud_secret_key =\nalicloud_region =\nassume_role =\n",
+        )
+        .unwrap();
+        assert_eq!(s.ecs_endpoint, None);
+        assert_eq!(s.sts_endpoint, "https://sts.aliyuncs.com");
+        assert_eq!(s.cache_path, default_cache_dir(&Env::default()));
+        let c = &s.credentials;
+        assert!(c.access_key.is_none() && c.secret_key.is_none() && c.region.is_none());
+        assert!(c.assume_role.is_none());
+        let s = settings(
+            "[ecs]\nsts_endpoint = sts.example.com\n[credentials]\nalicloud_region = cn-x\n\
+             assume_role = {role_arn: acs:ram::1:role/r}\n",
+        )
+        .unwrap();
+        assert_eq!(s.sts_endpoint, "https://sts.example.com");
+        assert_eq!(s.credentials.region.as_deref(), Some("cn-x"));
+        assert_eq!(
+            s.credentials.assume_role.map(|r| r.role_arn),
+            Some("acs:ram::1:role/r".to_string())
+        );
+    }
+
+    #[test]
+    fn the_source_is_the_file_read() {
+        let s = settings("[ecs]\n").unwrap();
+        assert_eq!(s.source.as_deref(), Some(Path::new("a.ini")));
+        let s = Settings::from_ini(None, &Env::default()).unwrap();
+        assert_eq!(s.source, None);
+    }
+
+    #[test]
+    fn the_default_cache_is_in_the_users_cache_directory() {
+        let d = default_cache_dir(&Env::default());
+        assert!(d.is_absolute(), "{}", d.display());
+        assert!(d.ends_with("alicloud_inventory"), "{}", d.display());
+    }
+
+    #[test]
+    fn the_fingerprint_changes_with_every_setting_that_changes_the_answer() {
+        let base = Settings::from_ini(None, &Env::default()).unwrap();
+        let fp = base.fingerprint();
+        assert!(fp.contains("running"), "{fp}");
+        let changed = [
+            "regions = cn-x",
+            "regions_exclude = cn-x",
+            "destination_variable = private_ip_address",
+            "destination_format = {0}.x",
+            "destination_format_tags = Name",
+            "hostname_variable = tag_Name",
+            "instance_states = stopped",
+            "all_instances = True",
+            "nested_groups = True",
+            "replace_dash_in_groups = False",
+            "legacy_tags_hostvar = True",
+            "ascii_group_names = True",
+            "expand_csv_tags = True",
+            "group_by_region = False",
+            "group_by_charge_type = True",
+            "pattern_include = web",
+            "pattern_exclude = web",
+            "instance_filters = zone_id=cn-x-a",
+            "ecs_endpoint = ecs.example.com",
+        ];
+        let mut seen = std::collections::HashSet::new();
+        seen.insert(fp.clone());
+        for line in changed {
+            let s = settings(&format!("[ecs]\n{line}\n")).unwrap();
+            assert!(
+                seen.insert(s.fingerprint()),
+                "{line} leaves the fingerprint as it was"
+            );
+        }
+        // What does not change the answer is left out.
+        let s = settings(
+            "[ecs]\ntimeout = 3\nmax_concurrency = 2\nmax_retries = 0\ncache_max_age = 9\n",
+        )
+        .unwrap();
+        assert_eq!(s.fingerprint(), fp);
+    }
+
+    #[test]
+    fn a_secret_in_a_file_others_can_read_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.ini");
+        let mode =
+            |m: u32| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(m)).unwrap();
+        std::fs::write(&path, "[credentials]\nalicloud_secret_key = s\n").unwrap();
+        let shown = path.display();
+        mode(0o644);
+        assert_eq!(
+            readable_secret_warning(&path).unwrap(),
+            format!("{shown} holds a secret and is readable by everyone (run: chmod 600 {shown})")
+        );
+        mode(0o640);
+        assert!(readable_secret_warning(&path)
+            .unwrap()
+            .contains("readable by its group"));
+        mode(0o604);
+        assert!(readable_secret_warning(&path)
+            .unwrap()
+            .contains("readable by everyone"));
+        mode(0o600);
+        assert_eq!(readable_secret_warning(&path), None);
+        assert_eq!(readable_secret_warning(&dir.path().join("none")), None);
+        // Through the settings: a secret or a token alone is enough; no secret, no warning.
+        mode(0o644);
+        let load = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            Settings::load(Some(&path), &Env::default())
+                .unwrap()
+                .warnings
+        };
+        assert_eq!(load("[credentials]\nalicloud_secret_key = s\n").len(), 1);
+        assert_eq!(
+            load("[credentials]\nalicloud_security_token = t\n").len(),
+            1
+        );
+        assert_eq!(load("[credentials]\nalicloud_access_key = k\n").len(), 0);
+        assert_eq!(load("[ecs]\nregions = all\n").len(), 0);
+    }
+
+    #[test]
+    fn known_options_do_not_warn_and_a_far_typo_of_a_long_name_is_still_matched() {
+        let s = settings(
+            "[ecs]\nregions = all\nalicloud_access_key = k\n[credentials]\nalicloud_secret_key = s\n",
+        )
+        .unwrap();
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        // Four letters wrong in a 20-letter name: within a third of its length.
+        let s = settings("[ecs]\ndxstxnation_vxrixble = x\n").unwrap();
+        assert!(
+            s.warnings[0].ends_with("(did you mean 'destination_variable'?)"),
+            "{}",
+            s.warnings[0]
+        );
+        let s = settings("[ecs]\nxxxx = 1\n[other]\n").unwrap();
+        assert!(!s.warnings[0].contains("did you mean"), "{}", s.warnings[0]);
+        assert_eq!(
+            s.warnings[1],
+            "a.ini:3: unknown section [other] ignored (options go in [ecs] and [credentials])"
+        );
+    }
+
+    #[test]
+    fn the_process_environment_is_read() {
+        let env = Env::from_process();
+        assert_eq!(env.0.get("PATH"), std::env::var("PATH").ok().as_ref());
+        assert!(!env.0.is_empty());
+    }
+
+    #[test]
+    fn too_many_digits_are_out_of_range_and_anything_else_is_not_a_number() {
+        let huge = "9".repeat(50);
+        let range = "(use a whole number from 0 to 20)";
+        let error = |v: &str| {
+            settings(&format!("[ecs]\nmax_retries = {v}\n"))
+                .unwrap_err()
+                .to_string()
+        };
+        for v in [huge.clone(), format!("-{huge}"), "21".into()] {
+            assert_eq!(
+                error(&v),
+                format!("a.ini:2: option 'max_retries': '{v}' is out of range {range}")
+            );
+        }
+        for v in ["1x", "x1", "+", "-", "1.5"] {
+            assert_eq!(
+                error(v),
+                format!("a.ini:2: option 'max_retries': '{v}' is not a whole number {range}")
+            );
+        }
+    }
+
+    #[test]
+    fn a_cache_max_age_past_i128_is_never_or_always_stale_by_its_sign() {
+        let huge = "9".repeat(50);
+        let age = |v: &str| {
+            settings(&format!("[ecs]\ncache_max_age = {v}\n"))
+                .unwrap()
+                .cache_max_age
+        };
+        assert_eq!(age(&huge), u64::MAX);
+        assert_eq!(age(&format!("+{huge}")), u64::MAX);
+        assert_eq!(age(&format!("-{huge}")), 0);
+        assert_eq!(age("-5"), 0);
+        assert_eq!(age("18446744073709551616"), u64::MAX);
+    }
+
+    #[test]
+    fn load_reads_yaml_by_its_extension_and_names_a_bad_path() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.yml", "b.yaml", "c.YML"] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, "plugin: alicloud_ecs\nregions: [cn-x]\n").unwrap();
+            let s = Settings::load(Some(&path), &Env::default()).unwrap();
+            assert_eq!(s.regions, Regions::List(vec!["cn-x".into()]), "{name}");
+            assert_eq!(s.source.as_deref(), Some(path.as_path()));
+        }
+        // The same text in an ini is an option outside any section.
+        let ini = dir.path().join("a.ini");
+        std::fs::write(&ini, "plugin: alicloud_ecs\n").unwrap();
+        let e = Settings::load(Some(&ini), &Env::default()).unwrap_err();
+        assert!(e.to_string().contains("option before any [section]"), "{e}");
+
+        let e = Settings::load(Some(dir.path()), &Env::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "config file {} is a directory (name the ini file in it with --config or ALICLOUD_INI_PATH)",
+                dir.path().display()
+            )
+        );
+        let missing = dir.path().join("none.ini");
+        let e = Settings::load(Some(&missing), &Env::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "config file {} does not exist (check --config or ALICLOUD_INI_PATH)",
+                missing.display()
+            )
+        );
+        // A file where a directory should be: the system's reason, not "does not exist".
+        let under_a_file = ini.join("x.ini");
+        let e = Settings::load(Some(&under_a_file), &Env::default()).unwrap_err();
+        assert!(matches!(e, Error::ConfigFile { .. }), "{e}");
+    }
+}

@@ -1,0 +1,673 @@
+//! The value parsers of the configuration, shared by every file format: the ini reader uses them
+//! today, and another format only needs a reader of its own. They take text and return a value
+//! or a message (the reader adds file, line and option), and each is a fuzz target
+//! (`tests/fuzz`, seeds in `fixtures/fuzz/<target>/`, replayed by the tests below).
+
+use std::path::PathBuf;
+
+use crate::config::env::Env;
+use crate::config::Regions;
+
+/// `assume_role = {role_arn: ..., session_name: ..., session_expiration: ..., policy: ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub session_name: String,
+    pub session_expiration: u32,
+    pub policy: Option<String>,
+}
+
+/// The states `instance_states` may name.
+pub const STATES: &[&str] = &["pending", "running", "starting", "stopping", "stopped"];
+
+/// `instance_states`: each a known state, any case; returned lower-case.
+pub fn parse_states(states: &[String]) -> Result<Vec<String>, String> {
+    states
+        .iter()
+        .map(|s| {
+            let lower = s.to_lowercase();
+            if STATES.contains(&lower.as_str()) {
+                Ok(lower)
+            } else {
+                Err(format!(
+                    "unknown instance state '{s}' (use {})",
+                    STATES.join(", ")
+                ))
+            }
+        })
+        .collect()
+}
+
+/// `pattern_include` / `pattern_exclude`: the operator's regular expression, matched at the
+/// start of a name only, as Python's `re.match` does. The pattern is compiled on its own and the
+/// search is anchored: nothing is spliced around it, so a `)` in the pattern cannot close a group
+/// of ours (`zzz)|(web` is refused, as Python refuses it) and a verbose-mode comment cannot
+/// swallow one.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    source: String,
+    re: regex_automata::meta::Regex,
+}
+
+impl Pattern {
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether the pattern matches at the start of `name`.
+    pub fn is_match(&self, name: &str) -> bool {
+        let input = regex_automata::Input::new(name).anchored(regex_automata::Anchored::Yes);
+        self.re.is_match(input)
+    }
+}
+
+pub fn parse_pattern(v: &str) -> Result<Pattern, String> {
+    match regex_automata::meta::Regex::new(v) {
+        Ok(re) => Ok(Pattern {
+            source: v.to_string(),
+            re,
+        }),
+        Err(e) => {
+            // A syntax error renders as the pattern, a caret line and the reason: keep the reason.
+            let detail = match e.syntax_error() {
+                Some(syntax) => syntax
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_start_matches("error: ")
+                    .to_string(),
+                None => match e.size_limit() {
+                    Some(limit) => format!("it compiles to more than {limit} bytes"),
+                    None => e.to_string(),
+                },
+            };
+            Err(format!("bad regular expression '{v}': {detail}"))
+        }
+    }
+}
+
+/// `regions`: empty or `all` for every region DescribeRegions lists, else a comma list of region
+/// ids, which must name at least one. An id is letters, digits, `-` and `_`, so that it cannot
+/// change the host of an endpoint it is put into.
+pub fn parse_regions(v: &str) -> Result<Regions, String> {
+    let v = unquote(v).trim();
+    if v.is_empty() || v == "all" {
+        return Ok(Regions::All);
+    }
+    let regions = split_list(v);
+    if regions.is_empty() {
+        return Err(format!(
+            "no region in the list '{v}' (name regions, e.g. cn-hangzhou, cn-beijing, or all)"
+        ));
+    }
+    if regions.iter().any(|r| r == "all") {
+        return Err("'all' in a list of regions (use regions = all on its own)".into());
+    }
+    if let Some(bad) = regions.iter().find(|r| {
+        !r.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }) {
+        return Err(format!(
+            "'{bad}' is not a region id (region ids are like cn-hangzhou: letters, digits and '-')"
+        ));
+    }
+    Ok(Regions::List(regions))
+}
+
+/// `instance_filters` keys and their DescribeInstances parameters; `true` = list-valued.
+const FILTERS: &[(&str, &str, bool)] = &[
+    ("instance_type", "InstanceType", false),
+    ("vpc_id", "VpcId", false),
+    ("vswitch_id", "VSwitchId", false),
+    ("zone_id", "ZoneId", false),
+    ("status", "Status", false),
+    ("instance_name", "InstanceName", false),
+    ("image_id", "ImageId", false),
+    ("security_group_id", "SecurityGroupId", false),
+    ("instance_ids", "InstanceIds", true),
+    ("resource_group_id", "ResourceGroupId", false),
+    ("key_pair_name", "KeyPairName", false),
+    ("instance_charge_type", "InstanceChargeType", false),
+    ("internet_charge_type", "InternetChargeType", false),
+    ("instance_network_type", "InstanceNetworkType", false),
+    ("private_ip_addresses", "PrivateIpAddresses", true),
+    ("public_ip_addresses", "PublicIpAddresses", true),
+    ("eip_addresses", "EipAddresses", true),
+];
+
+/// `eip_address` and `inner_ip_address` are the Python script's names for the two addresses.
+pub fn destination_alias(name: &str) -> &str {
+    match name {
+        "eip_address" => "public_ip_address",
+        "inner_ip_address" => "private_ip_address",
+        other => other,
+    }
+}
+
+/// An endpoint as a base URL: `https://` unless a scheme is given, no trailing `/`.
+pub fn with_scheme(endpoint: &str) -> String {
+    let e = endpoint.trim().trim_end_matches('/');
+    if e.starts_with("http://") || e.starts_with("https://") {
+        e.to_string()
+    } else {
+        format!("https://{e}")
+    }
+}
+
+/// A comma list (newlines of continued values count as commas), items unquoted, empty ones
+/// dropped.
+pub fn split_list(v: &str) -> Vec<String> {
+    v.split([',', '\n'])
+        .map(|s| unquote(s.trim()).to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// YAML quoting, as `yaml.safe_load` would strip it.
+pub fn unquote(v: &str) -> &str {
+    let v = v.trim();
+    for q in ['"', '\''] {
+        if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) {
+            return &v[1..v.len() - 1];
+        }
+    }
+    v
+}
+
+/// YAML 1.1 booleans as the Python script read them, plus 1/0.
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" | "y" => Some(true),
+        "false" | "no" | "off" | "0" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+/// `key=value` pairs, comma-separated, into DescribeInstances parameters.
+pub fn parse_instance_filters(raw: &str) -> Result<Vec<(String, String)>, String> {
+    let mut params: Vec<(String, String)> = Vec::new();
+    let mut tags = 0;
+    for item in raw
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let (key, value) = match item.split_once('=') {
+            Some((k, v)) => (k.trim(), Some(v.trim())),
+            None => (item, None),
+        };
+        add_filter(&mut params, &mut tags, item, key, value)?;
+    }
+    Ok(params)
+}
+
+/// The `filters` mapping of a YAML config (the alicloud_ecs plugin's option): the keys of
+/// `instance_filters`, a list for list-valued keys. Values are taken whole, commas and all.
+pub fn filters_from_map(
+    map: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<(String, String)>, String> {
+    let mut params: Vec<(String, String)> = Vec::new();
+    let mut tags = 0;
+    for (key, value) in map {
+        let text = match value {
+            serde_json::Value::Null => None,
+            serde_json::Value::Array(items) => {
+                let mut parts = Vec::with_capacity(items.len());
+                for i in items {
+                    let t = scalar_text(i).filter(|t| !t.contains(';')).ok_or_else(|| {
+                        format!("filter '{key}': list items must be plain values")
+                    })?;
+                    parts.push(t);
+                }
+                Some(parts.join(";"))
+            }
+            other => Some(
+                scalar_text(other)
+                    .ok_or_else(|| format!("filter '{key}' must be a value or a list of them"))?,
+            ),
+        };
+        let item = match &text {
+            Some(t) => format!("{key}={t}"),
+            None => key.clone(),
+        };
+        add_filter(&mut params, &mut tags, &item, key.trim(), text.as_deref())?;
+    }
+    Ok(params)
+}
+
+/// A YAML scalar as the text an ini would hold; `None` for a list or a mapping.
+pub fn scalar_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Null => Some(String::new()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// One filter into `params`; `item` is the filter as written, for messages.
+fn add_filter(
+    params: &mut Vec<(String, String)>,
+    tags: &mut usize,
+    item: &str,
+    key: &str,
+    value: Option<&str>,
+) -> Result<(), String> {
+    if let Some(tag_key) = key.strip_prefix("tag:").map(str::trim) {
+        if tag_key.is_empty() {
+            return Err(format!(
+                "'{item}': tag filter without a key (use tag:KEY=VALUE)"
+            ));
+        }
+        *tags += 1;
+        if *tags > 20 {
+            return Err("at most 20 tag filters".into());
+        }
+        params.push((format!("Tag.{tags}.Key"), tag_key.to_string()));
+        if let Some(v) = value {
+            params.push((format!("Tag.{tags}.Value"), v.to_string()));
+        }
+        return Ok(());
+    }
+    let Some(&(_, api, is_list)) = FILTERS.iter().find(|(k, _, _)| *k == key) else {
+        let nearest = FILTERS
+            .iter()
+            .map(|(k, _, _)| (strsim::levenshtein(k, key), *k))
+            .min()
+            .map(|(_, k)| format!("; did you mean '{k}'?"))
+            .unwrap_or_default();
+        return Err(format!(
+            "unknown filter key '{key}' (keys are snake_case DescribeInstances parameters, or tag:KEY{nearest})"
+        ));
+    };
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
+        return Err(format!("filter '{key}' needs a value ({key}=VALUE)"));
+    };
+    if params.iter().any(|(p, _)| p == api) {
+        return Err(format!(
+            "filter '{key}' given twice (list-valued keys take a;b)"
+        ));
+    }
+    let value = if is_list {
+        let items: Vec<&str> = value
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        if items.is_empty() {
+            return Err(format!(
+                "filter '{key}' needs at least one value ({key}=a;b)"
+            ));
+        }
+        serde_json::to_string(&items).expect("strings serialize")
+    } else {
+        value.to_string()
+    };
+    params.push((api.to_string(), value));
+    Ok(())
+}
+
+/// How YAML is read, in files and in ini values: YAML 1.1 scalars as Ansible's PyYAML reads
+/// them (`yes`/`no`/`on`/`off` are booleans, `0755` is octal), one line per error.
+pub fn yaml_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        with_snippet: false,
+        legacy_octal_numbers: true,
+    }
+}
+
+/// A YAML value (`{a: b}`, `[x, y]`, a scalar) as JSON; the error says where in `text`.
+pub fn parse_yaml(text: &str) -> Result<serde_json::Value, String> {
+    serde_saphyr::from_str_with_options::<serde_json::Value>(text, yaml_options())
+        .map_err(|e| format!("not valid YAML: {}", one_line(&e.to_string())))
+}
+
+/// A message on one line: newlines and runs of spaces become single spaces.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A YAML flow mapping of plain or quoted scalars: `{role_arn: acs:ram::1:role/x, policy: "..."}`.
+pub fn parse_assume_role(raw: &str) -> Result<AssumeRole, String> {
+    let body = raw
+        .trim()
+        .strip_prefix('{')
+        .and_then(|s| s.strip_suffix('}'))
+        .ok_or(
+            "expected a mapping like {role_arn: acs:ram::123:role/name, session_name: ansible}",
+        )?;
+    let mut items = Vec::new();
+    let (mut cur, mut quote, mut depth) = (String::new(), None::<char>, 0i32);
+    for c in body.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                cur.push(c)
+            }
+            (Some(_), c) => cur.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                cur.push(c)
+            }
+            (None, '{' | '[') => {
+                depth += 1;
+                cur.push(c)
+            }
+            (None, '}' | ']') => {
+                depth -= 1;
+                cur.push(c)
+            }
+            (None, ',') if depth == 0 => items.push(std::mem::take(&mut cur)),
+            (None, c) => cur.push(c),
+        }
+    }
+    if quote.is_some() {
+        return Err("unterminated quote".into());
+    }
+    items.push(cur);
+    let mut role = AssumeRole {
+        session_expiration: 3600,
+        ..Default::default()
+    };
+    for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        // In a flow mapping the separator is ': ' (the ARN's own colons have no space after them).
+        let (k, v) = item
+            .split_once(": ")
+            .or_else(|| item.strip_suffix(':').map(|k| (k, "")))
+            .ok_or_else(|| format!("'{item}' is not 'key: value'"))?;
+        let v = unquote(v).to_string();
+        match k.trim() {
+            "role_arn" => role.role_arn = v,
+            "session_name" => role.session_name = v,
+            "session_expiration" => {
+                role.session_expiration = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (900..=43200).contains(n))
+                    .ok_or_else(|| {
+                        "session_expiration must be a number of seconds from 900 to 43200"
+                            .to_string()
+                    })?
+            }
+            "policy" => role.policy = Some(v).filter(|p| !p.is_empty()),
+            other => {
+                return Err(format!(
+                    "unknown key '{other}' (role_arn, session_name, session_expiration, policy)"
+                ))
+            }
+        }
+    }
+    if role.role_arn.is_empty() {
+        return Err("role_arn is missing".into());
+    }
+    Ok(role)
+}
+
+/// `~` and `$VAR` / `${VAR}` expansion, as Python's expanduser(expandvars()) did.
+pub fn expand_path(p: &str, env: &Env) -> PathBuf {
+    let mut out = String::new();
+    let mut rest = p;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        let (name, tail) = if let Some(b) = after.strip_prefix('{') {
+            match b.find('}') {
+                Some(end) => (&b[..end], &b[end + 1..]),
+                None => ("", after),
+            }
+        } else {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        };
+        match env.0.get(name).filter(|_| !name.is_empty()) {
+            Some(v) => out.push_str(v),
+            None => out.push_str(&rest[pos..rest.len() - tail.len()]),
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    match (out.strip_prefix('~'), env.home()) {
+        (Some(tail), Some(home)) if tail.is_empty() || tail.starts_with('/') => {
+            home.join(tail.trim_start_matches('/'))
+        }
+        _ => PathBuf::from(out),
+    }
+}
+
+#[cfg(test)]
+mod checks;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_become_api_parameters() {
+        let f = parse_instance_filters(
+            "instance_type=ecs.g6.large, tag:env=prod, tag:role, instance_ids=i-1;i-2, vpc_id = vpc-1",
+        )
+        .unwrap();
+        let want: Vec<(String, String)> = [
+            ("InstanceType", "ecs.g6.large"),
+            ("Tag.1.Key", "env"),
+            ("Tag.1.Value", "prod"),
+            ("Tag.2.Key", "role"),
+            ("InstanceIds", "[\"i-1\",\"i-2\"]"),
+            ("VpcId", "vpc-1"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        assert_eq!(f, want);
+        assert!(parse_instance_filters("zone_id=a,zone_id=b").is_err());
+        assert!(parse_instance_filters("eip_addresses=;").is_err());
+        assert_eq!(parse_instance_filters("tag: x=1").unwrap()[0].1, "x");
+        assert!(parse_instance_filters("zone_id").is_err());
+    }
+
+    #[test]
+    fn assume_role_flow_mapping() {
+        let r = parse_assume_role(
+            "{role_arn: acs:ram::123:role/x, session_name: s, session_expiration: 900, policy: \"{\\\"Version\\\": \\\"1\\\", \\\"a\\\": [1,2]}\"}",
+        )
+        .unwrap();
+        assert_eq!(r.role_arn, "acs:ram::123:role/x");
+        assert_eq!(r.session_name, "s");
+        assert_eq!(r.session_expiration, 900);
+        assert!(r.policy.unwrap().contains("[1,2]"));
+        assert!(parse_assume_role("{session_name: s}").is_err());
+        assert!(parse_assume_role("role_arn").is_err());
+    }
+
+    #[test]
+    fn paths_expand_home_and_known_variables_only() {
+        let env = Env([("HOME", "/home/op"), ("X", "y")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect());
+        assert_eq!(
+            expand_path("~/c/$X/${X}z/$NOPE", &env),
+            PathBuf::from("/home/op/c/y/yz/$NOPE")
+        );
+        assert_eq!(expand_path("~bob/x", &env), PathBuf::from("~bob/x"));
+        assert_eq!(expand_path("a/${X", &env), PathBuf::from("a/${X"));
+    }
+
+    #[test]
+    fn scalars_lists_states_and_patterns() {
+        assert_eq!(parse_bool(" Yes "), Some(true));
+        assert_eq!(parse_bool("OFF"), Some(false));
+        assert_eq!(parse_bool("maybe"), None);
+        assert_eq!(
+            split_list("a, 'b c' ,\n\"d\",,"),
+            vec!["a".to_string(), "b c".into(), "d".into()]
+        );
+        assert_eq!(
+            parse_states(&["Running".into(), "stopped".into()]).unwrap(),
+            vec!["running", "stopped"]
+        );
+        let e = parse_states(&["sleeping".into()]).unwrap_err();
+        assert!(
+            e.starts_with("unknown instance state 'sleeping' (use pending,"),
+            "{e}"
+        );
+        assert!(parse_pattern("web").unwrap().is_match("web-1"));
+        assert!(!parse_pattern("web").unwrap().is_match("a-web"));
+        let e = parse_pattern("web[").unwrap_err();
+        assert!(e.starts_with("bad regular expression 'web[': "), "{e}");
+        assert_eq!(with_scheme("ecs.example.com/"), "https://ecs.example.com");
+        assert_eq!(with_scheme(" http://127.0.0.1:9/ "), "http://127.0.0.1:9");
+    }
+
+    /// Every kept input of fuzz target `target`, at least one, through its check; at least one
+    /// input must be accepted, or the corpus tests only the error paths.
+    fn replay(target: &str, check: impl Fn(&[u8]) -> bool + std::panic::RefUnwindSafe) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/fuzz")
+            .join(target);
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+            .map(|e| e.expect("directory entry").path())
+            .filter(|p| p.is_file())
+            .collect();
+        paths.sort();
+        assert!(!paths.is_empty(), "no kept inputs in {}", dir.display());
+        let (mut accepted, mut failed) = (0, Vec::new());
+        for path in &paths {
+            let bytes = std::fs::read(path).expect("readable input");
+            match std::panic::catch_unwind(|| check(&bytes)) {
+                Ok(true) => accepted += 1,
+                Ok(false) => {}
+                Err(_) => failed.push(path.display().to_string()),
+            }
+        }
+        assert!(failed.is_empty(), "{target}: failing inputs {failed:#?}");
+        assert!(accepted > 0, "{target}: no kept input gets past the parser");
+    }
+
+    #[test]
+    fn fuzz_inputs_assume_role() {
+        replay("assume_role", checks::assume_role);
+    }
+
+    #[test]
+    fn fuzz_inputs_expand_path() {
+        replay("expand_path", checks::expand_path);
+    }
+
+    #[test]
+    fn fuzz_inputs_scalars() {
+        replay("scalars", checks::scalars);
+    }
+
+    #[test]
+    fn fuzz_inputs_pattern() {
+        replay("pattern", checks::pattern);
+    }
+
+    #[test]
+    fn fuzz_inputs_regions() {
+        replay("regions", checks::regions);
+    }
+
+    #[test]
+    fn patterns_are_compiled_alone_and_anchored() {
+        let p = parse_pattern("web|db").unwrap();
+        assert!(p.is_match("web-1") && p.is_match("db-1") && !p.is_match("a-web"));
+        assert_eq!(p.as_str(), "web|db");
+        // Spliced into ^(?:...), this would be ^(?:zzz)|(web): valid, and unanchored.
+        let e = parse_pattern("zzz)|(web").unwrap_err();
+        assert_eq!(e, "bad regular expression 'zzz)|(web': unopened group");
+        // A verbose-mode comment would swallow a spliced ')'.
+        let p = parse_pattern("(?x) web  # the web servers").unwrap();
+        assert!(p.is_match("web-1") && !p.is_match("x-web"));
+        assert!(parse_pattern("(?i)WEB").unwrap().is_match("web"));
+        let e = parse_pattern("a{1000}{1000}").unwrap_err();
+        assert!(e.contains("compiles to more than"), "{e}");
+    }
+
+    #[test]
+    fn regions_name_at_least_one_plain_region() {
+        assert_eq!(parse_regions(""), Ok(Regions::All));
+        assert_eq!(parse_regions(" all "), Ok(Regions::All));
+        assert_eq!(parse_regions("'all'"), Ok(Regions::All));
+        assert_eq!(
+            parse_regions("cn-hangzhou,\n'cn-beijing' ,"),
+            Ok(Regions::List(vec![
+                "cn-hangzhou".into(),
+                "cn-beijing".into()
+            ]))
+        );
+        for bad in [",,,", " , ", "\n,"] {
+            let e = parse_regions(bad).unwrap_err();
+            assert!(e.starts_with("no region in the list"), "{bad:?}: {e}");
+        }
+        let e = parse_regions("cn-hangzhou, ecs.example.com/x").unwrap_err();
+        assert!(
+            e.starts_with("'ecs.example.com/x' is not a region id"),
+            "{e}"
+        );
+        assert!(parse_regions("all, cn-hangzhou").is_err());
+    }
+
+    #[test]
+    fn at_most_twenty_tag_filters() {
+        let tags = |n: usize| {
+            (1..=n)
+                .map(|i| format!("tag:k{i}=v"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let f = parse_instance_filters(&tags(20)).unwrap();
+        assert_eq!(f.len(), 40);
+        assert_eq!(f[38], ("Tag.20.Key".to_string(), "k20".to_string()));
+        assert_eq!(
+            parse_instance_filters(&tags(21)).unwrap_err(),
+            "at most 20 tag filters"
+        );
+    }
+
+    #[test]
+    fn nested_brackets_in_assume_role_keep_their_commas() {
+        let r = parse_assume_role(
+            r#"{role_arn: acs:ram::1:role/x, policy: {"Version": "1", "Statement": [{"Action": ["a", "b"]}]}, session_name: s}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.policy.as_deref(),
+            Some(r#"{"Version": "1", "Statement": [{"Action": ["a", "b"]}]}"#)
+        );
+        assert_eq!(r.session_name, "s");
+    }
+
+    #[test]
+    fn yaml_scalars_are_the_text_an_ini_would_hold() {
+        use serde_json::json;
+        assert_eq!(scalar_text(&json!(null)), Some(String::new()));
+        assert_eq!(scalar_text(&json!(true)), Some("true".into()));
+        assert_eq!(scalar_text(&json!(3)), Some("3".into()));
+        assert_eq!(scalar_text(&json!(" a ")), Some(" a ".into()));
+        assert_eq!(scalar_text(&json!([1])), None);
+        assert_eq!(scalar_text(&json!({"a": 1})), None);
+    }
+
+    #[test]
+    fn yaml_is_read_as_ansible_reads_it_and_errors_take_one_line() {
+        use serde_json::json;
+        // YAML 1.1, as PyYAML: a leading 0 is octal.
+        assert_eq!(
+            parse_yaml("{mode: 0755, cache: yes}").unwrap(),
+            json!({"mode": 493, "cache": true})
+        );
+        let e = parse_yaml("{a: [b,\n  c").unwrap_err();
+        assert!(e.starts_with("not valid YAML: "), "{e}");
+        assert!(!e.contains('\n') && !e.contains("  "), "{e}");
+        assert_eq!(one_line(" a\n  b\tc "), "a b c");
+    }
+}

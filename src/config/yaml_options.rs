@@ -1,0 +1,641 @@
+//! The YAML format's reader: a file in the alicloud_ecs inventory plugin's format
+//! (`plugin: alicloud_ecs`), so that one `alicloud.yml` serves the plugin and this inventory.
+//!
+//! It takes the plugin's options (`regions` as a list, `hostnames`, `filters`, the constructed
+//! options, `cache`, `cache_timeout`, `cache_connection` and the credential options under the
+//! plugin's names) and every alicloud.ini option under its own name, with YAML types. A plugin
+//! name and the ini name of one option cannot both be set. Errors name file and line; an
+//! unknown option is a warning naming the nearest option, as for the ini.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+use crate::config::account_entries::{parse_accounts, Account};
+use crate::config::flow::parse_flow;
+use crate::config::options::{Options, CREDENTIAL_OPTIONS, ECS_OPTIONS};
+use crate::config::values::{self, AssumeRole};
+use crate::error::{Error, Result};
+
+/// The plugin's names of options that alicloud.ini names otherwise.
+const ALIASES: &[(&str, &str)] = &[
+    ("cache_connection", "cache_path"),
+    ("cache_timeout", "cache_max_age"),
+    ("ecs_role_name", "alicloud_ecs_role_name"),
+    ("profile", "alicloud_profile"),
+    (
+        "shared_credentials_file",
+        "alicloud_shared_credentials_file",
+    ),
+    ("alicloud_assume_role", "assume_role"),
+    ("filters", "instance_filters"),
+];
+
+/// The plugin's options that alicloud.ini has no counterpart of.
+const PLUGIN_OPTIONS: &[&str] = &[
+    "plugin",
+    "hostnames",
+    "cache",
+    "use_contrib_script_compatible_sanitization",
+];
+
+/// Ansible's own cache options: our cache is our own, so they are accepted and ignored.
+const IGNORED: &[&str] = &["cache_plugin", "cache_prefix"];
+
+/// Options that take a list.
+const LISTS: &[&str] = &[
+    "regions",
+    "regions_exclude",
+    "destination_variable",
+    "destination_format_tags",
+    "instance_states",
+    "hostvars",
+    "hostnames",
+    "keyed_groups",
+    "accounts",
+];
+
+/// Options whose value is a mapping (or, as in the ini, text).
+const MAPPINGS: &[&str] = &["compose", "groups", "instance_filters", "assume_role"];
+
+struct Entry {
+    /// The name as written (the plugin's or the ini's).
+    key: String,
+    line: usize,
+    value: Value,
+    /// The value as an ini would hold it; `None` for a mapping.
+    text: Option<String>,
+}
+
+pub struct YamlOptions {
+    path: PathBuf,
+    /// By the ini's name of the option.
+    entries: HashMap<String, Entry>,
+    /// Values implied by plugin options (`cache: false`, ...), by the ini's name, with the line
+    /// of the option that implies them.
+    implied: HashMap<&'static str, (String, usize)>,
+    warnings: Vec<String>,
+}
+
+/// Names the file only: values may be secrets.
+impl fmt::Debug for YamlOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("YamlOptions")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The top-level mapping, keys with their lines, in file order.
+struct TopLevel(Vec<(Spanned<String>, Value)>);
+
+impl<'de> Deserialize<'de> for TopLevel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<TopLevel, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TopLevel;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping of options")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> std::result::Result<TopLevel, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = m.next_entry::<Spanned<String>, Value>()? {
+                    out.push(entry);
+                }
+                Ok(TopLevel(out))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<TopLevel, E> {
+                Ok(TopLevel(Vec::new()))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+fn nearest(word: &str) -> String {
+    ECS_OPTIONS
+        .iter()
+        .chain(CREDENTIAL_OPTIONS)
+        .chain(PLUGIN_OPTIONS)
+        .chain(ALIASES.iter().map(|(a, _)| a))
+        .map(|k| (strsim::levenshtein(k, word), *k))
+        .min()
+        .filter(|(d, _)| *d <= 3.max(word.len() / 3))
+        .map(|(_, k)| format!(" (did you mean '{k}'?)"))
+        .unwrap_or_default()
+}
+
+/// A list of scalars as the ini's comma list; `None` for anything else.
+fn text_of(v: &Value) -> Option<String> {
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .map(values::scalar_text)
+            .collect::<Option<Vec<_>>>()
+            .map(|t| t.join(", ")),
+        other => values::scalar_text(other),
+    }
+}
+
+impl YamlOptions {
+    pub fn read(path: &Path) -> Result<YamlOptions> {
+        let bytes = std::fs::read(path).map_err(|source| Error::ConfigFile {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|source| Error::ConfigEncoding {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        YamlOptions::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<YamlOptions> {
+        let at = |line: usize, message: String| {
+            Error::Config(format!("{}:{line}: {message}", path.display()))
+        };
+        let top: TopLevel = serde_saphyr::from_str_with_options(text, values::yaml_options())
+            .map_err(|e| {
+                let line = e.location().map_or(1, |l| l.line() as usize);
+                at(
+                    line,
+                    format!(
+                        "YAML syntax error: {} (fix the file; it must be a mapping of options)",
+                        values::one_line(&e.to_string())
+                    ),
+                )
+            })?;
+        let mut y = YamlOptions {
+            path: path.to_path_buf(),
+            entries: HashMap::new(),
+            implied: HashMap::new(),
+            warnings: Vec::new(),
+        };
+        for (key, value) in top.0 {
+            let line = key.referenced.line() as usize;
+            let key = key.value;
+            if IGNORED.contains(&key.as_str()) {
+                continue;
+            }
+            let name = match ALIASES.iter().find(|(a, _)| *a == key) {
+                Some((_, ini)) => ini.to_string(),
+                None if ECS_OPTIONS
+                    .iter()
+                    .chain(CREDENTIAL_OPTIONS)
+                    .chain(PLUGIN_OPTIONS)
+                    .any(|k| *k == key) =>
+                {
+                    key.clone()
+                }
+                None => {
+                    y.warnings.push(format!(
+                        "{}:{line}: unknown option '{key}' ignored{}",
+                        path.display(),
+                        nearest(&key)
+                    ));
+                    continue;
+                }
+            };
+            if let Some(prev) = y.entries.get(&name) {
+                return Err(at(
+                    line,
+                    format!(
+                        "'{key}' and '{}' (line {}) set the same option; keep one",
+                        prev.key, prev.line
+                    ),
+                ));
+            }
+            let text = text_of(&value);
+            let fits = match &value {
+                Value::Array(_) => LISTS.contains(&name.as_str()),
+                Value::Object(_) => MAPPINGS.contains(&name.as_str()) || name == "hostnames",
+                _ => true,
+            };
+            if !fits {
+                let want = if MAPPINGS.contains(&name.as_str()) {
+                    "a mapping"
+                } else if LISTS.contains(&name.as_str()) {
+                    "a list or a value"
+                } else {
+                    "a single value"
+                };
+                return Err(Error::ConfigValue {
+                    file: path.to_path_buf(),
+                    line,
+                    option: key,
+                    // The kind, never the value: it may hold a secret.
+                    message: format!("must be {want}, not {}", kind_of(&value)),
+                });
+            }
+            y.entries.insert(
+                name,
+                Entry {
+                    key,
+                    line,
+                    value,
+                    text,
+                },
+            );
+        }
+
+        match y.entries.get("plugin") {
+            None => {
+                return Err(Error::Config(format!(
+                    "{}: no plugin option (a YAML config is in the alicloud_ecs plugin's format: add the line plugin: alicloud_ecs)",
+                    path.display()
+                )))
+            }
+            Some(e) => {
+                let name = e.text.clone().unwrap_or_default();
+                if name != "alicloud_ecs" && !name.ends_with(".alicloud_ecs") {
+                    return Err(Error::ConfigValue {
+                        file: path.to_path_buf(),
+                        line: e.line,
+                        option: e.key.clone(),
+                        message: format!(
+                            "'{name}' is another inventory plugin (write plugin: alicloud_ecs, or alibaba.alicloud.alicloud_ecs)"
+                        ),
+                    });
+                }
+            }
+        }
+        if !y.boolean("cache", true)? {
+            let line = y.entries["cache"].line;
+            y.implied.insert("cache_max_age", ("0".into(), line));
+        }
+        if y.boolean("use_contrib_script_compatible_sanitization", false)? {
+            let line = y.entries["use_contrib_script_compatible_sanitization"].line;
+            y.implied
+                .insert("replace_dash_in_groups", ("false".into(), line));
+            y.implied.insert("ascii_group_names", ("true".into(), line));
+        }
+        Ok(y)
+    }
+
+    /// Unknown options, each with file and line and the nearest option's name.
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.clone()
+    }
+}
+
+/// What kind of YAML value `v` is, for a message that must not quote it.
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+        _ => "a single value",
+    }
+}
+
+/// `alicloud_assume_role: {role_arn: ..., session_name: ..., session_expiration: ..., policy: ...}`.
+fn assume_role_of(m: &serde_json::Map<String, Value>) -> std::result::Result<AssumeRole, String> {
+    let mut role = AssumeRole {
+        session_expiration: 3600,
+        ..Default::default()
+    };
+    for (k, v) in m {
+        let text = match v {
+            // A policy may be written as a mapping: it is sent as JSON.
+            Value::Object(_) if k == "policy" => v.to_string(),
+            v => values::scalar_text(v).ok_or_else(|| format!("{k} must be a single value"))?,
+        };
+        match k.as_str() {
+            "role_arn" => role.role_arn = text,
+            "session_name" => role.session_name = text,
+            "session_expiration" => {
+                role.session_expiration = text
+                    .parse()
+                    .ok()
+                    .filter(|n| (900..=43200).contains(n))
+                    .ok_or_else(|| {
+                        "session_expiration must be a number of seconds from 900 to 43200"
+                            .to_string()
+                    })?
+            }
+            "policy" => role.policy = Some(text).filter(|p| !p.is_empty()),
+            other => {
+                return Err(format!(
+                    "unknown key '{other}' (role_arn, session_name, session_expiration, policy)"
+                ))
+            }
+        }
+    }
+    if role.role_arn.is_empty() {
+        return Err("role_arn is missing".into());
+    }
+    Ok(role)
+}
+
+impl Options for YamlOptions {
+    fn source(&self) -> Option<&Path> {
+        Some(self.path.as_path())
+    }
+
+    fn raw(&self, name: &str) -> Option<&str> {
+        match self.implied.get(name) {
+            Some((v, _)) => Some(v),
+            None => self.entries.get(name).and_then(|e| e.text.as_deref()),
+        }
+    }
+
+    fn invalid(&self, name: &str, message: String) -> Error {
+        let at = match self.implied.get(name) {
+            Some((_, line)) => Some((*line, name.to_string())),
+            None => self.entries.get(name).map(|e| (e.line, e.key.clone())),
+        };
+        match at {
+            Some((line, option)) => Error::ConfigValue {
+                file: self.path.clone(),
+                line,
+                option,
+                message,
+            },
+            None => Error::Config(format!(
+                "{}: option '{name}': {message}",
+                self.path.display()
+            )),
+        }
+    }
+
+    /// YAML strings are taken as they are: their quotes were YAML's.
+    fn string(&self, name: &str) -> Option<String> {
+        self.raw(name).map(str::to_string)
+    }
+
+    fn list(&self, name: &str) -> Vec<String> {
+        match self.entries.get(name).map(|e| &e.value) {
+            Some(Value::Array(items)) if !self.implied.contains_key(name) => items
+                .iter()
+                .filter_map(values::scalar_text)
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            _ => self.raw(name).map(values::split_list).unwrap_or_default(),
+        }
+    }
+
+    fn value(&self, name: &str) -> Result<Option<Value>> {
+        Ok(self.entries.get(name).map(|e| e.value.clone()))
+    }
+
+    fn filters(&self) -> Result<Vec<(String, String)>> {
+        match self.entries.get("instance_filters").map(|e| &e.value) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Object(m)) => {
+                values::filters_from_map(m).map_err(|msg| self.invalid("instance_filters", msg))
+            }
+            Some(_) => {
+                let raw = self.raw("instance_filters").unwrap_or_default();
+                values::parse_instance_filters(raw)
+                    .map_err(|msg| self.invalid("instance_filters", msg))
+            }
+        }
+    }
+
+    /// A YAML list of mappings, as the ini's flow list reads (a string is read as one).
+    fn accounts(&self) -> Result<Option<Vec<Account>>> {
+        let parsed = match self.entries.get("accounts").map(|e| &e.value) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::String(text)) if text.trim().is_empty() => return Ok(None),
+            Some(Value::String(text)) => parse_flow(text).and_then(|v| parse_accounts(&v)),
+            Some(v) => parse_accounts(v),
+        };
+        parsed.map(Some).map_err(|m| self.invalid("accounts", m))
+    }
+
+    fn assume_role(&self) -> Result<Option<AssumeRole>> {
+        match self.entries.get("assume_role").map(|e| &e.value) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(m)) => assume_role_of(m)
+                .map(Some)
+                .map_err(|msg| self.invalid("assume_role", msg)),
+            Some(_) => match self.raw("assume_role").filter(|v| !v.is_empty()) {
+                Some(v) => values::parse_assume_role(v)
+                    .map(Some)
+                    .map_err(|m| self.invalid("assume_role", m)),
+                None => Ok(None),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<YamlOptions> {
+        YamlOptions::parse(Path::new("a.yml"), text)
+    }
+
+    #[test]
+    fn plugin_names_map_to_ini_options() {
+        let y = parse(
+            "plugin: alibaba.alicloud.alicloud_ecs\nregions: [cn-hangzhou, cn-beijing]\n\
+             cache_timeout: 60\ncache_connection: /tmp/c\nprofile: p\n\
+             filters: {instance_type: ecs.g6.large, 'tag:env': 'a,b', instance_ids: [i-1, i-2]}\n\
+             alicloud_assume_role: {role_arn: 'acs:ram::1:role/x', session_expiration: 900}\n\
+             nested_groups: yes\ncache_plugin: jsonfile\n",
+        )
+        .unwrap();
+        assert_eq!(y.list("regions"), vec!["cn-hangzhou", "cn-beijing"]);
+        assert_eq!(y.string("cache_max_age").as_deref(), Some("60"));
+        assert_eq!(y.string("cache_path").as_deref(), Some("/tmp/c"));
+        assert_eq!(y.string("alicloud_profile").as_deref(), Some("p"));
+        assert!(y.boolean("nested_groups", false).unwrap());
+        let f = y.filters().unwrap();
+        assert!(f.contains(&("InstanceType".into(), "ecs.g6.large".into())));
+        assert!(f.contains(&("Tag.1.Value".into(), "a,b".into())), "{f:?}");
+        assert!(f.contains(&("InstanceIds".into(), "[\"i-1\",\"i-2\"]".into())));
+        let r = y.assume_role().unwrap().unwrap();
+        assert_eq!(
+            (r.role_arn.as_str(), r.session_expiration),
+            ("acs:ram::1:role/x", 900)
+        );
+        assert!(y.warnings().is_empty(), "{:?}", y.warnings());
+    }
+
+    #[test]
+    fn cache_off_and_script_sanitization() {
+        let y = parse(
+            "plugin: alicloud_ecs\ncache: no\nuse_contrib_script_compatible_sanitization: true\n",
+        )
+        .unwrap();
+        assert_eq!(y.string("cache_max_age").as_deref(), Some("0"));
+        assert!(!y.boolean("replace_dash_in_groups", true).unwrap());
+        assert!(y.boolean("ascii_group_names", false).unwrap());
+    }
+
+    #[test]
+    fn bad_files_name_file_and_line() {
+        let e = parse("plugin: alicloud_ecs\ncompose:\n  a: \"x\n").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = e.to_string();
+        assert!(e.starts_with("a.yml:3: YAML syntax error: "), "{e}");
+        let e = parse("plugin: aws_ec2\n").unwrap_err().to_string();
+        assert!(
+            e.starts_with("a.yml:1: option 'plugin': 'aws_ec2' is another inventory plugin"),
+            "{e}"
+        );
+        let e = parse("regions: []\n").unwrap_err().to_string();
+        assert!(e.starts_with("a.yml: no plugin option"), "{e}");
+        let e = parse("plugin: alicloud_ecs\ncache_timeout: 1\ncache_max_age: 2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("a.yml:3: 'cache_max_age' and 'cache_timeout' (line 2)"),
+            "{e}"
+        );
+        let e = parse("plugin: alicloud_ecs\nnested_groups: {a: 1}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("a.yml:2: option 'nested_groups': must be a single value"),
+            "{e}"
+        );
+        let e = parse("- plugin\n").unwrap_err().to_string();
+        assert!(e.starts_with("a.yml:1: YAML syntax error"), "{e}");
+    }
+
+    #[test]
+    fn accounts_are_a_yaml_list() {
+        let y = parse(
+            "plugin: alicloud_ecs\naccounts:\n  - alias: prod\n    role_arn: acs:ram::1234567890123456:role/r\n  - alias: team\n    profile: team\n    regions: [cn-hangzhou]\n",
+        )
+        .unwrap();
+        let a = y.accounts().unwrap().unwrap();
+        let aliases: Vec<&str> = a.iter().map(|a| a.alias.as_str()).collect();
+        assert_eq!(aliases, ["prod", "team"]);
+        let e = parse("plugin: alicloud_ecs\naccounts:\n  - profile: x\n")
+            .unwrap()
+            .accounts()
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("a.yml:2: option 'accounts': "), "{e}");
+        assert!(parse("plugin: alicloud_ecs\n")
+            .unwrap()
+            .accounts()
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn unknown_options_warn_with_the_nearest_name() {
+        let y = parse("plugin: alicloud_ecs\nregion: [a]\nhostname: [x]\n").unwrap();
+        let w = y.warnings();
+        assert_eq!(
+            w[0],
+            "a.yml:2: unknown option 'region' ignored (did you mean 'regions'?)"
+        );
+        assert!(w[1].contains("did you mean 'hostnames'?"), "{}", w[1]);
+    }
+
+    #[test]
+    fn debug_names_the_file_only() {
+        let y = parse("plugin: alicloud_ecs\nalicloud_secret_key: hunter22\n").unwrap();
+        assert_eq!(format!("{y:?}"), "YamlOptions { path: \"a.yml\", .. }");
+    }
+
+    #[test]
+    fn a_far_typo_of_a_long_name_is_matched_and_a_short_one_is_not() {
+        // Four letters wrong in a 20-letter name: more than 3, within a third.
+        let y = parse("plugin: alicloud_ecs\ndxstxnation_vxrixble: x\nzzzzzzzz: 1\n").unwrap();
+        assert_eq!(
+            y.warnings(),
+            [
+                "a.yml:2: unknown option 'dxstxnation_vxrixble' ignored (did you mean 'destination_variable'?)",
+                "a.yml:3: unknown option 'zzzzzzzz' ignored",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_list_only_goes_where_a_list_belongs() {
+        let e = |text: &str| {
+            parse(&format!("plugin: alicloud_ecs\n{text}\n"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            e("nested_groups: [a]"),
+            "a.yml:2: option 'nested_groups': must be a single value, not a list"
+        );
+        assert_eq!(
+            e("compose: [a]"),
+            "a.yml:2: option 'compose': must be a mapping, not a list"
+        );
+    }
+
+    #[test]
+    fn assume_role_as_a_mapping_or_as_the_inis_text() {
+        let role = |text: &str| {
+            parse(&format!("plugin: alicloud_ecs\n{text}\n"))
+                .unwrap()
+                .assume_role()
+        };
+        let r =
+            role("alicloud_assume_role: {role_arn: 'acs:ram::1:role/x', policy: {Version: '1'}}")
+                .unwrap()
+                .unwrap();
+        assert_eq!(r.role_arn, "acs:ram::1:role/x");
+        assert_eq!(r.session_expiration, 3600);
+        assert_eq!(r.policy.as_deref(), Some(r#"{"Version":"1"}"#));
+        let r = role("alicloud_assume_role: {role_arn: r, policy: '{\"a\": 1}'}")
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.policy.as_deref(), Some(r#"{"a": 1}"#));
+        let r = role("alicloud_assume_role: {role_arn: r, policy: ''}")
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.policy, None);
+        // Only the policy may be a mapping.
+        assert_eq!(
+            role("alicloud_assume_role: {role_arn: {a: 1}}")
+                .unwrap_err()
+                .to_string(),
+            "a.yml:2: option 'alicloud_assume_role': role_arn must be a single value"
+        );
+        let r = role("alicloud_assume_role: '{role_arn: acs:ram::1:role/y}'")
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.role_arn, "acs:ram::1:role/y");
+        assert_eq!(role("alicloud_assume_role: ''").unwrap(), None);
+    }
+
+    #[test]
+    fn settings_read_from_yaml_keep_their_structure() {
+        use crate::config::{Env, Hostname, Settings};
+        let y = parse(
+            "plugin: alicloud_ecs\ncompose: {a: b}\nhostnames: [instance_name, 'tag:Name']\n\
+             destination_format_tags: ['a,b', \"'q'\"]\naccounts: '[{alias: a}]'\n",
+        )
+        .unwrap();
+        assert_eq!(
+            y.value("compose").unwrap(),
+            Some(serde_json::json!({"a": "b"}))
+        );
+        assert_eq!(y.value("groups").unwrap(), None);
+        let s = Settings::from_options(&y, y.warnings(), &Env::default()).unwrap();
+        assert_eq!(s.source.as_deref(), Some(Path::new("a.yml")));
+        assert!(s.constructed.is_some());
+        assert_eq!(
+            s.hostnames,
+            [
+                Hostname::Var("instance_name".into()),
+                Hostname::Tags(vec![("Name".into(), None)])
+            ]
+        );
+        // List items are taken whole: no splitting at commas, no quotes stripped.
+        assert_eq!(s.destination_format_tags, ["a,b", "'q'"]);
+        // accounts as text is read as the ini's flow list; blank text is no accounts.
+        assert_eq!(s.accounts.unwrap()[0].alias, "a");
+        let y = parse("plugin: alicloud_ecs\naccounts: ' '\n").unwrap();
+        assert_eq!(y.accounts().unwrap(), None);
+    }
+}

@@ -32,11 +32,26 @@
 //! `--throttle-above-inflight` answers at once, before the latency; `--throttle-first` answers
 //! after it. Both come before authentication.
 
+// Imports point one way (leaves: api, clock, error, params, sync, generate):
+// server → sim → {auth, ecs, sts, throttle, stats, faults} → {fleet, reply} → leaves.
+mod api;
+mod auth;
+mod clock;
+mod config;
 mod demo;
+mod ecs;
+mod error;
+mod faults;
 mod fleet;
 mod generate;
+mod params;
+mod reply;
 mod server;
+mod sim;
+mod stats;
 mod sts;
+mod sync;
+mod throttle;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -46,7 +61,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::server::Fault;
+use crate::config::Config;
+use crate::faults::Fault;
 
 #[derive(Parser)]
 #[command(
@@ -123,7 +139,7 @@ struct ServeArgs {
     #[arg(long = "role-arn", value_name = "ARN[=ID,...]", value_parser = parse_role)]
     role_arns: Vec<(String, Option<Vec<String>>)>,
     /// The id of the default account: the one of --fleet and --access-key.
-    #[arg(long, default_value = server::DEFAULT_ACCOUNT_ID, value_name = "ID", value_parser = parse_account_id)]
+    #[arg(long, default_value = config::DEFAULT_ACCOUNT_ID, value_name = "ID", value_parser = parse_account_id)]
     account_id: String,
     /// Another account and its fleet file (repeatable).
     #[arg(long = "account", value_name = "ID:FLEET", value_parser = parse_account)]
@@ -267,7 +283,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         }
         key_accounts.insert(key, account);
     }
-    let cfg = server::Config {
+    let cfg = Config {
         listen: args.listen,
         keys,
         latency: Duration::from_millis(args.latency_ms),

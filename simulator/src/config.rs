@@ -16,6 +16,9 @@ pub struct Config {
     pub latency: Duration,
     pub throttle_first: u64,
     pub throttle_above_inflight: Option<usize>,
+    /// Calls served per (account, region, action) per quota window (`None`: unlimited).
+    pub quota: Option<u64>,
+    pub quota_window_ms: u64,
     pub faults: Vec<(String, Fault)>,
     pub clock_skew: i64,
     /// Roles AssumeRole may assume, each with the accounts it trusts (`None`: every account).

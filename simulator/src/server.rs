@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware;
 use axum::response::Response;
 use axum::routing::{any, get, post, put};
 use axum::Router;
@@ -145,7 +146,17 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/_sim/requests", get(sim_requests))
         .route("/_sim/reset", post(sim_reset))
         .fallback(not_found)
+        .layer(middleware::map_response_with_state(sim.clone(), dated))
         .with_state(sim)
+}
+
+/// Every answer carries the service's `Date` (the simulator clock, skew included): clients
+/// read the service's minute from it (hyper's own would be the unskewed wall clock).
+async fn dated(State(sim): State<AppState>, mut resp: Response) -> Response {
+    if let Ok(date) = header::HeaderValue::from_str(&sim.clock.http_date()) {
+        resp.headers_mut().insert(header::DATE, date);
+    }
+    resp
 }
 
 /// Registers for SIGTERM and SIGINT at once (not when first polled), so a signal sent as soon as
@@ -202,3 +213,6 @@ pub async fn run(cfg: Config, fleet: Fleet, fleets: HashMap<String, Fleet>) -> R
         () = shutdown => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,7 +16,7 @@ use crate::params::Params;
 use crate::reply::{request_id, Reply};
 use crate::stats::Recorder;
 use crate::sts::{self, Sts};
-use crate::throttle::Throttle;
+use crate::throttle::{Quota, Throttle};
 
 pub struct Sim {
     pub clock: Clock,
@@ -54,14 +54,19 @@ impl Sim {
             latency: cfg.latency,
             verbose: cfg.verbose,
             faults: Faults::new(cfg.faults),
-            throttle: Throttle::new(cfg.throttle_first, cfg.throttle_above_inflight),
+            throttle: Throttle::new(
+                cfg.throttle_first,
+                cfg.throttle_above_inflight,
+                cfg.quota.map(|n| Quota::new(n, cfg.quota_window_ms)),
+            ),
         }
     }
 
-    /// `/_sim/reset`: the counters, the log and the faults' state start over.
+    /// `/_sim/reset`: the counters, the log, the faults' state and the quotas start over.
     pub fn reset(&self) {
         self.stats.reset();
         self.faults.reset();
+        self.throttle.reset();
     }
 
     /// The account whose fleet and limits a caller of `account` gets: its own when it is
@@ -108,7 +113,8 @@ impl Sim {
             Ok(r) => r,
             Err(e) => Reply::error(&e, &request_id, host),
         };
-        self.stats.finish(id, &reply, &account);
+        self.stats
+            .finish(id, &reply, &account, params.get("RegionId"));
         if self.verbose {
             eprintln!(
                 "ecs-simulator: {method} {} {} -> {}",
@@ -167,6 +173,10 @@ impl Sim {
             ));
         }
         let account = self.served(&caller.account);
+        // A known, well-formed call of an operation uses its region's quota (none: "").
+        let region = p.get("RegionId").unwrap_or_default();
+        self.throttle
+            .check_quota(account, region, action, self.clock.now_ms())?;
         let fleet = self.fleet_of(account);
         match action {
             "DescribeRegions" => {

@@ -18,6 +18,8 @@ struct Stats {
     by_region: BTreeMap<String, u64>,
     by_account: BTreeMap<String, AccountStats>,
     throttled: u64,
+    /// Throttled answers to requests naming a RegionId, whatever throttled them.
+    throttled_by_region: BTreeMap<String, u64>,
     errors: u64,
     max_in_flight: usize,
     metadata: u64,
@@ -151,7 +153,7 @@ impl Recorder {
         id
     }
 
-    pub fn finish(&self, id: u64, reply: &Reply, account: &str) {
+    pub fn finish(&self, id: u64, reply: &Reply, account: &str, region: Option<&str>) {
         {
             let mut st = lock(&self.stats);
             if reply.status >= 400 {
@@ -165,6 +167,9 @@ impl Recorder {
                     .entry(account.to_owned())
                     .or_default()
                     .throttled += 1;
+                if let Some(r) = region {
+                    *st.throttled_by_region.entry(r.to_owned()).or_default() += 1;
+                }
             }
         }
         let mut log = lock(&self.log);
@@ -192,6 +197,7 @@ impl Recorder {
             "by_region": st.by_region,
             "by_account": st.by_account,
             "throttled": st.throttled,
+            "throttled_by_region": st.throttled_by_region,
             "errors": st.errors,
             "max_in_flight": st.max_in_flight,
             "in_flight": self.in_flight.load(Ordering::SeqCst),

@@ -276,6 +276,12 @@ fn every_answer_is_dated_by_the_simulator_clock() {
                 .header("date")
                 .unwrap_or_else(|| panic!("no Date on a {} answer", r.status));
             assert!(date.ends_with(" GMT") && date.len() == 29, "{date}");
+            // Ours replaces hyper's, not added beside it.
+            let dates = r
+                .headers
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case("date"));
+            assert_eq!(dates.count(), 1);
             let t = chrono::DateTime::parse_from_rfc2822(date)
                 .unwrap_or_else(|e| panic!("{date}: {e}"))
                 .timestamp();

@@ -34,8 +34,8 @@
 //! after it. Both come before authentication. Every answer has a `Date` header (IMF-fixdate,
 //! simulator clock).
 
-// Imports point one way (leaves: api, clock, error, params, sync, generate):
-// server → sim → {auth, ecs, sts, throttle, stats, faults} → {fleet, reply} → leaves.
+// Imports point one way: server → sim → {auth, throttle, stats, ecs, config} → {sts, faults}
+// → {fleet, reply} → leaves (api, clock, error, params, sync); demo → generate.
 mod api;
 mod auth;
 mod clock;

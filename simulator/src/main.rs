@@ -18,25 +18,42 @@
 //! - `GET /latest/meta-data/ram/security-credentials/[ROLE]`, `PUT /latest/api/token`: the
 //!   metadata service (the session token is handed out but never required).
 //! - `/_sim/*`: test hooks, never counted as API requests: `POST /_sim/mint-sts?ttl=S`,
-//!   `GET /_sim/stats`, `GET /_sim/requests` (method, the names of the URL's query parameters,
-//!   action, region, parameters without Signature and SecurityToken, status),
-//!   `POST /_sim/reset`.
+//!   `GET /_sim/stats` (counts, `throttled_by_region` among them), `GET /_sim/requests`
+//!   (method, the names of the URL's query parameters, action, region, parameters without
+//!   Signature and SecurityToken, status), `POST /_sim/reset` (quotas too).
 //!
 //! Checks in order: missing common parameter (`MissingParameter`), SignatureMethod and
 //! SignatureVersion (`InvalidParameter`), access key (`InvalidAccessKeyId.NotFound`, 404),
 //! security token (`InvalidSecurityToken.Missing`, `.MismatchWithAccessKey`, `.Expired`),
 //! timestamp (`InvalidTimeStamp.Format`, `.Expired`), signature (`SignatureDoesNotMatch`),
 //! nonce (`SignatureNonceUsed`); then Action (`InvalidAction.NotFound`, 404), Version
-//! (`InvalidVersion`), Format (anything but JSON is `InvalidParameter`), then the action's
-//! parameters (RegionId, paging, filters), then the fault, then the region's existence.
+//! (`InvalidVersion`), Format (anything but JSON is `InvalidParameter`), then the quota of the
+//! (account, RegionId, Action) in the current window (`--quota`: `Throttling.User`), then the
+//! action's parameters (RegionId, paging, filters), then the fault, then the region's existence.
 //! `--throttle-above-inflight` answers at once, before the latency; `--throttle-first` answers
-//! after it. Both come before authentication.
+//! after it. Both come before authentication. Every answer has a `Date` header (IMF-fixdate,
+//! simulator clock).
 
+// Imports point one way: server → sim → {auth, throttle, stats, ecs, config} → {sts, faults}
+// → {fleet, reply} → leaves (api, clock, error, params, sync); demo → generate.
+mod api;
+mod auth;
+mod clock;
+mod config;
 mod demo;
+mod ecs;
+mod error;
+mod faults;
 mod fleet;
 mod generate;
+mod params;
+mod reply;
 mod server;
+mod sim;
+mod stats;
 mod sts;
+mod sync;
+mod throttle;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -46,7 +63,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::server::Fault;
+use crate::config::Config;
+use crate::faults::Fault;
 
 #[derive(Parser)]
 #[command(
@@ -104,6 +122,14 @@ struct ServeArgs {
     /// A request arriving while N are in flight answers Throttling.User at once.
     #[arg(long, value_name = "N")]
     throttle_above_inflight: Option<usize>,
+    /// Calls served per account, region and action in each quota window; the window's later
+    /// calls answer Throttling.User, as the service's per-minute quotas do. Default: unlimited.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    quota: Option<u64>,
+    /// Length of a quota window in milliseconds, windows aligned to the epoch (60000: the
+    /// minutes of the simulator clock, as the `Date` header gives it).
+    #[arg(long, default_value_t = 60_000, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    quota_window_ms: u64,
     /// REGION:KIND (REGION may be `*`, and ACCOUNT_ID/REGION limits it to one account); KIND:
     /// forbidden, unavailable, internal, throttle, hang, truncated, wrong-shape, error-200,
     /// shifting, flaky, churning (one more instance before every request), huge-total
@@ -123,7 +149,7 @@ struct ServeArgs {
     #[arg(long = "role-arn", value_name = "ARN[=ID,...]", value_parser = parse_role)]
     role_arns: Vec<(String, Option<Vec<String>>)>,
     /// The id of the default account: the one of --fleet and --access-key.
-    #[arg(long, default_value = server::DEFAULT_ACCOUNT_ID, value_name = "ID", value_parser = parse_account_id)]
+    #[arg(long, default_value = config::DEFAULT_ACCOUNT_ID, value_name = "ID", value_parser = parse_account_id)]
     account_id: String,
     /// Another account and its fleet file (repeatable).
     #[arg(long = "account", value_name = "ID:FLEET", value_parser = parse_account)]
@@ -267,12 +293,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         }
         key_accounts.insert(key, account);
     }
-    let cfg = server::Config {
+    let cfg = Config {
         listen: args.listen,
         keys,
         latency: Duration::from_millis(args.latency_ms),
         throttle_first: args.throttle_first,
         throttle_above_inflight: args.throttle_above_inflight,
+        quota: args.quota,
+        quota_window_ms: args.quota_window_ms,
         faults: args.faults,
         clock_skew: args.clock_skew_secs,
         role_arns: args.role_arns,

@@ -49,3 +49,21 @@ fn demo_without_the_inventory_beside_it_names_the_fix() {
         )
     );
 }
+
+#[test]
+fn serve_documents_and_checks_the_quota_options() {
+    let out = run(Path::new(BIN), &["serve", "--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for opt in ["--quota <N>", "--quota-window-ms <MS>", "[default: 60000]"] {
+        assert!(help.contains(opt), "no {opt} in: {help}");
+    }
+    for bad in [["--quota", "0"], ["--quota-window-ms", "0"]] {
+        let mut args = vec!["serve", "--fleet", "/nonexistent"];
+        args.extend(bad);
+        let out = run(Path::new(BIN), &args);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(bad[0]), "{bad:?}: {err}");
+    }
+}

@@ -8,21 +8,24 @@
 //! → output ([`output`]: the list, `--pretty`, `--graph`). [`run`] wires them together for the
 //! binary, and [`check`] is `--check`.
 //!
-//! A module imports only the modules declared before it below, which is the data flow's order
-//! but for three libraries a stage uses before its turn: the client's credential types ([`api`])
-//! and the constructed engine ([`constructed`], which compiles expressions as the configuration
-//! is read) come before [`config`], [`hostvars`] before [`fetch`] (which decodes pages into
-//! hostvars), and [`output`] before [`cache`] (which stores what `output` writes). The leaves: [`json`] (the page reader, key
-//! table and writer), [`footmark`] (footmark's key rules), [`service_codes`] (what the service's error codes mean), [`error`]
-//! (errors as types, exit codes), [`diag`] (stderr) and [`process`]. Where a stage must call a later one (the page
-//! decoder runs the constructed step), it defines a trait that the later stage implements and
-//! [`run`] passes in (`hostvars::MakeShape`). `tests/integration/layout.rs` checks both rules.
+//! A module imports only the modules declared before it below: the leaves first ([`json`],
+//! the page reader and writer; [`footmark`], footmark's key rules; [`group_names`], the one
+//! sanitizer of names; [`service_codes`];
+//! [`error`], errors as types and exit codes; [`diag`], stderr; [`process`]), then the stages in
+//! the data flow's order, but for three libraries a stage uses before its turn: [`api`] (the
+//! client's credential types) and [`constructed`] (expressions are compiled as the
+//! configuration is read) come before [`config`], [`hostvars`] before [`fetch`] (which decodes
+//! pages into hostvars), and [`output`] before [`cache`] (which stores what `output` writes).
+//! Where a stage calls a later one (the page decoder runs the constructed step), it defines a
+//! trait the later stage implements and [`run`] passes in (`hostvars::MakeShape`).
+//! `tests/integration/layout.rs` checks the order.
 
 pub mod service_codes;
 pub mod error;
 pub mod diag;
 pub mod process;
 pub mod footmark;
+pub mod group_names;
 pub mod json;
 
 pub mod cli;

@@ -7,7 +7,6 @@
 
 mod account_entries;
 mod env;
-mod flow;
 pub mod ini;
 mod ini_options;
 mod options;
@@ -25,7 +24,6 @@ use crate::error::{Error, Result};
 
 pub use account_entries::{parse_accounts, Account, AccountCredentials, ACCOUNT_KEYS};
 pub use env::Env;
-pub use flow::parse_flow;
 use ini_options::IniOptions;
 pub use options::{Options, CREDENTIAL_OPTIONS, ECS_OPTIONS};
 pub use shaping::{glob_match, Hostname, HostvarSelection};

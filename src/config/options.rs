@@ -6,7 +6,6 @@
 use std::path::Path;
 
 use crate::config::account_entries::{parse_accounts, Account};
-use crate::config::flow::parse_flow;
 use crate::config::values::{self, AssumeRole, Pattern};
 use crate::error::{Error, Result};
 
@@ -146,7 +145,7 @@ pub trait Options {
     /// values are structured overrides this and hands its list to [`parse_accounts`].
     fn accounts(&self) -> Result<Option<Vec<Account>>> {
         match self.raw("accounts").filter(|v| !v.trim().is_empty()) {
-            Some(v) => parse_flow(v)
+            Some(v) => values::parse_yaml(v)
                 .and_then(|v| parse_accounts(&v))
                 .map(Some)
                 .map_err(|m| self.invalid("accounts", m)),

@@ -331,60 +331,37 @@ pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// A YAML flow mapping of plain or quoted scalars: `{role_arn: acs:ram::1:role/x, policy: "..."}`.
+/// `assume_role` written as a YAML flow mapping in an ini value (`{role_arn: acs:ram::1:role/x,
+/// policy: "..."}`): read by the same YAML reader as every other structured value.
 pub fn parse_assume_role(raw: &str) -> Result<AssumeRole, String> {
-    let body = raw
-        .trim()
-        .strip_prefix('{')
-        .and_then(|s| s.strip_suffix('}'))
-        .ok_or(
-            "expected a mapping like {role_arn: acs:ram::123:role/name, session_name: ansible}",
-        )?;
-    let mut items = Vec::new();
-    let (mut cur, mut quote, mut depth) = (String::new(), None::<char>, 0i32);
-    for c in body.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => {
-                quote = None;
-                cur.push(c)
-            }
-            (Some(_), c) => cur.push(c),
-            (None, '"' | '\'') => {
-                quote = Some(c);
-                cur.push(c)
-            }
-            (None, '{' | '[') => {
-                depth += 1;
-                cur.push(c)
-            }
-            (None, '}' | ']') => {
-                depth -= 1;
-                cur.push(c)
-            }
-            (None, ',') if depth == 0 => items.push(std::mem::take(&mut cur)),
-            (None, c) => cur.push(c),
-        }
+    match parse_yaml(raw)? {
+        serde_json::Value::Object(m) => assume_role_of(&m),
+        _ => Err(
+            "expected a mapping like {role_arn: acs:ram::123:role/name, session_name: ansible}"
+                .into(),
+        ),
     }
-    if quote.is_some() {
-        return Err("unterminated quote".into());
-    }
-    items.push(cur);
+}
+
+/// `alicloud_assume_role: {role_arn: ..., session_name: ..., session_expiration: ..., policy: ...}`.
+pub fn assume_role_of(
+    m: &serde_json::Map<String, serde_json::Value>,
+) -> std::result::Result<AssumeRole, String> {
     let mut role = AssumeRole {
         session_expiration: 3600,
         ..Default::default()
     };
-    for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        // In a flow mapping the separator is ': ' (the ARN's own colons have no space after them).
-        let (k, v) = item
-            .split_once(": ")
-            .or_else(|| item.strip_suffix(':').map(|k| (k, "")))
-            .ok_or_else(|| format!("'{item}' is not 'key: value'"))?;
-        let v = unquote(v).to_string();
-        match k.trim() {
-            "role_arn" => role.role_arn = v,
-            "session_name" => role.session_name = v,
+    for (k, v) in m {
+        let text = match v {
+            // A policy may be written as a mapping: it is sent as JSON.
+            serde_json::Value::Object(_) if k == "policy" => v.to_string(),
+            v => scalar_text(v).ok_or_else(|| format!("{k} must be a single value"))?,
+        };
+        match k.as_str() {
+            "role_arn" => role.role_arn = text,
+            "session_name" => role.session_name = text,
             "session_expiration" => {
-                role.session_expiration = v
+                role.session_expiration = text
                     .parse()
                     .ok()
                     .filter(|n| (900..=43200).contains(n))
@@ -393,7 +370,7 @@ pub fn parse_assume_role(raw: &str) -> Result<AssumeRole, String> {
                             .to_string()
                     })?
             }
-            "policy" => role.policy = Some(v).filter(|p| !p.is_empty()),
+            "policy" => role.policy = Some(text).filter(|p| !p.is_empty()),
             other => {
                 return Err(format!(
                     "unknown key '{other}' (role_arn, session_name, session_expiration, policy)"
@@ -633,17 +610,27 @@ mod tests {
         );
     }
 
+    /// One grammar for structured values, in ini and YAML alike (docs/DESIGN.md,
+    /// "Configuration"): a policy written as a mapping is sent as compact JSON, its commas
+    /// kept; plain scalars are YAML 1.1's, so `no` in an `accounts` entry is a boolean (the
+    /// alias "false"), as Ansible's PyYAML reads it, where the ini's own flow reader kept "no".
     #[test]
-    fn nested_brackets_in_assume_role_keep_their_commas() {
+    fn structured_ini_values_are_read_as_yaml() {
         let r = parse_assume_role(
             r#"{role_arn: acs:ram::1:role/x, policy: {"Version": "1", "Statement": [{"Action": ["a", "b"]}]}, session_name: s}"#,
         )
         .unwrap();
         assert_eq!(
             r.policy.as_deref(),
-            Some(r#"{"Version": "1", "Statement": [{"Action": ["a", "b"]}]}"#)
+            Some(r#"{"Statement":[{"Action":["a","b"]}],"Version":"1"}"#)
         );
         assert_eq!(r.session_name, "s");
+        let accounts = crate::config::parse_accounts(
+            &parse_yaml("[{alias: no, role_arn: 'acs:ram::2:role/r'}]").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(accounts[0].alias, "false");
+        assert!(parse_yaml("[{alias: a, alicloud_secret_key: x: y}]").is_err());
     }
 
     #[test]

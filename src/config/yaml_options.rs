@@ -16,7 +16,6 @@ use serde_json::Value;
 use serde_saphyr::Spanned;
 
 use crate::config::account_entries::{parse_accounts, Account};
-use crate::config::flow::parse_flow;
 use crate::config::options::{Options, CREDENTIAL_OPTIONS, ECS_OPTIONS};
 use crate::config::values::{self, AssumeRole};
 use crate::error::{Error, Result};
@@ -294,45 +293,6 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-/// `alicloud_assume_role: {role_arn: ..., session_name: ..., session_expiration: ..., policy: ...}`.
-fn assume_role_of(m: &serde_json::Map<String, Value>) -> std::result::Result<AssumeRole, String> {
-    let mut role = AssumeRole {
-        session_expiration: 3600,
-        ..Default::default()
-    };
-    for (k, v) in m {
-        let text = match v {
-            // A policy may be written as a mapping: it is sent as JSON.
-            Value::Object(_) if k == "policy" => v.to_string(),
-            v => values::scalar_text(v).ok_or_else(|| format!("{k} must be a single value"))?,
-        };
-        match k.as_str() {
-            "role_arn" => role.role_arn = text,
-            "session_name" => role.session_name = text,
-            "session_expiration" => {
-                role.session_expiration = text
-                    .parse()
-                    .ok()
-                    .filter(|n| (900..=43200).contains(n))
-                    .ok_or_else(|| {
-                        "session_expiration must be a number of seconds from 900 to 43200"
-                            .to_string()
-                    })?
-            }
-            "policy" => role.policy = Some(text).filter(|p| !p.is_empty()),
-            other => {
-                return Err(format!(
-                    "unknown key '{other}' (role_arn, session_name, session_expiration, policy)"
-                ))
-            }
-        }
-    }
-    if role.role_arn.is_empty() {
-        return Err("role_arn is missing".into());
-    }
-    Ok(role)
-}
-
 impl Options for YamlOptions {
     fn source(&self) -> Option<&Path> {
         Some(self.path.as_path())
@@ -404,7 +364,7 @@ impl Options for YamlOptions {
         let parsed = match self.entries.get("accounts").map(|e| &e.value) {
             None | Some(Value::Null) => return Ok(None),
             Some(Value::String(text)) if text.trim().is_empty() => return Ok(None),
-            Some(Value::String(text)) => parse_flow(text).and_then(|v| parse_accounts(&v)),
+            Some(Value::String(text)) => values::parse_yaml(text).and_then(|v| parse_accounts(&v)),
             Some(v) => parse_accounts(v),
         };
         parsed.map(Some).map_err(|m| self.invalid("accounts", m))
@@ -413,7 +373,7 @@ impl Options for YamlOptions {
     fn assume_role(&self) -> Result<Option<AssumeRole>> {
         match self.entries.get("assume_role").map(|e| &e.value) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Object(m)) => assume_role_of(m)
+            Some(Value::Object(m)) => values::assume_role_of(m)
                 .map(Some)
                 .map_err(|msg| self.invalid("assume_role", msg)),
             Some(_) => match self.raw("assume_role").filter(|v| !v.is_empty()) {

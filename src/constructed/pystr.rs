@@ -162,29 +162,6 @@ pub fn py_float(f: f64) -> String {
     out
 }
 
-/// Python's `str.isalnum() or == '_'`, which is what `re`'s `\w` matches: Unicode
-/// letters, numbers and the underscore.
-fn is_word(c: char) -> bool {
-    if c.is_ascii() {
-        return c.is_ascii_alphanumeric() || c == '_';
-    }
-    word_class().is_match(c.encode_utf8(&mut [0; 4]))
-}
-
-fn word_class() -> &'static regex::Regex {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| regex::Regex::new(r"^[\p{L}\p{N}]$").expect("static regex"))
-}
-
-fn is_decimal(c: char) -> bool {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    if c.is_ascii() {
-        return c.is_ascii_digit();
-    }
-    RE.get_or_init(|| regex::Regex::new(r"^\p{Nd}$").expect("static regex"))
-        .is_match(c.encode_utf8(&mut [0; 4]))
-}
-
 /// Ansible's `to_safe_group_name` with `TRANSFORM_INVALID_GROUP_CHARS=always`: the pattern
 /// `^[\d\W]|[^\w]` replaced by `_` — a leading digit and every character that is not a
 /// Unicode letter, number or underscore.
@@ -194,30 +171,7 @@ pub fn safe_group_name(name: &str) -> String {
 
 /// [`safe_group_name`] of the parts joined, without joining them first.
 pub fn safe_group_name_of(parts: &[&str]) -> String {
-    if parts.iter().all(|p| p.is_ascii()) {
-        // Byte by byte, in place: most group names are ASCII, and this runs for every group of
-        // every host.
-        let mut out = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
-        for p in parts {
-            out.extend_from_slice(p.as_bytes());
-        }
-        for b in &mut out {
-            if !(b.is_ascii_alphanumeric() || *b == b'_') {
-                *b = b'_';
-            }
-        }
-        if let Some(first) = out.first_mut().filter(|b| b.is_ascii_digit()) {
-            *first = b'_';
-        }
-        return String::from_utf8(out).expect("ASCII");
-    }
     let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for c in parts.iter().flat_map(|p| p.chars()) {
-        if !is_word(c) || (out.is_empty() && is_decimal(c)) {
-            out.push('_');
-        } else {
-            out.push(c);
-        }
-    }
+    crate::group_names::ANSIBLE.name_into(parts, &mut out);
     out
 }

@@ -20,7 +20,7 @@ use crate::config::{Regions, Settings};
 use crate::error::{Error, Result};
 use crate::hostvars::{HostvarOptions, Instance, MakeShape, Scratch, Shape, MAX_DEPTH};
 use crate::info;
-use crate::json::reader::{Node, Tree};
+use crate::json::reader::{ws, Node, Tree};
 use crate::service_codes::{self as codes, Class};
 use rustc_hash::FxBuildHasher;
 
@@ -517,13 +517,6 @@ fn plain_key(b: &[u8], i: usize) -> Option<(&[u8], usize)> {
     (!key.iter().any(|&c| c == b'\\' || c < 0x20)).then_some((key, i + len + 2))
 }
 
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while let Some(b' ' | b'\n' | b'\t' | b'\r') = b.get(i) {
-        i += 1;
-    }
-    i
-}
-
 /// The fast path of [`decode_page`]: `{"TotalCount": N, "Instances": {"Instance": [...]}}`
 /// with any other members; None for anything else.
 fn read_page(
@@ -545,7 +538,7 @@ fn read_page(
         i: usize,
         mut member: impl FnMut(&[u8], usize) -> Option<usize>,
     ) -> Option<usize> {
-        let mut i = skip_ws(b, i);
+        let mut i = ws(b, i);
         if b.get(i) == Some(&b'}') {
             return Some(i + 1);
         }
@@ -554,19 +547,19 @@ fn read_page(
                 return None;
             }
             let (key, end) = plain_key(b, i)?;
-            i = skip_ws(b, end);
+            i = ws(b, end);
             if b.get(i) != Some(&b':') {
                 return None;
             }
-            i = skip_ws(b, member(key, i + 1)?);
+            i = ws(b, member(key, i + 1)?);
             match b.get(i) {
-                Some(b',') => i = skip_ws(b, i + 1),
+                Some(b',') => i = ws(b, i + 1),
                 Some(b'}') => return Some(i + 1),
                 _ => return None,
             }
         }
     }
-    let start = skip_ws(b, 0);
+    let start = ws(b, 0);
     if b.get(start) != Some(&b'{') {
         return None;
     }
@@ -592,7 +585,7 @@ fn read_page(
         b"Instances" if instances.is_none() => {
             // Grown instance by instance, the list was copied seven times over.
             let mut list = Vec::with_capacity(PAGE_SIZE as usize);
-            let i = skip_ws(b, i);
+            let i = ws(b, i);
             if b.get(i) != Some(&b'{') {
                 return None;
             }
@@ -605,11 +598,11 @@ fn read_page(
                 if std::mem::replace(&mut seen, true) {
                     return None;
                 }
-                let mut i = skip_ws(b, i);
+                let mut i = ws(b, i);
                 if b.get(i) != Some(&b'[') {
                     return None;
                 }
-                i = skip_ws(b, i + 1);
+                i = ws(b, i + 1);
                 if b.get(i) == Some(&b']') {
                     return Some(i + 1);
                 }
@@ -624,7 +617,7 @@ fn read_page(
                             Err(e) => failed = Some(e),
                         }
                     }
-                    i = skip_ws(b, end);
+                    i = ws(b, end);
                     match b.get(i) {
                         Some(b',') => i += 1,
                         Some(b']') => return Some(i + 1),
@@ -641,7 +634,7 @@ fn read_page(
             tree.read(i, FAST_DEPTH - 1).ok().map(|(_, end)| end)
         }
     })?;
-    if skip_ws(b, end) != b.len() {
+    if ws(b, end) != b.len() {
         return None;
     }
     let (total, instances) = (total?, instances?);
@@ -652,7 +645,8 @@ fn read_page(
 }
 
 /// Decodes one DescribeInstances answer (status and body) the way a fetch does; the entry point
-/// of the response-parser fuzz target.
+/// of the response-parser fuzz target (test code: the `fuzzing` feature).
+#[cfg(any(test, feature = "fuzzing"))]
 pub fn parse_page(
     status: u16,
     body: &[u8],
@@ -662,6 +656,7 @@ pub fn parse_page(
 }
 
 /// [`parse_page`], with the constructed step of `shaping` when `opts` asks for it.
+#[cfg(any(test, feature = "fuzzing"))]
 pub fn parse_page_shaped(
     status: u16,
     body: &[u8],

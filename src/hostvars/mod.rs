@@ -9,13 +9,14 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use compact_str::CompactString;
+#[cfg(test)]
 use serde_json::Value;
 
 use crate::config::{Hostname, HostvarSelection, Settings};
 use crate::constructed::step::Shaped;
 use crate::constructed::{jinja_of_node, HostError, Membership};
 use crate::json::reader::{dedup_last, Keys, Node, Tree, WriteScratch};
-use crate::json::{write_str, write_value};
+use crate::json::{self, write_str};
 
 #[cfg(test)]
 pub(crate) mod tests;
@@ -129,7 +130,7 @@ impl<'t> Val<'t> {
     fn write(self, tree: &Tree, out: &mut Vec<u8>, scratch: &mut WriteScratch) {
         match self {
             Val::Node(n) => tree.write(n, out, scratch),
-            Val::Str(s) => write_value(out, s),
+            Val::Str(s) => write_str(out, s),
             Val::EmptyList => out.extend_from_slice(b"[]"),
             Val::NoEip => out.extend_from_slice(
                 br#"{"allocation_id":"","internet_charge_type":"","ip_address":""}"#,
@@ -155,7 +156,7 @@ impl<'t> Val<'t> {
                     if i > 0 {
                         out.push(b',');
                     }
-                    write_value(out, s);
+                    write_str(out, s);
                 }
                 out.push(b']');
             }
@@ -300,6 +301,8 @@ fn alias(name: &str) -> &str {
 #[derive(Default)]
 pub(crate) struct Scratch {
     out: Vec<u8>,
+    /// `out` again, when template values had to be marked.
+    marked: Vec<u8>,
     write: WriteScratch,
     top: Vec<(u32, u32)>,
     /// What the `hostvars` selection answered for each key id so far.
@@ -330,11 +333,13 @@ pub trait Shape {
 
 impl Instance {
     /// Builds an instance from one raw `Instances.Instance[]` object of DescribeInstances.
+    #[cfg(test)]
     pub fn from_api(raw: Value, opts: &HostvarOptions) -> Result<Instance, String> {
         Instance::from_api_shaped(raw, opts, None)
     }
 
     /// [`Instance::from_api`], with the constructed step when `opts` asks for it.
+    #[cfg(test)]
     pub fn from_api_shaped(
         raw: Value,
         opts: &HostvarOptions,
@@ -652,6 +657,8 @@ impl Instance {
             put(out, rest);
         }
         out.push(b'}');
+        // Cloud data is never template text for Ansible (docs/DESIGN.md, "Untrusted values").
+        json::mark_unsafe(out, &mut scratch.marked);
         inst.hostvars = simdutf8::basic::from_utf8(out)
             .expect("written from UTF-8")
             .into();

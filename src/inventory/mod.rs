@@ -5,13 +5,13 @@
 //! not copy every name into every group it belongs to.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use compact_str::CompactString;
-use regex::Regex;
 
 use crate::config::Settings;
 use crate::constructed::{step, HostError};
+use crate::group_names::Rule;
 use crate::hostvars::{Instance, MakeShape, Shape};
 
 #[derive(Debug)]
@@ -51,39 +51,11 @@ impl Inventory {
     }
 }
 
-/// The sanitizing rules of docs/DESIGN.md, "Groups and names".
+/// The sanitizing rules of docs/DESIGN.md, "Groups and names", as the settings set them.
 #[derive(Debug, Clone, Copy)]
 pub struct Namer {
     pub replace_dash: bool,
     pub ascii_only: bool,
-}
-
-/// The ASCII bytes a group name keeps: `_`, letters and digits, and (`KEEP_DASH`) `-`.
-const fn keep_table(dash: bool) -> [bool; 256] {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 128 {
-        let c = b as u8;
-        t[b] = c == b'_' || c.is_ascii_alphanumeric() || (dash && c == b'-');
-        b += 1;
-    }
-    t
-}
-static KEEP: [bool; 256] = keep_table(false);
-static KEEP_DASH: [bool; 256] = keep_table(true);
-
-fn letter_or_decimal() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^[\p{L}\p{Nd}]$").expect("static regex"))
-}
-
-fn is_decimal(c: char) -> bool {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    c.is_ascii_digit()
-        || (!c.is_ascii()
-            && RE
-                .get_or_init(|| Regex::new(r"^\p{Nd}$").expect("static regex"))
-                .is_match(c.encode_utf8(&mut [0; 4])))
 }
 
 impl Namer {
@@ -94,60 +66,30 @@ impl Namer {
         }
     }
 
+    fn rule(&self) -> Rule {
+        Rule {
+            keep_dash: !self.replace_dash,
+            ascii_only: self.ascii_only,
+            ansible: false,
+        }
+    }
+
     /// Keeps `_`, ASCII letters and digits, and (unless ascii_only) non-ASCII letters and decimal
     /// digits, which is what Ansible's Unicode-aware check accepts; every other character is `_`.
     pub fn sanitize(&self, s: &str) -> String {
         let mut out = String::with_capacity(s.len());
-        self.sanitize_into(s, &mut out);
+        self.rule().sanitize_into(s, &mut out);
         out
-    }
-
-    /// [`Namer::sanitize`], appended to `out`.
-    fn sanitize_into(&self, s: &str, out: &mut String) {
-        let table = if self.replace_dash { &KEEP } else { &KEEP_DASH };
-        if s.is_ascii() {
-            // Most names: copied in runs between the bytes replaced.
-            let mut from = 0;
-            for (i, &b) in s.as_bytes().iter().enumerate() {
-                if !table[b as usize] {
-                    out.push_str(&s[from..i]);
-                    out.push('_');
-                    from = i + 1;
-                }
-            }
-            out.push_str(&s[from..]);
-            return;
-        }
-        out.extend(s.chars().map(|c| {
-            let keep = if c.is_ascii() {
-                table[c as usize]
-            } else {
-                !self.ascii_only && letter_or_decimal().is_match(c.encode_utf8(&mut [0; 4]))
-            };
-            if keep {
-                c
-            } else {
-                '_'
-            }
-        }));
     }
 
     /// A group name: sanitized, with a leading `_` when it would start with a digit.
     pub fn group(&self, s: &str) -> String {
-        let mut out = String::with_capacity(s.len() + 1);
-        self.group_into(&[s], &mut out);
-        out
+        self.rule().name(s)
     }
 
     /// [`Namer::group`] of the concatenated `parts`, appended to `out`.
     fn group_into(&self, parts: &[&str], out: &mut String) {
-        let start = out.len();
-        for part in parts {
-            self.sanitize_into(part, out);
-        }
-        if out[start..].chars().next().is_some_and(is_decimal) {
-            out.insert(start, '_');
-        }
+        self.rule().name_into(parts, out)
     }
 }
 
@@ -482,7 +424,9 @@ impl Shape for Shaper<'_> {
     }
 }
 
-/// Builds the inventory from fetched instances (already filtered by state).
+/// Builds the inventory from fetched instances (already filtered by state); for the tests and
+/// the fuzz targets (the `fuzzing` feature), since a run builds as pages arrive.
+#[cfg(any(test, feature = "fuzzing"))]
 pub fn build(instances: Vec<Instance>, s: &Settings) -> Inventory {
     let mut b = Builder::new(s);
     for inst in instances {

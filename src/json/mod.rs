@@ -28,22 +28,40 @@ pub fn is_template(s: &[u8]) -> bool {
     memchr::memchr_iter(b'{', s).any(|i| matches!(s.get(i + 1), Some(b'{' | b'%' | b'#')))
 }
 
-/// Writes the opening of the unsafe marker object; the string and `}` follow.
-#[inline]
-pub fn open_unsafe(out: &mut Vec<u8>) {
-    out.extend_from_slice(br#"{"__ansible_unsafe":"#);
-}
-
-/// Writes a hostvar's string value: as it is, or inside the unsafe marker when it holds a
-/// template (see [`is_template`]).
-pub fn write_value(out: &mut Vec<u8>, s: &str) {
-    if is_template(s.as_bytes()) {
-        open_unsafe(out);
-        write_str(out, s);
-        out.push(b'}');
-    } else {
-        write_str(out, s);
+/// Puts every string value of the compact JSON `out` that holds a template (see
+/// [`is_template`]) inside Ansible's unsafe marker, at any depth; keys stay as they are. Written
+/// plain first and marked after: one scan of the whole text finds nothing in the usual case, where
+/// a check of every string would cost on every host. `spare` is working space.
+///
+/// In compact JSON, a structural `{` is followed by `"` or `}`, so `{{`, `{%` and `{#` occur only
+/// inside strings; a string followed by `:` is a key.
+pub fn mark_unsafe(out: &mut Vec<u8>, spare: &mut Vec<u8>) {
+    if !is_template(out) {
+        return;
     }
+    spare.clear();
+    let b = &out[..];
+    let mut i = 0;
+    while let Some(at) = memchr::memchr(b'"', &b[i..]) {
+        spare.extend_from_slice(&b[i..i + at]);
+        let start = i + at;
+        let mut j = start + 1;
+        while b[j] != b'"' {
+            j += if b[j] == b'\\' { 2 } else { 1 };
+        }
+        let end = j + 1;
+        let text = &b[start..end];
+        if b.get(end) != Some(&b':') && is_template(&text[1..text.len() - 1]) {
+            spare.extend_from_slice(br#"{"__ansible_unsafe":"#);
+            spare.extend_from_slice(text);
+            spare.push(b'}');
+        } else {
+            spare.extend_from_slice(text);
+        }
+        i = end;
+    }
+    spare.extend_from_slice(&b[i..]);
+    std::mem::swap(out, spare);
 }
 
 #[cfg(test)]
@@ -97,17 +115,35 @@ mod tests {
         }
     }
 
+    fn marked(json: &str) -> serde_json::Value {
+        let mut out = json.as_bytes().to_vec();
+        mark_unsafe(&mut out, &mut Vec::new());
+        serde_json::from_slice(&out).unwrap()
+    }
+
     #[test]
-    fn a_template_value_is_wrapped_and_a_plain_one_is_not() {
-        let mut out = Vec::new();
-        write_value(&mut out, "{{ lookup('pipe', 'id') }}\n");
-        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    fn template_values_are_wrapped_at_any_depth_and_nothing_else_changes() {
+        let plain = r#"{"a":"x{y}","b":[1,{"c":"}{"}],"{{k}}":"v"}"#;
+        let mut out = plain.as_bytes().to_vec();
+        mark_unsafe(&mut out, &mut Vec::new());
+        assert_eq!(
+            out,
+            plain.as_bytes(),
+            "keys and plain values stay, byte for byte"
+        );
+        let v = marked(
+            r#"{"a":"{{ lookup('pipe', 'id') }}","b":[1,{"c":"say \"{% raw %}\""}],"{{k}}":"{# c #}","d":{"e":["ok","x{{y"]},"n":null}"#,
+        );
+        let u = |s: &str| serde_json::json!({ UNSAFE_KEY: s });
         assert_eq!(
             v,
-            serde_json::json!({UNSAFE_KEY: "{{ lookup('pipe', 'id') }}\n"})
+            serde_json::json!({
+                "a": u("{{ lookup('pipe', 'id') }}"),
+                "b": [1, {"c": u("say \"{% raw %}\"")}],
+                "{{k}}": u("{# c #}"),
+                "d": {"e": ["ok", u("x{{y")]},
+                "n": null
+            })
         );
-        let mut out = Vec::new();
-        write_value(&mut out, "web {x}");
-        assert_eq!(out, br#""web {x}""#);
     }
 }

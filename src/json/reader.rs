@@ -21,7 +21,7 @@ use rustc_hash::FxBuildHasher;
 use serde_json::Value;
 
 use crate::footmark::{snake_case, RESERVED};
-use crate::json::{self, write_str};
+use crate::json::write_str;
 
 /// The reader declined the input: invalid JSON, or deeper than it reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -326,7 +326,8 @@ pub struct Tree<'a> {
 }
 
 #[inline]
-fn ws(b: &[u8], mut i: usize) -> usize {
+/// The position of the first byte at or after `i` that is not JSON whitespace.
+pub fn ws(b: &[u8], mut i: usize) -> usize {
     // Most calls meet no whitespace (pages are compact): one comparison says so.
     while let Some(&c) = b.get(i) {
         if c > b' ' || !matches!(c, b' ' | b'\n' | b'\t' | b'\r') {
@@ -812,19 +813,11 @@ impl<'a> Tree<'a> {
                         .expect("a number serializes");
                 }
             }
-            // Without escapes in the body, the body's text is what serde_json writes; a value
-            // holding a template goes inside Ansible's unsafe marker.
+            // Without escapes in the body, the body's text is what serde_json writes.
             Node::Str(Text::Src(s, l)) => {
-                let quoted = &self.src.as_bytes()[s as usize - 1..(s + l) as usize + 1];
-                if json::is_template(&quoted[1..quoted.len() - 1]) {
-                    json::open_unsafe(out);
-                    out.extend_from_slice(quoted);
-                    out.push(b'}');
-                } else {
-                    out.extend_from_slice(quoted);
-                }
+                out.extend_from_slice(&self.src.as_bytes()[s as usize - 1..(s + l) as usize + 1])
             }
-            Node::Str(t) => json::write_value(out, self.text(t)),
+            Node::Str(t) => write_str(out, self.text(t)),
             Node::Arr { first, len } => {
                 out.push(b'[');
                 for (n, &item) in self.items[first as usize..(first + len) as usize]

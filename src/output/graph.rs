@@ -22,6 +22,8 @@ use std::fmt;
 use std::io::{self, Write};
 
 use rustc_hash::FxBuildHasher;
+
+use crate::json::reader::ws;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
@@ -288,15 +290,9 @@ fn meta_span(json: &[u8]) -> Option<(usize, usize)> {
             b'"' => {
                 let end = string_end(json, i + 1)?;
                 if depth == 1 && &json[i..end] == b"\"_meta\"" {
-                    let mut v = end;
-                    while json.get(v).is_some_and(u8::is_ascii_whitespace) {
-                        v += 1;
-                    }
+                    let v = ws(json, end);
                     if json.get(v) == Some(&b':') {
-                        v += 1;
-                        while json.get(v).is_some_and(u8::is_ascii_whitespace) {
-                            v += 1;
-                        }
+                        let v = ws(json, v + 1);
                         return (json.get(v) == Some(&b'{'))
                             .then(|| object_end(json, v))
                             .flatten()

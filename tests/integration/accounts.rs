@@ -620,7 +620,7 @@ fn account_entries_are_checked_with_file_line_and_option() {
             "[{alias: a, rol_arn: acs:ram::1:role/x}]",
             "did you mean 'role_arn'",
         ),
-        ("[{alias: a}", "closing ']'"),
+        ("[{alias: a}", "unclosed bracket '['"),
     ] {
         let ini = ws.ini(&format!("regions = cn-hangzhou\n\naccounts = {accounts}"));
         let out = run(&ws, &sim, &ini, &[]);

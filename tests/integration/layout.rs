@@ -18,6 +18,7 @@ const ORDER: &[&str] = &[
     "diag",
     "process",
     "footmark",
+    "group_names",
     "json",
     "cli",
     "api",

@@ -68,7 +68,7 @@ pub fn write_json(v: &Value, out: &mut Vec<u8>) -> Result<(), Error> {
         ValueKind::Number => {
             serde_json::to_writer(&mut *out, &json_number(v)?).expect("a number serializes")
         }
-        ValueKind::String => crate::json::write_value(out, v.as_str().unwrap_or_default()),
+        ValueKind::String => crate::json::write_str(out, v.as_str().unwrap_or_default()),
         ValueKind::Seq | ValueKind::Iterable => {
             out.push(b'[');
             for (n, item) in v.try_iter()?.enumerate() {

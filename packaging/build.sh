@@ -91,6 +91,11 @@ for rel, pattern, repl in (
         sys.exit(f"{rel}: no version line to set")
     p.write_text(text)
 EOF
+# the plugin's DOCUMENTATION must render (ansible-doc parses it as YAML)
+ANSIBLE_COLLECTIONS_PATH=$WORK/stage ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=False ANSIBLE_NOCOLOR=1 \
+    "$VENV/bin/ansible-doc" -t inventory alicloud_inventory.ecs.alicloud_ecs >"$WORK/doc.txt" 2>"$WORK/doc.err" &&
+    ! grep -q -E '^\[(ERROR|WARNING)\]' "$WORK/doc.err" ||
+    { cat "$WORK/doc.err" >&2; die "ansible-doc cannot render the plugin's DOCUMENTATION"; }
 TARBALL=$DIST/alicloud_inventory-ecs-$VERSION.tar.gz
 rm -f "$TARBALL"
 (cd "$STAGE" && "$VENV/bin/ansible-galaxy" collection build --force --output-path "$DIST") >"$WORK/galaxy.log" 2>&1 ||

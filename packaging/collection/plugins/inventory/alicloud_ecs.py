@@ -14,7 +14,7 @@ description:
     alibaba.alicloud.alicloud_ecs plugin; a file written for that plugin changes only its
     C(plugin) line.
   - The binary keeps its own cache (C(cache), C(cache_timeout), C(cache_connection)); a warm run
-    makes no API call. C(--flush-cache) and C(meta: refresh_inventory) refresh it.
+    makes no API call. C(--flush-cache) and C(meta) C(refresh_inventory) refresh it.
   - Every option below is read by the binary from the file, with the meaning the project's README
     gives it ("The alicloud_ecs plugin's YAML"). Options of alicloud.ini can be written under
     their own names.
@@ -57,7 +57,7 @@ options:
     description:
       - Precedence list of host names; the first entry that gives a name wins. An entry is a
         hostvar name (C(instance_id), C(instance_name), C(private_ip_address), ...),
-        C(tag:KEY), C(tag:K1,K2=V) or C({tags: "K1,K2=V"}).
+        C(tag:KEY), C(tag:K1,K2=V) or a mapping C(tags) with value C(K1,K2=V).
       - The name is sanitized and lower-cased as with C(hostname_variable); an instance with no
         name is named by its address. Replaces C(hostname_variable).
     type: list

@@ -456,10 +456,16 @@ mod tests {
             .copied()
             .collect();
         for name in &taken {
-            assert!(documented.iter().any(|d| d == name), "{name} is not documented");
+            assert!(
+                documented.iter().any(|d| d == name),
+                "{name} is not documented"
+            );
         }
         for name in &documented {
-            assert!(taken.contains(&name.as_str()), "{name} is documented but not read");
+            assert!(
+                taken.contains(&name.as_str()),
+                "{name} is documented but not read"
+            );
         }
     }
 

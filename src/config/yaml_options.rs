@@ -42,8 +42,9 @@ const PLUGIN_OPTIONS: &[&str] = &[
     "use_contrib_script_compatible_sanitization",
 ];
 
-/// Ansible's own cache options: our cache is our own, so they are accepted and ignored.
-const IGNORED: &[&str] = &["cache_plugin", "cache_prefix"];
+/// Ansible's own cache options: our cache is our own, so they are accepted and ignored; and
+/// `executable`, the collection's plugin's option naming this binary (packaging/collection).
+const IGNORED: &[&str] = &["cache_plugin", "cache_prefix", "executable"];
 
 /// Options that take a list.
 const LISTS: &[&str] = &[
@@ -392,6 +393,51 @@ mod tests {
 
     fn parse(text: &str) -> Result<YamlOptions> {
         YamlOptions::parse(Path::new("a.yml"), text)
+    }
+
+    /// The collection's plugin (packaging/collection) documents every option this reader
+    /// takes, under the plugin's name or as an alias, and no option it does not take.
+    #[test]
+    fn the_collection_plugin_documents_every_option() {
+        let plugin = include_str!("../../packaging/collection/plugins/inventory/alicloud_ecs.py");
+        let doc = plugin
+            .split("DOCUMENTATION = r\"\"\"")
+            .nth(1)
+            .and_then(|d| d.split("\"\"\"").next())
+            .expect("DOCUMENTATION");
+        let options = doc.split("\noptions:\n").nth(1).expect("options:");
+        let options = options.split("\nnotes:").next().unwrap();
+        let mut documented: Vec<String> = Vec::new();
+        for line in options.lines() {
+            if let Some(name) = line.strip_prefix("  ").and_then(|l| l.strip_suffix(':')) {
+                if !name.starts_with(' ') {
+                    documented.push(name.to_string());
+                }
+            } else if let Some(list) = line.trim().strip_prefix("aliases: [") {
+                let list = list.trim_end_matches(']');
+                documented.extend(list.split(',').map(|a| a.trim().to_string()));
+            }
+        }
+        let taken: Vec<&str> = ECS_OPTIONS
+            .iter()
+            .chain(CREDENTIAL_OPTIONS)
+            .chain(PLUGIN_OPTIONS)
+            .chain(IGNORED)
+            .chain(ALIASES.iter().map(|(a, _)| a))
+            .copied()
+            .collect();
+        for name in &taken {
+            assert!(
+                documented.iter().any(|d| d == name),
+                "{name} is not documented"
+            );
+        }
+        for name in &documented {
+            assert!(
+                taken.contains(&name.as_str()),
+                "{name} is documented but not read"
+            );
+        }
     }
 
     #[test]

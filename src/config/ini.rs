@@ -16,6 +16,29 @@ use crate::error::{Error, Result};
 /// A config file is a few kilobytes; this stops `--config /dev/zero` from filling the memory.
 pub const MAX_LEN: u64 = 1 << 20;
 
+/// A configuration file's text, at most [`MAX_LEN`] bytes of it: a file that never ends (a link
+/// to `/dev/zero`) is refused rather than read into memory. `what` names the file expected.
+pub fn read_text(path: &Path, what: &str) -> Result<String> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_LEN + 1).read_to_end(&mut bytes))
+        .map_err(|source| Error::ConfigFile {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if bytes.len() as u64 > MAX_LEN {
+        return Err(Error::Config(format!(
+            "config file {} is larger than {} MiB: is it {what}?",
+            path.display(),
+            MAX_LEN >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|source| Error::ConfigEncoding {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub key: String,
@@ -40,26 +63,7 @@ impl Ini {
     /// Reads the file, or anything else that can be read (a pipe, a FIFO, a device), up to
     /// [`MAX_LEN`] bytes.
     pub fn read(path: &Path) -> Result<Ini> {
-        let read_err = |source| Error::ConfigFile {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut bytes = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_LEN + 1).read_to_end(&mut bytes))
-            .map_err(read_err)?;
-        if bytes.len() as u64 > MAX_LEN {
-            return Err(Error::Config(format!(
-                "config file {} is larger than {} MiB: is it the ini file?",
-                path.display(),
-                MAX_LEN >> 20
-            )));
-        }
-        let text = String::from_utf8(bytes).map_err(|source| Error::ConfigEncoding {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Ini::parse(path, &text)
+        Ini::parse(path, &read_text(path, "the ini file")?)
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Ini> {

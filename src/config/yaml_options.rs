@@ -146,14 +146,7 @@ fn text_of(v: &Value) -> Option<String> {
 
 impl YamlOptions {
     pub fn read(path: &Path) -> Result<YamlOptions> {
-        let bytes = std::fs::read(path).map_err(|source| Error::ConfigFile {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let text = String::from_utf8(bytes).map_err(|source| Error::ConfigEncoding {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::config::ini::read_text(path, "the alicloud_ecs plugin's YAML")?;
         YamlOptions::parse(path, &text)
     }
 

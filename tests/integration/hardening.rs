@@ -500,6 +500,22 @@ fn usage_errors_are_one_line() {
 
 // ---- 8: a config that is not a regular file ----
 
+/// A YAML config that never ends (a link to /dev/zero) is refused at 1 MiB, as the ini is,
+/// instead of being read into memory (it grew to 7 GB in 6 s before).
+#[test]
+fn a_yaml_config_that_never_ends_is_refused_at_one_mib() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let yml = ws.path("zero.alicloud.yml");
+    std::os::unix::fs::symlink("/dev/zero", &yml).unwrap();
+    let out = ws.run_sim(&sim, &yml, &[]);
+    out.assert_failure(
+        2,
+        "zero.alicloud.yml is larger than 1 MiB: is it the alicloud_ecs plugin's YAML?",
+    );
+    assert_eq!(sim.api_requests(), 0);
+}
+
 #[test]
 fn a_config_that_is_not_a_regular_file() {
     let sim = Sim::fixture_fleet(&[]);

@@ -38,14 +38,14 @@ pub enum Error {
         #[source]
         source: std::string::FromUtf8Error,
     },
-    /// No credential source produced keys.
+    /// No credential source produced keys; `file_keys` says where the config file takes keys.
     #[error(
         "no Alibaba Cloud credentials found (set ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY, \
-         or alicloud_access_key/alicloud_secret_key in the [credentials] section of alicloud.ini, \
+         or {file_keys}, \
          or an aliyun CLI profile with ALICLOUD_PROFILE (~/.aliyun/config.json), \
          or an ECS RAM role with ALICLOUD_ECS_ROLE_NAME)"
     )]
-    NoCredentials,
+    NoCredentials { file_keys: &'static str },
     /// A credential source that is configured but broken (bad profile file, metadata down...).
     #[error("credentials: {0}")]
     Credentials(String),
@@ -106,7 +106,7 @@ impl Error {
             | Error::Config(_)
             | Error::ConfigFile { .. }
             | Error::ConfigEncoding { .. }
-            | Error::NoCredentials
+            | Error::NoCredentials { .. }
             | Error::Credentials(_)
             | Error::CredentialFile { .. } => exit_codes::CONFIG,
             // Keys the service does not accept, or a region it does not know: the operator must

@@ -409,7 +409,8 @@ fn find_ini(config: Option<&Path>, env: &Env) -> Result<Option<PathBuf>> {
         .find(|p| p.is_file()))
 }
 
-fn is_yaml(path: &Path) -> bool {
+/// Whether a config file is read as the alicloud_ecs plugin's YAML (by its name).
+pub fn is_yaml(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))

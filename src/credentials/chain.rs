@@ -106,7 +106,13 @@ fn base_plan(settings: &Settings, env: &Env) -> Result<Plan> {
     }
 
     // Last: the aliyun CLI's current profile, when its default file exists.
-    profile::implicit(settings, env)?.ok_or(Error::NoCredentials)
+    let file_keys = match &settings.source {
+        Some(p) if crate::config::is_yaml(p) => {
+            "alicloud_access_key and alicloud_secret_key in the YAML file"
+        }
+        _ => "alicloud_access_key/alicloud_secret_key in the [credentials] section of alicloud.ini",
+    };
+    profile::implicit(settings, env)?.ok_or(Error::NoCredentials { file_keys })
 }
 
 /// The value of the first of `names` that is set, with that name.

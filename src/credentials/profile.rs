@@ -418,9 +418,9 @@ mod tests {
             r#"{"current": "", "profiles": []}"#,
         )
         .unwrap();
-        assert!(matches!(id(&[]), Err(Error::NoCredentials)));
+        assert!(matches!(id(&[]), Err(Error::NoCredentials { .. })));
         std::fs::remove_file(dir.join("config.json")).unwrap();
-        assert!(matches!(id(&[]), Err(Error::NoCredentials)));
+        assert!(matches!(id(&[]), Err(Error::NoCredentials { .. })));
         let e = id(&[("ALICLOUD_PROFILE", "dev")]).unwrap_err().to_string();
         assert!(
             e.contains("profile 'dev'") && e.contains("config.json does not exist"),

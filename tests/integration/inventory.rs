@@ -554,6 +554,16 @@ fn no_credentials() {
     let out = ws.run(&["--config", ws.ini("").to_str().unwrap()], &[]);
     out.assert_failure(2, "no Alibaba Cloud credentials found");
     assert!(out.stderr.contains("ALICLOUD_ACCESS_KEY"));
+    assert!(out.stderr.contains("[credentials] section of alicloud.ini"));
+    // A YAML config is pointed to its own keys, not to an ini it does not have.
+    let yml = ws.path("prod.alicloud.yml");
+    std::fs::write(&yml, "plugin: alicloud_ecs\n").unwrap();
+    let out = ws.run(&["--config", yml.to_str().unwrap()], &[]);
+    out.assert_failure(
+        2,
+        "alicloud_access_key and alicloud_secret_key in the YAML file",
+    );
+    assert!(!out.stderr.contains("alicloud.ini"), "{}", out.stderr);
 }
 
 #[test]

@@ -65,17 +65,20 @@ static KEEP: [bool; 256] = keep_table(false);
 static KEEP_DASH: [bool; 256] = keep_table(true);
 
 impl Rule {
-    /// Whether the ASCII byte `b` is kept: a table, as this runs for every byte of every
-    /// group name of every host.
+    /// The ASCII bytes kept, as a table: this runs for every byte of every group name of every
+    /// host.
     #[inline]
-    fn keeps_ascii(&self, b: u8) -> bool {
-        let table = if self.keep_dash { &KEEP_DASH } else { &KEEP };
-        table[b as usize]
+    fn table(&self) -> &'static [bool; 256] {
+        if self.keep_dash {
+            &KEEP_DASH
+        } else {
+            &KEEP
+        }
     }
 
     fn keeps(&self, c: char) -> bool {
         if c.is_ascii() {
-            return self.keeps_ascii(c as u8);
+            return self.table()[c as usize];
         }
         if self.ascii_only {
             return false;
@@ -93,9 +96,10 @@ impl Rule {
     pub fn sanitize_into(&self, s: &str, out: &mut String) {
         if s.is_ascii() {
             // Most names: copied in runs between the bytes replaced.
+            let table = self.table();
             let mut from = 0;
             for (i, &b) in s.as_bytes().iter().enumerate() {
-                if !self.keeps_ascii(b) {
+                if !table[b as usize] {
                     out.push_str(&s[from..i]);
                     out.push('_');
                     from = i + 1;

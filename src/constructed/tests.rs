@@ -2,6 +2,8 @@ use super::*;
 use serde_json::{json, Map, Value as Json};
 
 mod differential;
+mod fast_checks;
+mod fast_differential;
 mod rules;
 
 /// One host's variables from a JSON literal.

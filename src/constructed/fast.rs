@@ -120,19 +120,8 @@ impl Compiler<'_> {
                 "undefined" => Node::Defined(boxed(&t.expr)?, false),
                 _ => return None,
             },
-            ast::Expr::Compare(c) if c.ops.len() == 1 => {
-                let (left, right) = (boxed(&c.expr)?, boxed(&c.ops[0].expr)?);
-                match c.ops[0].op {
-                    ast::CompareOpKind::Eq => Node::Compare(left, Op::Eq, right),
-                    ast::CompareOpKind::Ne => Node::Compare(left, Op::Ne, right),
-                    ast::CompareOpKind::Lt => Node::Compare(left, Op::Lt, right),
-                    ast::CompareOpKind::Lte => Node::Compare(left, Op::Lte, right),
-                    ast::CompareOpKind::Gt => Node::Compare(left, Op::Gt, right),
-                    ast::CompareOpKind::Gte => Node::Compare(left, Op::Gte, right),
-                    ast::CompareOpKind::In => Node::In(left, right, false),
-                    ast::CompareOpKind::NotIn => Node::In(left, right, true),
-                }
-            }
+            // minijinja's parser makes a single comparison a `BinOp` (`not in`: a `not` around
+            // `in`); only a chain (`a < b < c`) is a `Compare`, left to minijinja.
             ast::Expr::BinOp(b) => {
                 let (left, right) = (boxed(&b.left)?, boxed(&b.right)?);
                 match b.op {

@@ -846,3 +846,30 @@ impl Constructed {
         Ok((!text.is_empty()).then(|| safe_group_name(&text).into()))
     }
 }
+
+/// `source` as a compose entry, evaluated for each of `hosts` by `fast` and by minijinja (as
+/// [`Expr::eval_jinja`]); `None` when it does not compile or `fast` does not take its shape.
+/// Only for the differential test and its fuzz target (src/constructed/tests/fast_checks.rs).
+#[cfg(any(test, feature = "fuzzing"))]
+pub fn fast_against_jinja(
+    source: &str,
+    hosts: &[serde_json::Map<String, serde_json::Value>],
+) -> Option<Vec<FastAndJinja>> {
+    let c = Constructed::from_value(&serde_json::json!({ "compose": { "v": source } })).ok()?;
+    let (_, e) = c.compose.first()?;
+    let fast = e.fast.as_ref()?;
+    let names = c.slot_names();
+    let one = |host: &serde_json::Map<String, serde_json::Value>| {
+        let slots: Vec<Value> = names
+            .iter()
+            .map(|n| host.get(n).map_or(Value::UNDEFINED, from_json))
+            .collect();
+        let ctx = Value::from_dyn_object(c.host_vars(slots.clone()));
+        (fast.eval(&slots), e.eval_jinja(&ctx))
+    };
+    Some(hosts.iter().map(one).collect())
+}
+
+/// What `fast` gives (`None`: no answer) and what minijinja gives.
+#[cfg(any(test, feature = "fuzzing"))]
+pub type FastAndJinja = (Option<Value>, Result<Value, minijinja::Error>);

@@ -175,3 +175,55 @@ pub fn safe_group_name_of(parts: &[&str]) -> String {
     crate::group_names::ANSIBLE.name_into(parts, &mut out);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::constructed::engine::from_json;
+    use serde_json::json;
+
+    /// What Python 3's `str()` and `repr()` give for the same values.
+    #[test]
+    fn str_and_repr_are_pythons() {
+        let cases = [
+            (json!(null), "None", "None"),
+            (json!(true), "True", "True"),
+            (json!(false), "False", "False"),
+            (json!(4096), "4096", "4096"),
+            (json!(4096.0), "4096.0", "4096.0"),
+            (json!(1e20), "1e+20", "1e+20"),
+            (json!("it's"), "it's", "\"it's\""),
+            (json!("say \"hi\""), "say \"hi\"", "'say \"hi\"'"),
+            (json!("it's \"x\""), "it's \"x\"", "'it\\'s \"x\"'"),
+            (json!("a\\b\n\r\t"), "a\\b\n\r\t", "'a\\\\b\\n\\r\\t'"),
+            (
+                json!("\u{1}\u{7f}\u{85}é"),
+                "\u{1}\u{7f}\u{85}é",
+                "'\\x01\\x7f\\x85é'",
+            ),
+            (json!([]), "[]", "[]"),
+            (
+                json!(["a", 1, null, true, 1.5, []]),
+                "['a', 1, None, True, 1.5, []]",
+                "['a', 1, None, True, 1.5, []]",
+            ),
+            (json!({}), "{}", "{}"),
+            (
+                json!({"k": "v", "m": {"x": null}, "n": [1]}),
+                "{'k': 'v', 'm': {'x': None}, 'n': [1]}",
+                "{'k': 'v', 'm': {'x': None}, 'n': [1]}",
+            ),
+        ];
+        for (json, str_, repr) in cases {
+            let v = from_json(&json);
+            assert_eq!(py_str(&v), str_, "str({json})");
+            assert_eq!(py_text(&v), str_, "str({json}), borrowed");
+            assert_eq!(py_repr(&v), repr, "repr({json})");
+        }
+        assert_eq!(py_str(&Value::UNDEFINED), "None");
+        assert_eq!(
+            [f64::INFINITY, f64::NEG_INFINITY, f64::NAN].map(py_float),
+            ["inf", "-inf", "nan"]
+        );
+    }
+}

@@ -2,6 +2,8 @@ use super::*;
 use serde_json::{json, Map, Value as Json};
 
 mod differential;
+mod fast_checks;
+mod fast_differential;
 mod rules;
 
 /// One host's variables from a JSON literal.
@@ -195,8 +197,11 @@ fn fast_shapes_give_what_minijinja_gives() {
         "name | lower",
         "'web' in (ecs_tags.role | default(''))",
         "'sg-1' in sg",
+        "'eb' in name",
         "'sg-9' not in sg",
         "cpu >= 4",
+        "cpu <= 4",
+        "memory <= 8192",
         "cpu < f",
         "cpu == 4",
         "status == 'running'",

@@ -1,6 +1,8 @@
 //! Process-wide concerns of the binary: the address space malloc reserves, and ending cleanly
 //! however the process ends. A temp file of ours that is being written is removed on SIGTERM,
-//! SIGINT or SIGHUP (then the signal takes its default course, so the parent still sees it), and
+//! SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGALRM (then the signal takes its default
+//! course, so the parent still sees it); SIGXFSZ (a file-size limit, `ulimit -f`) is ignored, so
+//! the write past the limit fails with EFBIG and the cache write ends as a full disk does; and
 //! a failed allocation is one stderr line and exit 1 instead of an abort with a backtrace. Both
 //! paths run where almost nothing is allowed (a signal handler, an allocator out of memory):
 //! they only swap an atomic pointer and make system calls.
@@ -59,7 +61,23 @@ extern "C" fn on_signal(sig: libc::c_int) {
 }
 
 fn install_handlers() {
-    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+    // SAFETY: signal(2) only reads and sets the disposition of SIGXFSZ.
+    unsafe {
+        let old = libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        if old != libc::SIG_DFL && old != libc::SIG_ERR {
+            // Handled by someone else: theirs.
+            libc::signal(libc::SIGXFSZ, old);
+        }
+    }
+    for sig in [
+        libc::SIGTERM,
+        libc::SIGINT,
+        libc::SIGHUP,
+        libc::SIGQUIT,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGALRM,
+    ] {
         // SAFETY: sigaction(2) with zeroed structs of the right type; the handler only calls
         // async-signal-safe functions.
         unsafe {

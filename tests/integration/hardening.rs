@@ -55,9 +55,24 @@ fn default_signals(cmd: &mut Command) {
     // SAFETY: signal(2) only, between fork and exec.
     unsafe {
         cmd.pre_exec(|| {
-            for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+            for sig in [
+                libc::SIGTERM,
+                libc::SIGINT,
+                libc::SIGHUP,
+                libc::SIGQUIT,
+                libc::SIGUSR1,
+                libc::SIGUSR2,
+                libc::SIGALRM,
+                libc::SIGXFSZ,
+            ] {
                 libc::signal(sig, libc::SIG_DFL);
             }
+            // SIGQUIT's default action dumps core: not into the test's directory.
+            let none = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::setrlimit(libc::RLIMIT_CORE, &none);
             Ok(())
         });
     }
@@ -209,6 +224,10 @@ fn killed_while_writing_the_cache_leaves_only_the_cache() {
         (libc::SIGTERM, 0),
         (libc::SIGINT, 1),
         (libc::SIGTERM, 150),
+        (libc::SIGQUIT, 1),
+        (libc::SIGUSR1, 1),
+        (libc::SIGUSR2, 1),
+        (libc::SIGALRM, 1),
         (libc::SIGKILL, 20),
     ];
     let mut landed = 0;
@@ -495,6 +514,48 @@ fn usage_errors_are_one_line() {
     assert_eq!(
         out.stdout.trim(),
         format!("alicloud_inventory {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// A file-size limit (`ulimit -f 8`: 4 KiB, less than the cache) while the cache is written: the write fails as a full disk
+/// does (the inventory ignores SIGXFSZ, which would otherwise end it with no word and leave its
+/// temp file), so the run prints the inventory with one warning and leaves only the old cache.
+#[test]
+fn a_file_size_limit_ends_the_cache_write_with_a_warning() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let ini = ws.ini("");
+    ws.run_sim(&sim, &ini, &["--list"]).assert_success();
+    let files = ws.cache_files();
+    let before = std::fs::read(&files[0]).unwrap();
+    let mut cmd = ws.sim_command(&sim, &ini, &["--refresh-cache"], &[]);
+    default_signals(&mut cmd);
+    // SAFETY: setrlimit(2) only, between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 8 * 512,
+                rlim_max: 8 * 512,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
+            Ok(())
+        });
+    }
+    let out = output(cmd);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(host_count(&out.json()), FIXTURE_HOSTS);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("warning: cannot write the cache")
+            && out.stderr.contains("File too large"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(ws.cache_files(), files, "no temp file left behind");
+    assert_eq!(
+        std::fs::read(&files[0]).unwrap(),
+        before,
+        "the old cache is intact"
     );
 }
 

@@ -27,7 +27,7 @@ pub use env::Env;
 use ini_options::IniOptions;
 pub use options::{Options, CREDENTIAL_OPTIONS, ECS_OPTIONS};
 pub use shaping::{glob_match, Hostname, HostvarSelection};
-use values::{destination_alias, parse_states, with_scheme};
+use values::{destination_alias, parse_states};
 pub use values::{
     expand_path, parse_assume_role, parse_bool, parse_instance_filters, parse_pattern,
     parse_regions, split_list, AssumeRole, Pattern, STATES,
@@ -207,14 +207,22 @@ impl Settings {
         let max_concurrency = whole_number(reader, "max_concurrency", 16, 1, 1024)? as usize;
         let max_retries = whole_number(reader, "max_retries", 5, 0, 20)? as u32;
 
-        let ecs_endpoint = env
-            .first(&["ALICLOUD_ECS_ENDPOINT"])
-            .or_else(|| reader.string("ecs_endpoint").filter(|s| !s.is_empty()))
-            .map(|e| with_scheme(&e));
-        let sts_endpoint = env
-            .first(&["ALICLOUD_STS_ENDPOINT"])
-            .or_else(|| reader.string("sts_endpoint").filter(|s| !s.is_empty()))
-            .map(|e| with_scheme(&e))
+        // The environment beats the file; a bad value names where it came from.
+        let endpoint_of = |var: &str, option: &str| -> Result<Option<String>> {
+            if let Some(e) = env.first(&[var]) {
+                return values::endpoint(&e)
+                    .map(Some)
+                    .map_err(|m| Error::Config(format!("{var}: {m}")));
+            }
+            match reader.string(option).filter(|s| !s.is_empty()) {
+                Some(e) => values::endpoint(&e)
+                    .map(Some)
+                    .map_err(|m| reader.invalid(option, m)),
+                None => Ok(None),
+            }
+        };
+        let ecs_endpoint = endpoint_of("ALICLOUD_ECS_ENDPOINT", "ecs_endpoint")?;
+        let sts_endpoint = endpoint_of("ALICLOUD_STS_ENDPOINT", "sts_endpoint")?
             .unwrap_or_else(|| "https://sts.aliyuncs.com".to_string());
         let metadata_endpoint = env
             .first(&["ALICLOUD_METADATA_ENDPOINT"])

@@ -157,6 +157,35 @@ pub fn with_scheme(endpoint: &str) -> String {
     }
 }
 
+/// An endpoint as [`with_scheme`] makes it, checked as a URL (with `{region}` standing for a
+/// region id): another scheme, a port past 65535 or a space in the host is refused here, not
+/// retried and blamed on the network.
+pub fn endpoint(raw: &str) -> Result<String, String> {
+    let e = raw.trim();
+    if let Some((scheme, rest)) = e.split_once("://") {
+        if scheme != "http" && scheme != "https" {
+            return Err(format!(
+                "'{e}' is not an http:// or https:// URL (write a host name, or https://HOST[:PORT][/PATH])"
+            ));
+        }
+        if rest.trim_matches('/').is_empty() {
+            return Err(format!(
+                "'{e}' has no host (write https://HOST[:PORT][/PATH])"
+            ));
+        }
+    }
+    let url = with_scheme(e);
+    match reqwest::Url::parse(&url.replace("{region}", "cn-hangzhou")) {
+        Ok(u) if u.host_str().is_some_and(|h| !h.is_empty()) => Ok(url),
+        Ok(_) => Err(format!(
+            "'{e}' has no host (write https://HOST[:PORT][/PATH])"
+        )),
+        Err(why) => Err(format!(
+            "'{e}' is not a valid URL: {why} (write https://HOST[:PORT][/PATH])"
+        )),
+    }
+}
+
 /// A comma list (newlines of continued values count as commas), items unquoted, empty ones
 /// dropped.
 pub fn split_list(v: &str) -> Vec<String> {
@@ -499,6 +528,23 @@ mod tests {
         let e = parse_pattern("web[").unwrap_err();
         assert!(e.starts_with("bad regular expression 'web[': "), "{e}");
         assert_eq!(with_scheme("ecs.example.com/"), "https://ecs.example.com");
+        assert_eq!(
+            endpoint("ecs.example.com/").unwrap(),
+            "https://ecs.example.com"
+        );
+        assert_eq!(
+            endpoint("http://127.0.0.1:9/{region}/").unwrap(),
+            "http://127.0.0.1:9/{region}"
+        );
+        for (bad, why) in [
+            ("ftp://h", "not an http:// or https:// URL"),
+            ("http://127.0.0.1:99999", "invalid port number"),
+            ("http://bad host:1", "not a valid URL"),
+            ("https://", "has no host"),
+        ] {
+            let e = endpoint(bad).unwrap_err();
+            assert!(e.contains(why) && e.contains("https://HOST"), "{bad}: {e}");
+        }
         assert_eq!(with_scheme(" http://127.0.0.1:9/ "), "http://127.0.0.1:9");
     }
 

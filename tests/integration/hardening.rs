@@ -559,6 +559,30 @@ fn a_file_size_limit_ends_the_cache_write_with_a_warning() {
     );
 }
 
+/// A malformed endpoint is a configuration error at load, `--check` included, not a request
+/// retried five times and then blamed on the network; `ftp://h` no longer becomes
+/// `https://ftp://h`.
+#[test]
+fn a_malformed_endpoint_is_refused_before_any_request() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    for (bad, why) in [
+        ("http://127.0.0.1:99999", "invalid port number"),
+        ("http://bad host:1", "not a valid URL"),
+        ("ftp://h", "not an http:// or https:// URL"),
+    ] {
+        let ini = ws.ini(&format!("ecs_endpoint = {bad}"));
+        for args in [&["--check"][..], &["--list"]] {
+            let out = ws.run_sim_env(&sim, &ini, args, &[("ALICLOUD_ECS_ENDPOINT", "")]);
+            out.assert_failure(2, &format!("option 'ecs_endpoint': '{bad}' "));
+            assert!(out.stderr.contains(why), "{}", out.stderr);
+        }
+        let out = ws.run_sim_env(&sim, &ws.ini(""), &[], &[("ALICLOUD_ECS_ENDPOINT", bad)]);
+        out.assert_failure(2, &format!("ALICLOUD_ECS_ENDPOINT: '{bad}' "));
+    }
+    assert_eq!(sim.api_requests(), 0);
+}
+
 // ---- 8: a config that is not a regular file ----
 
 /// A YAML config that never ends (a link to /dev/zero) is refused at 1 MiB, as the ini is,

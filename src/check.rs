@@ -109,13 +109,20 @@ pub fn summary(
         let _ = write!(instances, "; filters {}", filters.join(", "));
     }
     row("instances", &instances);
+    // The rule in force: the plugin's precedence list, else hostname_variable, else the address.
+    let named = if !settings.hostnames.is_empty() {
+        let first: Vec<String> = settings.hostnames.iter().map(|h| h.to_string()).collect();
+        format!(
+            "the first of {} with a value, else their address",
+            first.join(", ")
+        )
+    } else if !settings.hostname_variable.is_empty() {
+        format!("{}, else their address", settings.hostname_variable)
+    } else {
+        "their address".to_string()
+    };
     let mut hosts = format!(
-        "named by {}, reached at {}",
-        if settings.hostname_variable.is_empty() {
-            "their address"
-        } else {
-            &settings.hostname_variable
-        },
+        "named by {named}, reached at {}",
         settings.destination_variables.join(" or ")
     );
     for (what, re) in [

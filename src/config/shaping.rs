@@ -67,6 +67,28 @@ pub enum Hostname {
     Tags(Vec<(String, Option<String>)>),
 }
 
+impl std::fmt::Display for Hostname {
+    /// As the plugin's option writes it: `instance_id`, `tag:K1,K2=V`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Hostname::Var(v) => f.write_str(v),
+            Hostname::Tags(tags) => {
+                f.write_str("tag:")?;
+                for (i, (k, v)) in tags.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    f.write_str(k)?;
+                    if let Some(v) = v {
+                        write!(f, "={v}")?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 impl Hostname {
     fn tags(spec: &str) -> Hostname {
         // Split as the plugin does: on ',' and then '=', without trimming.

@@ -245,6 +245,10 @@ fn check_summarises_a_valid_config_without_any_request() {
         "{groups}"
     );
     assert_eq!(row(s, "constructed"), "none");
+    assert_eq!(
+        row(s, "hosts"),
+        "named by instance_id, else their address, reached at public_ip_address"
+    );
     let cache = row(s, "cache");
     assert!(
         cache.starts_with(&ws.cache_dir().display().to_string())
@@ -274,6 +278,39 @@ fn check_summarises_a_valid_config_without_any_request() {
         "{cache}"
     );
     assert_eq!(calls(&sim), before);
+}
+
+/// The naming rule in force, whichever option sets it (it always said "instance_id" before).
+#[test]
+fn check_names_the_hostnames_rule_in_force() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let ini = ws.ini("hostname_variable = tag_Name");
+    let out = ws.run_sim(&sim, &ini, &["--check"]);
+    out.assert_success();
+    assert_eq!(
+        row(&out.stdout, "hosts"),
+        "named by tag_Name, else their address, reached at public_ip_address"
+    );
+    let yml = ws.path("prod.alicloud.yml");
+    std::fs::write(
+        &yml,
+        format!(
+            "plugin: alicloud_ecs\ncache_connection: {}\nhostnames: [tag:Name, {{tags: 'env,role=web'}}, instance_id]\n",
+            ws.cache_dir().display()
+        ),
+    )
+    .unwrap();
+    let out = ws.run_sim(&sim, &yml, &["--check"]);
+    out.assert_success();
+    assert!(
+        row(&out.stdout, "hosts").starts_with(
+            "named by the first of tag:Name, tag:env,role=web, instance_id with a value, else their address, reached at "
+        ),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(calls(&sim), (0, 0));
 }
 
 #[test]

@@ -21,7 +21,7 @@ pub enum Error {
     #[error("{0}")]
     Config(String),
     /// The config file exists but cannot be read.
-    #[error("cannot read config file {}: {source}", path.display())]
+    #[error("cannot read config file {}: {source}{}", path.display(), read_fix(source))]
     ConfigFile {
         path: PathBuf,
         #[source]
@@ -125,6 +125,17 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What to do about a config file that cannot be read, in the operator's terms.
+fn read_fix(e: &io::Error) -> &'static str {
+    match e.kind() {
+        io::ErrorKind::PermissionDenied => {
+            " (give the user that runs the inventory read access, e.g. chown it to that user and chmod 600)"
+        }
+        io::ErrorKind::NotFound => " (check the path in --config or ALICLOUD_INI_PATH)",
+        _ => "",
+    }
+}
+
 /// The three exit statuses (docs/DESIGN.md, "Command line"). Ansible only tells zero from
 /// non-zero; operators and cron wrappers tell configuration mistakes (2) from runtime failures (1).
 pub mod exit_codes {
@@ -133,4 +144,30 @@ pub mod exit_codes {
     pub const RUNTIME: i32 = 1;
     /// Bad usage or bad configuration: retrying will not help until the operator fixes something.
     pub const CONFIG: i32 = 2;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An unreadable config names the fix (it said only "Permission denied"); as root, a mode
+    /// cannot make a file unreadable, so the message is checked here rather than by a run.
+    #[test]
+    fn an_unreadable_config_names_the_fix() {
+        let e = Error::ConfigFile {
+            path: PathBuf::from("/etc/ansible/alicloud.ini"),
+            source: io::Error::from(io::ErrorKind::PermissionDenied),
+        };
+        assert_eq!(e.exit_code(), exit_codes::CONFIG);
+        assert_eq!(
+            e.to_string(),
+            "cannot read config file /etc/ansible/alicloud.ini: permission denied (give the user \
+             that runs the inventory read access, e.g. chown it to that user and chmod 600)"
+        );
+        let other = Error::ConfigFile {
+            path: PathBuf::from("x"),
+            source: io::Error::other("odd"),
+        };
+        assert_eq!(other.to_string(), "cannot read config file x: odd");
+    }
 }

@@ -231,9 +231,13 @@ fn refresh(
     // Dropping the runtime here would wait for idle pooled connections; nothing is left to run.
     runtime.shutdown_background();
     if let Some(e) = builder.take_error() {
-        return Err(Error::Config(format!(
-            "{e} (strict is on: fix the entry, or set strict to false to skip it for such hosts)"
-        )));
+        // Some failures end the run whatever strict says, as in Ansible (an empty group name).
+        let why = if settings.constructed.as_ref().is_some_and(|c| c.strict()) {
+            "strict is on: fix the entry, or set strict to false to skip it for such hosts"
+        } else {
+            "Ansible refuses this one even with strict off: fix the entry for such hosts"
+        };
+        return Err(Error::Config(format!("{e} ({why})")));
     }
     let inv = builder.finish();
     for w in &inv.warnings {

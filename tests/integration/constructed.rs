@@ -238,6 +238,28 @@ fn strict_off_skips_a_failing_entry_for_that_host_only() {
     assert_eq!(hosts(&list, "has_role").len(), 6);
 }
 
+/// An empty keyed group name ends the run whatever strict says, as in Ansible; the message no
+/// longer says "strict is on" when it is off.
+#[test]
+fn an_empty_group_name_fails_with_the_strict_setting_it_has() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let entry = "keyed_groups = [{key: \"''\", default_value: '', prefix: '', separator: ''}]";
+    for (strict, says) in [
+        ("False", "Ansible refuses this one even with strict off"),
+        ("True", "strict is on"),
+    ] {
+        let ini = ws.ini(&format!("{entry}\nstrict = {strict}"));
+        let out = ws.run_sim(&sim, &ini, &[]);
+        out.assert_failure(2, "invalid empty group name");
+        assert!(
+            out.stderr.contains(says),
+            "strict = {strict}: {}",
+            out.stderr
+        );
+    }
+}
+
 #[test]
 fn plugin_yaml_through_alicloud_ini_path() {
     let sim = Sim::fixture_fleet(&[]);

@@ -156,6 +156,19 @@ impl Settings {
             None => Regions::All,
             Some(v) => parse_regions(&v).map_err(|m| reader.invalid("regions", m))?,
         };
+        // Every listed region excluded: an empty inventory nobody asked for, cached as good.
+        if let Regions::List(list) = &regions {
+            let exclude = reader.list("regions_exclude");
+            if !list.is_empty() && list.iter().all(|r| exclude.contains(r)) {
+                return Err(reader.invalid(
+                    "regions_exclude",
+                    format!(
+                        "excludes every region regions lists ({}), which leaves nothing to list; remove them from one of the two",
+                        list.join(", ")
+                    ),
+                ));
+            }
+        }
         let destination_variables: Vec<String> = {
             let list = reader.list("destination_variable");
             let list = if list.is_empty() {
@@ -551,6 +564,21 @@ mod tests {
             "{}",
             s.warnings[0]
         );
+    }
+
+    /// `regions` and `regions_exclude` that cancel out gave an empty inventory, cached as good.
+    #[test]
+    fn regions_that_exclude_every_listed_region_are_refused() {
+        let e = settings("[ecs]\nregions = cn-a\nregions_exclude = cn-a\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("option 'regions_exclude': excludes every region regions lists (cn-a)"),
+            "{e}"
+        );
+        let s = settings("[ecs]\nregions = cn-a, cn-b\nregions_exclude = cn-a\n").unwrap();
+        assert_eq!(s.regions_exclude, vec!["cn-a".to_string()]);
+        assert!(settings("[ecs]\nregions_exclude = cn-a\n").is_ok());
     }
 
     #[test]

@@ -227,6 +227,20 @@ impl YamlOptions {
                     message: format!("must be {want}, not {}", kind_of(&value)),
                 });
             }
+            // A list of values must not hold lists or mappings: `regions: [[cn-beijing]]` was
+            // read as no regions at all, so every region was listed.
+            let takes_structures =
+                matches!(name.as_str(), "keyed_groups" | "hostnames" | "accounts");
+            if let Value::Array(items) = &value {
+                if !takes_structures && items.iter().any(|i| i.is_array() || i.is_object()) {
+                    return Err(Error::ConfigValue {
+                        file: path.to_path_buf(),
+                        line,
+                        option: key,
+                        message: "holds a list or mapping inside the list; write a flat list such as [a, b]".into(),
+                    });
+                }
+            }
             y.entries.insert(
                 name,
                 Entry {
@@ -569,6 +583,21 @@ mod tests {
             e("compose: [a]"),
             "a.yml:2: option 'compose': must be a mapping, not a list"
         );
+        // Items nested in a list were dropped, and the option read as unset (every region).
+        for nested in [
+            "regions: [[cn-beijing]]",
+            "regions_exclude: [cn-hangzhou, [cn-beijing]]",
+            "instance_states: [[stopped]]",
+            "hostvars: [{a: b}]",
+        ] {
+            let msg = e(nested);
+            assert!(
+                msg.ends_with(
+                    "holds a list or mapping inside the list; write a flat list such as [a, b]"
+                ),
+                "{nested}: {msg}"
+            );
+        }
     }
 
     #[test]

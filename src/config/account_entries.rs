@@ -100,9 +100,39 @@ pub fn parse_accounts(value: &Value) -> Result<Vec<Account>, String> {
                 )
             });
         }
+        // One account reached twice over the same regions lists every instance twice (as
+        // `i_x_i_x` and `i_x_i_x_2`), and playbooks then run twice per host.
+        if let Some(j) = accounts.iter().position(|a| same_reach(a, &account)) {
+            return Err(format!(
+                "entries {} ('{}') and {} ('{}') reach the same account with the same credentials over the same regions, so every instance would be listed twice (keep one, or give each its own regions)",
+                j + 1,
+                accounts[j].alias,
+                i + 1,
+                account.alias
+            ));
+        }
         accounts.push(account);
     }
     Ok(accounts)
+}
+
+/// Whether two entries list the same instances: the same credentials (by what names them: a
+/// role ARN, a profile, an access key id, a RAM role, or the base credentials) and regions that
+/// may overlap (only two explicit lists without a region in common cannot).
+fn same_reach(a: &Account, b: &Account) -> bool {
+    use AccountCredentials as C;
+    let same_credentials = match (&a.credentials, &b.credentials) {
+        (C::Base, C::Base) => true,
+        (C::Role { role_arn: x, .. }, C::Role { role_arn: y, .. }) => x == y,
+        (C::Profile(x), C::Profile(y)) | (C::EcsRole(x), C::EcsRole(y)) => x == y,
+        (C::Keys { access_key: x, .. }, C::Keys { access_key: y, .. }) => x == y,
+        _ => false,
+    };
+    let disjoint = match (&a.regions, &b.regions) {
+        (Some(Regions::List(x)), Some(Regions::List(y))) => !x.iter().any(|r| y.contains(r)),
+        _ => false,
+    };
+    same_credentials && !disjoint
 }
 
 /// A scalar as text; `None` for a list, a mapping or null.
@@ -379,6 +409,40 @@ mod tests {
             a[0].credentials,
             AccountCredentials::Profile("false".into())
         );
+    }
+
+    /// Two aliases for one role listed every instance twice, with a warning that spoke of a
+    /// name "shared by several instances".
+    #[test]
+    fn one_account_reached_twice_over_the_same_regions_is_refused() {
+        let role = "acs:ram::1:role/r";
+        let e = parse_accounts(&json!([
+            {"alias": "a", "role_arn": role},
+            {"alias": "b", "profile": "p"},
+            {"alias": "c", "role_arn": role}
+        ]))
+        .unwrap_err();
+        assert!(
+            e.starts_with("entries 1 ('a') and 3 ('c') reach the same account"),
+            "{e}"
+        );
+        assert!(parse_accounts(&json!([{"alias": "a"}, {"alias": "b"}])).is_err());
+        let keys = |alias: &str| json!({"alias": alias, "alicloud_access_key": "AKIDDISTINCT", "alicloud_secret_key": "S3CRET"});
+        let e = parse_accounts(&json!([keys("a"), keys("b")])).unwrap_err();
+        assert!(e.starts_with("entries 1 ('a') and 2 ('b')"), "{e}");
+        assert!(!e.contains("AKIDDISTINCT") && !e.contains("S3CRET"), "{e}");
+        // One role split over regions that do not overlap is two halves of one account.
+        let split = parse_accounts(&json!([
+            {"alias": "east", "role_arn": role, "regions": ["cn-hangzhou"]},
+            {"alias": "west", "role_arn": role, "regions": ["cn-chengdu"]}
+        ]))
+        .unwrap();
+        assert_eq!(split.len(), 2);
+        assert!(parse_accounts(&json!([
+            {"alias": "east", "role_arn": role, "regions": ["cn-hangzhou"]},
+            {"alias": "all", "role_arn": role}
+        ]))
+        .is_err());
     }
 
     #[test]

@@ -265,6 +265,15 @@ fn refresh(
     let Some(cache) = cache else {
         return Ok((inv, None));
     };
+    // An answer of no hosts may be true (every instance gone), so it is written, but never
+    // without a word when the cache had some (docs/RELIABILITY.md).
+    if inv.hosts.is_empty() {
+        if let Some(n) = cache.previous_hosts().filter(|&n| n > 0) {
+            diag::warn(&format!(
+                "the API listed no hosts, where the cache had {n}: the empty inventory is printed and cached (if that is wrong, check regions, instance_states, filters and which account the credentials reach)"
+            ));
+        }
+    }
     let written = match cache.write(&inv) {
         Ok(cached) => {
             info!(1, "cache written: {}", cache.path.display());

@@ -409,6 +409,23 @@ impl Cache {
         Lookup::Hit(CachedList::Mapped(map, file, h.json_len))
     }
 
+    /// How many hosts the cache file holds, fresh or stale; `None` when there is no readable
+    /// cache of this program and format. For the warning when a refresh finds none.
+    pub fn previous_hosts(&self) -> Option<u64> {
+        let file = self.open().ok()?;
+        let any_age = Cache {
+            path: self.path.clone(),
+            max_age: u64::MAX,
+        };
+        let Ok(Lookup::Hit(h)) = any_age.header(&file) else {
+            return None;
+        };
+        let end = (HEADER_LEN as u64 + h.json_len + h.index_len).checked_sub(8)?;
+        let mut b = [0u8; 8];
+        file.read_exact_at(&mut b, end).ok()?;
+        Some(u64::from_le_bytes(b))
+    }
+
     /// One host's hostvars from a fresh cache; `Hit(None)` = the cache has no such host.
     pub fn read_host(&self, name: &str) -> Lookup<Option<Vec<u8>>> {
         let (file, h) = match self.read_header() {

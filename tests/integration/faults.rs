@@ -599,3 +599,35 @@ fn no_secret_in_any_output_error_or_cache_file() {
         }
     }
 }
+
+/// The API answers with no instances where the cache had 8 hosts: the empty inventory is what
+/// the service says, so it is printed and cached, with one warning (before: no word at all).
+#[test]
+fn a_refresh_that_finds_no_hosts_against_a_good_cache_warns() {
+    let (ws, sim, ini, file, _) = with_good_cache("");
+    let mut fleet: Value =
+        serde_json::from_slice(&std::fs::read(harness::fixture("fleet.json")).unwrap()).unwrap();
+    fleet["instances"] = Value::Array(Vec::new());
+    let empty = ws.path("empty-fleet.json");
+    std::fs::write(&empty, serde_json::to_vec(&fleet).unwrap()).unwrap();
+    let sim = sim.restart(&empty, &[]);
+    let out = ws.run_sim(&sim, &ini, &["--refresh-cache"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(host_count(&out.json()), 0);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with(
+            "alicloud_inventory: warning: the API listed no hosts, where the cache had 8:"
+        ),
+        "{}",
+        out.stderr
+    );
+    // Written: the next run reads the empty inventory from the cache, with no word.
+    assert_eq!(ws.cache_files(), vec![file]);
+    let out = ws.run_sim(&sim, &ini, &["--list"]);
+    out.assert_success();
+    assert_eq!(host_count(&out.json()), 0);
+    // An empty answer again, against an empty cache: nothing to warn about.
+    let out = ws.run_sim(&sim, &ini, &["--refresh-cache"]);
+    out.assert_success();
+}

@@ -352,7 +352,39 @@ pub fn yaml_options() -> serde_saphyr::Options {
 /// A YAML value (`{a: b}`, `[x, y]`, a scalar) as JSON; the error says where in `text`.
 pub fn parse_yaml(text: &str) -> Result<serde_json::Value, String> {
     serde_saphyr::from_str_with_options::<serde_json::Value>(text, yaml_options())
-        .map_err(|e| format!("not valid YAML: {}", one_line(&e.to_string())))
+        .map_err(|e| format!("not valid YAML: {}", yaml_error(&e.to_string())))
+}
+
+/// The YAML reader's message on one line, its hints for programmers (the names of its API)
+/// replaced by the operator's fix.
+pub fn yaml_error(message: &str) -> String {
+    let m = one_line(message);
+    // Each phrase, and the fix an operator can act on.
+    const HINTS: &[(&str, &str)] = &[
+        (
+            ", set DuplicateKeyPolicy in Options if acceptable",
+            " (a key set twice: keep one)",
+        ),
+        (
+            "multiple YAML documents detected; use from_str_multiple or from_str_multiple_with_options",
+            "more than one YAML document (remove the '---' line: the file holds one mapping of options)",
+        ),
+    ];
+    let mut m = HINTS
+        .iter()
+        .fold(m, |m, (phrase, fix)| m.replace(phrase, fix));
+    if let Some(at) = m.find("budget breached:") {
+        // "budget breached: Nodes { nodes: 250001 } at line …": the reader's own limit.
+        let rest = m[at..]
+            .find(" at line ")
+            .map_or("", |i| &m[at + i..])
+            .to_string();
+        m = format!(
+            "{}more YAML than a configuration holds (a list or mapping of hundreds of thousands of items){rest}",
+            &m[..at]
+        );
+    }
+    m
 }
 
 /// A message on one line: newlines and runs of spaces become single spaces.
@@ -654,6 +686,30 @@ mod tests {
             parse_instance_filters(&tags(21)).unwrap_err(),
             "at most 20 tag filters"
         );
+    }
+
+    /// The YAML reader's hints name its API ("set DuplicateKeyPolicy in Options", "use
+    /// from_str_multiple", "budget breached: Nodes { .. }"); the operator gets a fix instead.
+    #[test]
+    fn yaml_errors_name_the_fix_not_the_library() {
+        for (text, want) in [
+            (
+                "{a: 1, a: 2}",
+                "duplicate mapping key: a (a key set twice: keep one)",
+            ),
+            (
+                "a: 1\n---\nb: 2\n",
+                "more than one YAML document (remove the '---' line",
+            ),
+        ] {
+            let e = parse_yaml(text).unwrap_err();
+            assert!(e.contains(want), "{text:?}: {e}");
+            assert!(!e.contains("Options") && !e.contains("from_str"), "{e}");
+        }
+        let big = format!("[{}]", vec!["a"; 260_000].join(", "));
+        let e = parse_yaml(&big).unwrap_err();
+        assert!(e.contains("more YAML than a configuration holds"), "{e}");
+        assert!(!e.contains("budget") && !e.contains("Nodes {"), "{e}");
     }
 
     /// One grammar for structured values, in ini and YAML alike (docs/DESIGN.md,

@@ -161,7 +161,7 @@ impl YamlOptions {
                     line,
                     format!(
                         "YAML syntax error: {} (fix the file; it must be a mapping of options)",
-                        values::one_line(&e.to_string())
+                        values::yaml_error(&e.to_string())
                     ),
                 )
             })?;

@@ -8,7 +8,7 @@ use std::time::Instant;
 use crate::api::client::Client;
 use crate::cache::{Cache, CachedList, Lookup};
 use crate::cli::Args;
-use crate::config::{Env, Settings};
+use crate::config::{glob_match, Env, Settings};
 use crate::credentials;
 use crate::diag;
 use crate::error::{Error, Result};
@@ -170,6 +170,35 @@ fn to_stdout(write: impl FnOnce() -> io::Result<()>) -> Result<Outcome> {
     }
 }
 
+/// The `hostvars` patterns that kept no hostvar of any host. A selection prints only what it
+/// keeps (and `ansible_host`, composed variables), so the printed names are what a pattern can
+/// have matched: most patterns are found among the first host's; the rest are looked for in
+/// every host.
+fn unmatched_patterns<'p>(patterns: &'p [String], inv: &Inventory) -> Vec<&'p str> {
+    let names = |h: &inventory::Host| -> Vec<String> {
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&h.hostvars)
+            .map(|m| m.into_iter().map(|(k, _)| k).collect())
+            .unwrap_or_default()
+    };
+    let Some(first) = inv.hosts.first() else {
+        return Vec::new();
+    };
+    let first = names(first);
+    let mut left: Vec<&str> = patterns
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !first.iter().any(|n| glob_match(p, n)))
+        .collect();
+    for h in inv.hosts.iter().skip(1) {
+        if left.is_empty() {
+            break;
+        }
+        let names = names(h);
+        left.retain(|p| !names.iter().any(|n| glob_match(p, n)));
+    }
+    left
+}
+
 /// Calls the API, builds the inventory and rewrites the cache (unless it is untrusted: None),
 /// returning the new cache file when it could be written. A failure leaves the cache as it
 /// was; a cache that cannot be written costs a warning, not the inventory; an inventory that
@@ -242,6 +271,13 @@ fn refresh(
     let inv = builder.finish();
     for w in &inv.warnings {
         diag::warn(w);
+    }
+    if let Some(selection) = &settings.hostvars {
+        for p in unmatched_patterns(&selection.patterns, &inv) {
+            diag::warn(&format!(
+                "hostvars pattern '{p}' matches no hostvar of any host, so it prints nothing (the names are footmark's, as docs/HOSTVARS.md lists them: instance_id, ecs_tags, ...)"
+            ));
+        }
     }
     info!(
         1,

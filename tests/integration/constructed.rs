@@ -475,3 +475,28 @@ fn a_strict_failure_names_host_entry_and_error() {
         "constructed compose.role failed for host i_bp1aaaaaaaaaaaaaaa06: could not set role",
     );
 }
+
+/// A `hostvars` pattern that matches nothing (a typo) silently printed no hostvars; it is now
+/// one warning naming it, and the patterns that match are not.
+#[test]
+fn a_hostvars_pattern_that_matches_nothing_is_named() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let ini = ws.ini("hostvars = instnce_id, instance_name, ecs_*");
+    let out = ws.run_sim(&sim, &ini, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with(
+            "alicloud_inventory: warning: hostvars pattern 'instnce_id' matches no hostvar of any host"
+        ),
+        "{}",
+        out.stderr
+    );
+    let list = out.json();
+    let vars = list["_meta"]["hostvars"].as_object().unwrap();
+    assert!(vars.values().all(|v| v.get("instance_name").is_some()));
+    let ini = ws.ini("hostvars = instance_*");
+    ws.run_sim(&sim, &ini, &["--refresh-cache"])
+        .assert_success();
+}

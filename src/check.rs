@@ -236,6 +236,11 @@ fn cache_state(cache: &Cache) -> String {
     if let Some(why) = cache.untrusted() {
         return why;
     }
+    if let Some(why) = cache.unwritable() {
+        return format!(
+            "{why}: no cache can be written there, so every run calls the API (set cache_path to a directory)"
+        );
+    }
     match cache.age() {
         Lookup::Miss("no cache yet") => {
             format!("{path}: none yet (the next run calls the API; cache_max_age {max} s)")

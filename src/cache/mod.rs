@@ -287,6 +287,13 @@ impl Cache {
         }
     }
 
+    /// Why no cache can be written at this path, when that is known without trying: it, or the
+    /// first of its ancestors that exists, is a file or a dangling link.
+    pub fn unwritable(&self) -> Option<String> {
+        let dir = self.dir();
+        (!dir.is_dir()).then(|| not_a_directory(dir)).flatten()
+    }
+
     fn dir(&self) -> &Path {
         self.path.parent().unwrap_or(Path::new("."))
     }

@@ -313,6 +313,32 @@ fn check_names_the_hostnames_rule_in_force() {
     assert_eq!(calls(&sim), (0, 0));
 }
 
+/// A cache_path under a regular file: `--check` said the next run would rebuild the cache, which
+/// no run can write; it now says so, and what to do.
+#[test]
+fn check_says_when_no_cache_can_be_written() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let file = ws.path("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let ini = ws.path("alicloud.ini");
+    std::fs::write(
+        &ini,
+        format!("[ecs]\ncache_path = {}\n", file.join("cache").display()),
+    )
+    .unwrap();
+    let out = ws.run_sim(&sim, &ini, &["--check"]);
+    out.assert_success();
+    let cache = row(&out.stdout, "cache");
+    assert!(
+        cache.starts_with(&format!("{} is a file, not a directory", file.display()))
+            && cache.ends_with(
+                "no cache can be written there, so every run calls the API (set cache_path to a directory)"
+            ),
+        "{cache}"
+    );
+}
+
 #[test]
 fn check_lists_the_constructed_entries_and_refuses_a_bad_one() {
     let sim = Sim::fixture_fleet(&[]);

@@ -207,6 +207,17 @@ mod tests {
                 "['a', 1, None, True, 1.5, []]",
                 "['a', 1, None, True, 1.5, []]",
             ),
+            // minijinja writes 1e20 as 100000000000000000000.0, and quotes text its own way.
+            (
+                json!([1e20, "it's", "\u{1}"]),
+                "[1e+20, \"it's\", '\\x01']",
+                "[1e+20, \"it's\", '\\x01']",
+            ),
+            (
+                json!({"k": 1e20, "q": "it's"}),
+                "{'k': 1e+20, 'q': \"it's\"}",
+                "{'k': 1e+20, 'q': \"it's\"}",
+            ),
             (json!({}), "{}", "{}"),
             (
                 json!({"k": "v", "m": {"x": null}, "n": [1]}),

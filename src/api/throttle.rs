@@ -103,7 +103,10 @@ mod tests {
     #[test]
     fn the_next_window_starts_at_a_multiple_of_the_window() {
         assert_eq!(until_next_window(60_000, 60_000), Duration::from_secs(60));
-        assert_eq!(until_next_window(61_500, 60_000), Duration::from_millis(58_500));
+        assert_eq!(
+            until_next_window(61_500, 60_000),
+            Duration::from_millis(58_500)
+        );
         assert_eq!(until_next_window(119_999, 60_000), Duration::from_millis(1));
         assert_eq!(until_next_window(2_250, 1_000), Duration::from_millis(750));
     }

@@ -764,10 +764,10 @@ fn hint_for(status: u16, code: &str, max_retries: u32, region: &str) -> String {
         Class::BadSignature => "check the access key secret".into(),
         Class::Clock => "check this machine's clock: is NTP running?".into(),
         Class::BadToken => "the security token is invalid or expired; get fresh credentials".into(),
-        Class::Throttled => format!(
-            "still throttled after {}; lower max_concurrency or run again later",
-            retries(max_retries)
-        ),
+        // Throttling waits for windows (CallError::ThrottleWait); a bare one is not retried.
+        Class::Throttled => {
+            "still throttled; raise throttle_wait in alicloud.ini, or run again later".into()
+        }
         Class::Region => format!("{region} is not a region: check regions in alicloud.ini"),
         _ if codes::is_retryable(status, code) && max_retries > 0 => format!(
             "still failing after {}; run again later, or raise max_retries in alicloud.ini",

@@ -601,8 +601,11 @@ def main():
                                                         regions, os.path.join(C, name), extra)
         ini_w1 = ini("w1", reg_w1)
         ini_w1_128 = ini("w1-128", reg_w1, "max_concurrency = 128\n")
-        ini_thr = ini("thr", reg_w1)
-        ini_thr8 = ini("thr-8", reg_w1, "max_concurrency = 8\n")
+        # --throttle-above-inflight refuses by concurrency, not by window: a short
+        # throttle_window keeps each hold to the next "window" short.
+        thr_window = "throttle_window = 0.2\n"
+        ini_thr = ini("thr", reg_w1, thr_window)
+        ini_thr8 = ini("thr-8", reg_w1, "max_concurrency = 8\n" + thr_window)
         ini_w2 = ini("w2", reg_w2)
         ini_wb = ini("w2base", reg_wb)
         all_hosts = ("all_instances = True\n"
@@ -619,7 +622,7 @@ def main():
         R = P["runs"]
 
         # W1 cold (the cache is rewritten by every run, so W1 warm then finds it fresh).
-        W1 = Workload(f"W1 cold, defaults (max_concurrency 16)",
+        W1 = Workload(f"W1 cold, defaults (max_concurrency 8 per region)",
                       I(ini_w1, "--refresh-cache"), env_for(s_w1), s_w1, fewest_w1, check_list(),
                       decoded=running(cnt_w1))
         W1c = Workload("W1 cold, max_concurrency = 128", I(ini_w1_128, "--refresh-cache"),
@@ -757,9 +760,9 @@ def main():
         s_acc_thr = Sim(sim_bin, f_one, A["latency"], throttle_above=A["throttle_above"],
                         logdir=out, extra=sim_extra, tag="-accounts")
         sims.append(s_acc_thr)
-        ini_one = ini("acc-one", reg_one)
+        ini_one = ini("acc-one", reg_one, thr_window)
         accounts_line = "accounts = [" + ",\n    ".join(entries) + "]\n"
-        ini_multi = ini("acc-multi", reg_one, accounts_line)
+        ini_multi = ini("acc-multi", reg_one, accounts_line + thr_window)
         Aone = Workload(f"One account, {total:,} instances in {A['regions']} regions",
                         I(ini_one, "--refresh-cache"), env_for(s_acc), s_acc, fewest_one,
                         check_list())

@@ -237,7 +237,8 @@ fn refresh(
             settings.timeout,
             settings.max_concurrency,
             settings.max_retries,
-        )?;
+        )?
+        .with_throttle(settings.throttle_window, settings.throttle_wait);
         let targets = fetch::targets(&client, settings, home_region).await?;
         info!(
             1,

@@ -3,6 +3,8 @@
 //! Requests are POSTed as forms, so neither the signature nor a security token ever appears in a
 //! URL, where proxies and error messages would show it.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::de::{DeserializeOwned, IgnoredAny};
@@ -12,6 +14,7 @@ use crate::api::http;
 use crate::api::limiter::{Answered, Limiter};
 use crate::api::secret::Credentials;
 use crate::api::sign;
+use crate::api::throttle::{self, Hold, Holds};
 use crate::error::Error;
 use crate::info;
 use crate::service_codes::{self as codes, Class};
@@ -39,11 +42,23 @@ pub enum CallError {
         #[source]
         source: serde_json::Error,
     },
+    /// Still throttled when the region's waits for throttled windows reached `throttle_wait`.
+    #[error("{code}: {message}")]
+    ThrottleWait {
+        code: String,
+        message: String,
+        action: String,
+        waited: Duration,
+    },
 }
 
 impl CallError {
     pub fn is_throttle(&self) -> bool {
-        matches!(self, CallError::Api { code, .. } if codes::classify(code) == Class::Throttled)
+        match self {
+            CallError::Api { code, .. } => codes::classify(code) == Class::Throttled,
+            CallError::ThrottleWait { .. } => true,
+            _ => false,
+        }
     }
 
     /// Throttling, an unavailable service, 5xx, timeouts and connection errors.
@@ -51,9 +66,17 @@ impl CallError {
         match self {
             CallError::Api { status, code, .. } => codes::is_retryable(*status, code),
             CallError::Transport(_) => true,
-            CallError::Malformed { .. } => false,
+            CallError::Malformed { .. } | CallError::ThrottleWait { .. } => false,
         }
     }
+}
+
+/// The fix for [`CallError::ThrottleWait`], in parentheses.
+pub fn throttle_wait_hint(action: &str, waited: Duration) -> String {
+    format!(
+        " ({action} still throttled after waiting {:.1} s for the service's next windows; raise throttle_wait in alicloud.ini, or run again later)",
+        waited.as_secs_f64()
+    )
 }
 
 #[derive(Deserialize)]
@@ -72,10 +95,24 @@ pub struct Stats {
     pub throttled: u64,
 }
 
+/// Requests in flight in the whole process, all accounts and regions together: each is a socket,
+/// and the usual soft limit is 1,024 file descriptors.
+static SOCKETS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(256);
+
+/// What the client keeps per region (the `RegionId` of a call; "" for calls without one):
+/// the service's limits are per region, so its adaptive limit and its holds are too.
+struct Region {
+    limiter: Limiter,
+    holds: Holds,
+}
+
 pub struct Client {
     http: reqwest::Client,
     creds: Credentials,
-    limiter: Limiter,
+    max_concurrency: usize,
+    throttle_window: Duration,
+    throttle_wait: Duration,
+    regions: std::sync::Mutex<HashMap<String, Arc<Region>>>,
     max_retries: u32,
     stats: std::sync::Mutex<Stats>,
 }
@@ -100,18 +137,65 @@ impl Client {
         Ok(Client {
             http,
             creds,
-            limiter: Limiter::new(max_concurrency),
+            max_concurrency,
+            throttle_window: Duration::from_secs(60),
+            throttle_wait: Duration::from_secs(70),
+            regions: Default::default(),
             max_retries,
             stats: Default::default(),
         })
+    }
+
+    /// The service's throttling window, and how long in all a region may wait for windows.
+    pub fn with_throttle(mut self, window: Duration, wait: Duration) -> Client {
+        self.throttle_window = window;
+        self.throttle_wait = wait;
+        self
+    }
+
+    fn region(&self, params: &[(String, String)]) -> (String, Arc<Region>) {
+        let name = params
+            .iter()
+            .find(|(k, _)| k == "RegionId")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let mut regions = self.regions.lock().expect("regions lock");
+        let region = regions.entry(name.clone()).or_insert_with(|| {
+            Arc::new(Region {
+                limiter: Limiter::new(self.max_concurrency),
+                holds: Holds::new(self.throttle_window, self.throttle_wait),
+            })
+        });
+        (name, region.clone())
+    }
+
+    /// The regions whose calls were held for throttled windows: how long in all, how many holds.
+    pub fn waits(&self) -> Vec<(String, Duration, u32)> {
+        let regions = self.regions.lock().expect("regions lock");
+        let mut v: Vec<_> = regions
+            .iter()
+            .map(|(name, r)| {
+                let (waited, holds) = r.holds.waited();
+                (name.clone(), waited, holds)
+            })
+            .filter(|(_, _, holds)| *holds > 0)
+            .collect();
+        v.sort();
+        v
     }
 
     pub fn stats(&self) -> Stats {
         *self.stats.lock().expect("stats lock")
     }
 
+    /// The most requests one region had in flight at once.
     pub fn max_in_flight(&self) -> usize {
-        self.limiter.max_in_flight()
+        let regions = self.regions.lock().expect("regions lock");
+        regions
+            .values()
+            .map(|r| r.limiter.max_in_flight())
+            .max()
+            .unwrap_or(0)
     }
 
     /// Calls `action` at `endpoint` with retries, and decodes the answer as `T`.
@@ -137,11 +221,27 @@ impl Client {
         what: &str,
         decode_with: impl Fn(u16, &[u8]) -> Result<T, CallError>,
     ) -> Result<T, CallError> {
+        let (region_name, region) = self.region(params);
         let mut attempt = 0u32;
         loop {
-            let slot = self.limiter.acquire().await;
+            if let Some(until) = region.holds.until(action, Instant::now()) {
+                tokio::time::sleep_until(until.into()).await;
+            }
+            let slot = region.limiter.acquire().await;
+            if region.holds.until(action, Instant::now()).is_some() {
+                // Held while waiting for the slot: that window already said no.
+                region.limiter.done(slot, Answered::Other);
+                continue;
+            }
+            let socket = SOCKETS.acquire().await.expect("never closed");
             let started = Instant::now();
             let exchanged = self.exchange(endpoint, version, action, params).await;
+            drop(socket);
+            let mut date = None;
+            let exchanged = exchanged.map(|(status, d, bytes)| {
+                date = d;
+                (status, bytes)
+            });
             let outcome = match &exchanged {
                 Ok((200, _)) => Answered::Success,
                 Ok((status, bytes))
@@ -152,7 +252,7 @@ impl Client {
                 }
                 _ => Answered::Other,
             };
-            self.limiter.done(slot, outcome);
+            region.limiter.done(slot, outcome);
             // Decoding a page is CPU work: it happens after the slot is handed back, so it
             // does not hold the place of a request in flight.
             let result = exchanged
@@ -170,6 +270,32 @@ impl Client {
                 }
                 Err(e) => e,
             };
+            if outcome == Answered::Throttled {
+                // Not a retry in the old sense: the wait is bounded by throttle_wait instead.
+                let local_ms = chrono::Utc::now().timestamp_millis();
+                let service_ms = throttle::service_ms(date.as_deref(), local_ms);
+                match region.holds.throttled(action, Instant::now(), service_ms) {
+                    Hold::New(wait) => info!(
+                        1,
+                        "region {region_name}: {action} throttled; holding it {} ms, to the next window",
+                        wait.as_millis()
+                    ),
+                    Hold::Already => {}
+                    Hold::OverBudget(waited) => {
+                        return Err(match err {
+                            CallError::Api { code, message, .. } => CallError::ThrottleWait {
+                                code,
+                                message,
+                                action: action.to_string(),
+                                waited,
+                            },
+                            other => other,
+                        })
+                    }
+                }
+                self.stats.lock().expect("stats lock").retries += 1;
+                continue;
+            }
             if !err.is_retryable() || attempt >= self.max_retries {
                 return Err(err);
             }
@@ -194,7 +320,7 @@ impl Client {
         version: &str,
         action: &str,
         params: &[(String, String)],
-    ) -> Result<(u16, impl AsRef<[u8]>), CallError> {
+    ) -> Result<(u16, Option<String>, impl AsRef<[u8]>), CallError> {
         let body = form_body(&signed_form(&self.creds, version, action, params));
         let response = self
             .http
@@ -205,8 +331,13 @@ impl Client {
             .await
             .map_err(CallError::Transport)?;
         let status = response.status().as_u16();
+        let date = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let bytes = response.bytes().await.map_err(CallError::Transport)?;
-        Ok((status, bytes))
+        Ok((status, date, bytes))
     }
 }
 

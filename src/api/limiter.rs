@@ -1,9 +1,9 @@
-//! Adaptive concurrency (AIMD), shared by every request of a run.
+//! Adaptive concurrency (AIMD), one per (account, region): the service limits each region apart.
 //!
-//! `max_concurrency` is the ceiling. When the service throttles, the number of requests in flight
-//! halves; each success grows it again by about one per round trip. A throttle answered to a
-//! request sent before the last cut does not cut again, so one burst of refusals costs one halving,
-//! not a collapse to a single request.
+//! `max_concurrency` is the ceiling (per region). When the service throttles, the number of
+//! requests in flight halves; each success grows it again by about one per round trip. A throttle
+//! answered to a request sent before the last cut does not cut again, so one burst of refusals
+//! costs one halving, not a collapse to a single request.
 
 use std::sync::Mutex;
 

@@ -8,3 +8,4 @@ pub mod http;
 pub mod limiter;
 pub mod secret;
 pub mod sign;
+pub mod throttle;

@@ -107,6 +107,10 @@ pub struct Settings {
     pub max_concurrency: usize,
     pub timeout: Duration,
     pub max_retries: u32,
+    /// The service's throttling window (windows aligned to its clock).
+    pub throttle_window: Duration,
+    /// How long a region may wait in all for throttled windows to end.
+    pub throttle_wait: Duration,
     pub credentials: IniCredentials,
     /// `accounts`: the accounts to list, each with its credentials; `None` = the one account
     /// of the credential chain.
@@ -217,8 +221,10 @@ impl Settings {
             account: b("group_by_account", accounts.is_some())?,
         };
         let timeout_secs = seconds(reader, "timeout", 10.0, 3600.0)?;
-        let max_concurrency = whole_number(reader, "max_concurrency", 16, 1, 1024)? as usize;
+        let max_concurrency = whole_number(reader, "max_concurrency", 8, 1, 1024)? as usize;
         let max_retries = whole_number(reader, "max_retries", 5, 0, 20)? as u32;
+        let throttle_window = seconds(reader, "throttle_window", 60.0, 3600.0)?;
+        let throttle_wait = seconds(reader, "throttle_wait", 70.0, 3600.0)?;
 
         // The environment beats the file; a bad value names where it came from.
         let endpoint_of = |var: &str, option: &str| -> Result<Option<String>> {
@@ -295,6 +301,8 @@ impl Settings {
             max_concurrency,
             timeout: Duration::from_secs_f64(timeout_secs),
             max_retries,
+            throttle_window: Duration::from_secs_f64(throttle_window),
+            throttle_wait: Duration::from_secs_f64(throttle_wait),
             credentials,
             skip_failed_accounts: b("skip_failed_accounts", false)?,
             accounts,
@@ -486,9 +494,13 @@ mod tests {
         assert_eq!(s.instance_states, Some(vec!["running".to_string()]));
         assert_eq!(
             (s.cache_max_age, s.max_concurrency, s.max_retries),
-            (300, 16, 5)
+            (300, 8, 5)
         );
         assert_eq!(s.timeout, Duration::from_secs(10));
+        assert_eq!(
+            (s.throttle_window, s.throttle_wait),
+            (Duration::from_secs(60), Duration::from_secs(70))
+        );
         assert!(s.replace_dash_in_groups && !s.nested_groups && s.group_by.tag_none);
         assert!(!s.group_by.os_type && s.ecs_endpoint.is_none());
         assert_eq!(s.sts_endpoint, "https://sts.aliyuncs.com");

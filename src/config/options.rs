@@ -48,6 +48,8 @@ pub const ECS_OPTIONS: &[&str] = &[
     "max_concurrency",
     "timeout",
     "max_retries",
+    "throttle_window",
+    "throttle_wait",
     "accounts",
     "group_by_account",
     "skip_failed_accounts",

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::api::client::{CallError, Client, STS_VERSION};
+use crate::api::client::{self, CallError, Client, STS_VERSION};
 use crate::api::secret::{Credentials, Secret};
 use crate::config::{Env, Settings};
 use crate::error::{Error, Result};
@@ -233,6 +233,17 @@ impl RoleToAssume {
                     " (STS is unavailable after {} retries; run again later)",
                     self.max_retries
                 ),
+            },
+            CallError::ThrottleWait {
+                code,
+                message,
+                action,
+                waited,
+            } => Error::Api {
+                scope,
+                code,
+                message: base.redact(&message),
+                hint: client::throttle_wait_hint(&action, waited),
             },
             e @ CallError::Transport(_) => Error::Transport {
                 scope,

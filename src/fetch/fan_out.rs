@@ -1,6 +1,6 @@
 //! One inventory over several accounts (docs/DESIGN.md, "Accounts"): every account is listed at
-//! once, each with its own client (so its own limiter and `max_concurrency`, since the service
-//! throttles per account) and its own regions, and its hosts carry `account_alias` and
+//! once, each with its own client (so its own limiters, one per region, since the service
+//! throttles per account and region) and its own regions, and its hosts carry `account_alias` and
 //! `account_id`. Without `accounts`, the run is the one-account run it always was.
 
 use std::cell::RefCell;
@@ -150,6 +150,14 @@ pub async fn fetch(
                     l.max_in_flight,
                     l.elapsed.as_millis()
                 );
+                for (region, waited, holds) in &l.waits {
+                    info!(
+                        1,
+                        "account '{alias}': region {region}: waited {} ms for throttled windows ({})",
+                        waited.as_millis(),
+                        crate::diag::count(*holds as u64, "hold")
+                    );
+                }
                 fetched.instances += l.instances;
                 let mut sink = sink.borrow_mut();
                 for inst in instances {
@@ -197,7 +205,8 @@ async fn list(
 ) -> Result<Listed> {
     let started = Instant::now();
     let creds = plan.credentials().await?;
-    let client = Client::new(creds, s.timeout, s.max_concurrency, s.max_retries)?;
+    let client = Client::new(creds, s.timeout, s.max_concurrency, s.max_retries)?
+        .with_throttle(s.throttle_window, s.throttle_wait);
     let (id, targets) = match plan.known_account_id() {
         Some(id) => (id, fetch::targets(&client, s, home_region).await?),
         None => {

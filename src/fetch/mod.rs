@@ -2,7 +2,8 @@
 //!
 //! Page 1 of every region goes out at once; as soon as a region's page 1 answers, its remaining
 //! pages follow (known from `TotalCount`), so a region with 50 pages does not wait for the slowest
-//! region's first page. One limiter in the client bounds all of it together. The first failure
+//! region's first page. Each region has its own adaptive limit in the client, and its own holds
+//! for throttled windows, so a throttled region does not hold the others. The first failure
 //! cancels everything: a half-fetched inventory is never returned.
 
 pub mod fan_out;
@@ -246,9 +247,17 @@ pub async fn instances(
     sink: &mut dyn FnMut(Instance),
 ) -> Result<usize> {
     let l = list(client, settings, targets, opts, shaping, sink).await?;
+    for (region, waited, holds) in &l.waits {
+        info!(
+            1,
+            "region {region}: waited {} ms for throttled windows ({})",
+            waited.as_millis(),
+            crate::diag::count(*holds as u64, "hold")
+        );
+    }
     info!(
         1,
-        "listed {} in {}: {} requests ({} retries, {} throttled, at most {} in flight) in {} ms",
+        "listed {} in {}: {} requests ({} retries, {} throttled, at most {} in flight per region) in {} ms",
         crate::diag::count(l.instances as u64, "instance"),
         crate::diag::count(l.regions as u64, "region"),
         l.stats.requests,
@@ -261,7 +270,7 @@ pub async fn instances(
 }
 
 /// What one listing did, for `-v`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Listing {
     pub instances: usize,
     pub regions: usize,
@@ -270,6 +279,8 @@ pub struct Listing {
     /// Every request of the client that listed, DescribeRegions and STS included.
     pub stats: client::Stats,
     pub max_in_flight: usize,
+    /// Regions held for throttled windows: how long in all, and how many holds.
+    pub waits: Vec<(String, std::time::Duration, u32)>,
     pub elapsed: std::time::Duration,
 }
 
@@ -376,6 +387,7 @@ pub async fn list(
         pages,
         stats: shared.client.stats(),
         max_in_flight: shared.client.max_in_flight(),
+        waits: shared.client.waits(),
         elapsed: started.elapsed(),
     })
 }
@@ -708,6 +720,17 @@ fn call_error(scope: String, e: CallError, max_retries: u32, region: &str) -> Er
             code,
             message,
         },
+        CallError::ThrottleWait {
+            code,
+            message,
+            action,
+            waited,
+        } => Error::Api {
+            scope,
+            code,
+            message,
+            hint: client::throttle_wait_hint(&action, waited),
+        },
         e @ CallError::Transport(_) => {
             let retried = if max_retries > 0 {
                 format!(" after {}", retries(max_retries))
@@ -741,10 +764,10 @@ fn hint_for(status: u16, code: &str, max_retries: u32, region: &str) -> String {
         Class::BadSignature => "check the access key secret".into(),
         Class::Clock => "check this machine's clock: is NTP running?".into(),
         Class::BadToken => "the security token is invalid or expired; get fresh credentials".into(),
-        Class::Throttled => format!(
-            "still throttled after {}; lower max_concurrency or run again later",
-            retries(max_retries)
-        ),
+        // Throttling waits for windows (CallError::ThrottleWait); a bare one is not retried.
+        Class::Throttled => {
+            "still throttled; raise throttle_wait in alicloud.ini, or run again later".into()
+        }
         Class::Region => format!("{region} is not a region: check regions in alicloud.ini"),
         _ if codes::is_retryable(status, code) && max_retries > 0 => format!(
             "still failing after {}; run again later, or raise max_retries in alicloud.ini",

@@ -148,7 +148,21 @@ fn errors_name_the_scope_the_code_and_the_fix() {
     );
     assert_eq!(
         line(api(400, "Throttling.User"), 3),
-        "region r: Throttling.User: m. (still throttled after 3 retries; lower max_concurrency or run again later)"
+        "region r: Throttling.User: m. (still throttled; raise throttle_wait in alicloud.ini, or run again later)"
+    );
+    assert_eq!(
+        api_error(
+            "r",
+            CallError::ThrottleWait {
+                code: "Throttling.User".into(),
+                message: "m.".into(),
+                action: "DescribeInstances".into(),
+                waited: std::time::Duration::from_millis(70_400),
+            },
+            3
+        )
+        .to_string(),
+        "region r: Throttling.User: m. (DescribeInstances still throttled after waiting 70.4 s for the service's next windows; raise throttle_wait in alicloud.ini, or run again later)"
     );
     assert!(line(api(400, "SignatureDoesNotMatch"), 1).ends_with("(check the access key secret)"));
     assert!(line(api(400, "InvalidAccessKeyId.NotFound"), 1).ends_with("(check the access key id)"));
@@ -223,8 +237,8 @@ fn failures_name_the_retries_and_the_fix() {
     assert!(e.to_string().ends_with("(not retried as max_retries = 0; run again later, or raise max_retries in alicloud.ini)"), "{e}");
     let e = api_error("cn-x", api(400, "Throttling.User"), 5);
     assert!(
-        e.to_string().contains("still throttled after 5 retries"),
-        "{e}"
+        e.to_string().contains("raise throttle_wait"),
+        "throttling waits for windows, not retries: {e}"
     );
 }
 

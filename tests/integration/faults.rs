@@ -56,7 +56,9 @@ fn throttling_storm_that_clears() {
     // Three regions in flight at once clear twelve refusals in a few rounds.
     let sim = Sim::fixture_fleet(&["--throttle-first", "12"]);
     let ws = Workspace::new();
-    let ini = ws.ini("regions = cn-hangzhou, cn-shanghai, ap-southeast-1\nmax_retries = 8");
+    let ini = ws.ini(
+        "regions = cn-hangzhou, cn-shanghai, ap-southeast-1\nmax_retries = 8\nthrottle_window = 0.5",
+    );
     let out = ws.run_sim(&sim, &ini, &[]);
     out.assert_success();
     assert_eq!(host_count(&out.json()), FIXTURE_HOSTS);
@@ -66,7 +68,7 @@ fn throttling_storm_that_clears() {
 fn throttling_storm_that_does_not_clear() {
     assert_fault(
         &["--fault", "*:throttle"],
-        "max_retries = 2",
+        "throttle_window = 0.5\nthrottle_wait = 1",
         1,
         "Throttling.User",
     );
@@ -518,7 +520,7 @@ fn no_secret_in_any_output_error_or_cache_file() {
         &["--clock-skew-secs", "3600"],
         &["--throttle-first", "2"],
     ];
-    let ini = ws.ini("timeout = 1\nmax_retries = 1");
+    let ini = ws.ini("timeout = 1\nmax_retries = 1\nthrottle_window = 0.5\nthrottle_wait = 1");
     let mut outputs = Vec::new();
     for (i, fault) in faults.iter().enumerate() {
         // The minted credentials belong to the simulator process: keep it, restart only when

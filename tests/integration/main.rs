@@ -17,4 +17,5 @@ mod parity;
 mod security;
 mod signing;
 mod simulator;
+mod throttle_windows;
 mod tools;

@@ -255,17 +255,26 @@ options:
     description: The STS endpoint; C(ALICLOUD_STS_ENDPOINT) beats it.
     type: str
   max_concurrency:
-    description: Requests in flight at once per account (lowered while throttled).
+    description: Requests in flight at once per account and region (lowered while throttled).
     type: int
-    default: 16
+    default: 8
   timeout:
     description: Seconds per request.
     type: int
     default: 10
   max_retries:
-    description: Retries of throttling, 5xx, timeouts and connection errors.
+    description: Retries of 5xx, timeouts and connection errors (throttling waits instead).
     type: int
     default: 5
+  throttle_window:
+    description: Seconds of the service's throttling window (windows aligned to its clock); a
+      throttled region's calls to that operation wait for the next one.
+    type: float
+    default: 60
+  throttle_wait:
+    description: Seconds a region may wait in all for throttled windows before the run fails.
+    type: float
+    default: 70
   alicloud_access_key:
     description: Access key id (the environment's C(ALICLOUD_ACCESS_KEY) comes first).
     type: str

@@ -46,12 +46,14 @@ pub fn mark_unsafe(out: &mut Vec<u8>, spare: &mut Vec<u8>) {
         spare.extend_from_slice(&b[i..i + at]);
         let start = i + at;
         let mut j = start + 1;
-        while b[j] != b'"' {
-            j += if b[j] == b'\\' { 2 } else { 1 };
+        while let Some(&c) = b.get(j).filter(|&&c| c != b'"') {
+            j += if c == b'\\' { 2 } else { 1 };
         }
-        let end = j + 1;
+        // Our writer always closes its strings; a cut one is copied as it is, never indexed past.
+        let end = (j + 1).min(b.len());
         let text = &b[start..end];
-        if b.get(end) != Some(&b':') && is_template(&text[1..text.len() - 1]) {
+        let closed = j < b.len();
+        if closed && b.get(end) != Some(&b':') && is_template(&text[1..text.len() - 1]) {
             spare.extend_from_slice(br#"{"__ansible_unsafe":"#);
             spare.extend_from_slice(text);
             spare.push(b'}');
@@ -119,6 +121,16 @@ mod tests {
         let mut out = json.as_bytes().to_vec();
         mark_unsafe(&mut out, &mut Vec::new());
         serde_json::from_slice(&out).unwrap()
+    }
+
+    /// Never given by our writer, but a cut string must not be read past its end.
+    #[test]
+    fn a_cut_string_is_copied_not_read_past() {
+        for cut in [r#"{"a":"{{x"#, r#"{"a":"{{x\"#, r#"{"a":""#] {
+            let mut out = cut.as_bytes().to_vec();
+            mark_unsafe(&mut out, &mut Vec::new());
+            assert_eq!(out, cut.as_bytes(), "{cut:?}");
+        }
     }
 
     #[test]

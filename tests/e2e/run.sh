@@ -200,67 +200,8 @@ note "simulator pid $SIM_PID at $ENDPOINT"
 # ---------------------------------------------------------------------------------------------
 # 3. A private sshd on a free high port, its own host key, client key and authorized_keys,
 #    accepting root from 127.0.0.0/8 only.
-SSHD_DIR=$WORK/sshd
-mkdir -m 700 "$SSHD_DIR"
-ssh-keygen -q -t ed25519 -N '' -C e2e-host -f "$SSHD_DIR/host_ed25519"
-ssh-keygen -q -t ed25519 -N '' -C e2e-client -f "$SSHD_DIR/client_ed25519"
-cp "$SSHD_DIR/client_ed25519.pub" "$SSHD_DIR/authorized_keys"
-chmod 600 "$SSHD_DIR/authorized_keys"
-if [ "$(id -u)" = 0 ]; then
-    mkdir -p /run/sshd # sshd's privilege separation directory
-    chmod 755 /run/sshd
-fi
-SSH_USER=$(id -un)
-free_port() {
-    "$VPY" -c 'import socket; s = socket.socket(); s.bind(("0.0.0.0", 0)); print(s.getsockname()[1])'
-}
-SSHD_PID=
-for attempt in 1 2 3; do
-    SSH_PORT=$(free_port)
-    [ "$SSH_PORT" -gt 1024 ] || continue
-    cat >"$SSHD_DIR/sshd_config" <<EOF
-Port $SSH_PORT
-ListenAddress 0.0.0.0
-HostKey $SSHD_DIR/host_ed25519
-PidFile $SSHD_DIR/sshd.pid
-AuthorizedKeysFile $SSHD_DIR/authorized_keys
-AllowUsers $SSH_USER@127.0.0.0/8
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-HostbasedAuthentication no
-UsePAM no
-StrictModes no
-UseDNS no
-PrintMotd no
-PrintLastLog no
-MaxStartups 200
-MaxSessions 50
-LoginGraceTime 30
-X11Forwarding no
-AllowTcpForwarding no
-AllowAgentForwarding no
-PermitTunnel no
-Subsystem sftp internal-sftp
-LogLevel INFO
-EOF
-    /usr/sbin/sshd -t -f "$SSHD_DIR/sshd_config" >"$LOGS/sshd-check.log" 2>&1 ||
-        { show "$LOGS/sshd-check.log"; die "sshd rejects the suite's sshd_config"; }
-    /usr/sbin/sshd -D -e -f "$SSHD_DIR/sshd_config" >"$LOGS/sshd.log" 2>&1 &
-    pid=$!
-    if wait_for_line "$LOGS/sshd.log" "Server listening on 0\.0\.0\.0 port $SSH_PORT" "$pid" 30 >/dev/null; then
-        SSHD_PID=$pid
-        PIDS+=("$pid")
-        break
-    fi
-    stop_pid "$pid"
-    cp "$LOGS/sshd.log" "$LOGS/sshd-attempt-$attempt.log"
-done
-[ -n "$SSHD_PID" ] || { show "$LOGS/sshd.log"; die "the private sshd did not start"; }
+start_sshd
 note "sshd pid $SSHD_PID on port $SSH_PORT"
-SSH_OPTS=(-F /dev/null -o ControlMaster=no -o ControlPath=none -o UserKnownHostsFile=/dev/null
-    -o StrictHostKeyChecking=no -o IdentitiesOnly=yes -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=20)
 first_addr=$("$VPY" -c 'import json,sys; e=json.load(open(sys.argv[1])); print(e["hosts"][sorted(e["hosts"])[0]]["address"])' "$WORK/expected.json")
 run ssh-smoke 30 ssh "${SSH_OPTS[@]}" -i "$SSHD_DIR/client_ed25519" -p "$SSH_PORT" "$SSH_USER@$first_addr" 'echo $SSH_CONNECTION'
 [ "$RC" = 0 ] || { show "$LOGS/ssh-smoke.err" "$LOGS/sshd.log"; die "plain ssh to $first_addr port $SSH_PORT fails"; }

@@ -100,13 +100,24 @@ pub fn summary(
         None => "every state".to_string(),
         Some(states) => format!("state {}", states.join(", ")),
     };
-    if !settings.instance_filters.is_empty() {
-        let filters: Vec<String> = settings
-            .instance_filters
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let _ = write!(instances, "; filters {}", filters.join(", "));
+    if !settings.filters.is_empty() {
+        let text = |sets: &[crate::config::FilterSet]| {
+            sets.iter()
+                .map(|set| {
+                    let pairs: Vec<String> = set.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    pairs.join(", ")
+                })
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        let include = &settings.filters.include;
+        let _ = write!(instances, "; filters {}", text(include));
+        if include.len() > 1 {
+            let _ = write!(instances, " ({} listings per region)", include.len());
+        }
+        if !settings.filters.exclude.is_empty() {
+            let _ = write!(instances, "; except {}", text(&settings.filters.exclude));
+        }
     }
     row("instances", &instances);
     // The rule in force: the plugin's precedence list, else hostname_variable, else the address.

@@ -29,6 +29,41 @@ pub const ANSIBLE: Rule = Rule {
     ansible: true,
 };
 
+/// How constructed group names (and the plugin's host names holding `:`) are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Naming {
+    /// Ansible's `to_safe_group_name` with `TRANSFORM_INVALID_GROUP_CHARS=always`.
+    #[default]
+    Ansible,
+    /// `use_contrib_script_compatible_sanitization`: every character outside
+    /// `[A-Za-z0-9_-]` becomes `_`, and nothing else changes (the plugins' regex).
+    Contrib,
+}
+
+/// The contrib rule as a [`Rule`], used without its leading-digit step.
+const CONTRIB: Rule = Rule {
+    keep_dash: true,
+    ascii_only: true,
+    ansible: false,
+};
+
+impl Naming {
+    /// The name of the concatenated `parts`, appended to `out`.
+    pub fn name_into(self, parts: &[&str], out: &mut String) {
+        match self {
+            Naming::Ansible => ANSIBLE.name_into(parts, out),
+            Naming::Contrib => parts.iter().for_each(|p| CONTRIB.sanitize_into(p, out)),
+        }
+    }
+
+    /// [`Naming::name_into`] of one text.
+    pub fn name(self, s: &str) -> String {
+        let mut out = String::with_capacity(s.len() + 1);
+        self.name_into(&[s], &mut out);
+        out
+    }
+}
+
 fn letter_or_decimal() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"^[\p{L}\p{Nd}]$").expect("static regex"))
@@ -184,6 +219,23 @@ mod tests {
             rule.name_into(&["9", "a-b", "é"], &mut out);
             assert_eq!(out, format!("keep:{}", rule.name("9a-bé")));
         }
+    }
+
+    /// The plugins' `re.sub(r"[^A-Za-z0-9\_\-]", "_", name)`, against Ansible's rule.
+    #[test]
+    fn contrib_naming_is_the_plugins_regex() {
+        for (text, contrib, ansible) in [
+            ("web-01.prod", "web-01_prod", "web_01_prod"),
+            ("9zone", "9zone", "_zone"),
+            ("Zürich:東京", "Z_rich___", "Zürich_東京"),
+            ("a b/c", "a_b_c", "a_b_c"),
+        ] {
+            assert_eq!(Naming::Contrib.name(text), contrib, "{text:?}");
+            assert_eq!(Naming::Ansible.name(text), ansible, "{text:?}");
+        }
+        let mut out = String::new();
+        Naming::Contrib.name_into(&["env", "-", "a.b"], &mut out);
+        assert_eq!(out, "env-a_b");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 mod account_entries;
 mod env;
+pub mod instance_filters;
 pub mod ini;
 mod ini_options;
 mod options;
@@ -25,12 +26,13 @@ use crate::error::{Error, Result};
 pub use account_entries::{parse_accounts, Account, AccountCredentials, ACCOUNT_KEYS};
 pub use env::Env;
 use ini_options::IniOptions;
-pub use options::{Options, CREDENTIAL_OPTIONS, ECS_OPTIONS};
+pub use instance_filters::{FilterSet, Filters};
+pub use options::{Flavor, Options, CREDENTIAL_OPTIONS, ECS_OPTIONS};
 pub use shaping::{glob_match, Hostname, HostvarSelection};
 use values::{destination_alias, parse_states};
 pub use values::{
-    expand_path, parse_assume_role, parse_bool, parse_instance_filters, parse_pattern,
-    parse_regions, split_list, AssumeRole, Pattern, STATES,
+    expand_path, parse_assume_role, parse_bool, parse_pattern, parse_regions, split_list,
+    AssumeRole, Pattern, STATES,
 };
 use yaml_options::YamlOptions;
 
@@ -79,6 +81,14 @@ pub struct IniCredentials {
 pub struct Settings {
     /// The ini file read, if any.
     pub source: Option<PathBuf>,
+    /// Whose defaults apply: alicloud.py's (an ini) or the alicloud_ecs plugin's (a YAML).
+    pub flavor: Flavor,
+    /// A host needs an address (`destination_variable`): alicloud.py's rule, and a YAML's
+    /// when it sets `destination_variable`.
+    pub require_address: bool,
+    /// `use_contrib_script_compatible_sanitization`: constructed group names (and host names
+    /// holding `:`) keep `-` and lose every other character outside `[A-Za-z0-9_]`.
+    pub contrib_sanitization: bool,
     pub regions: Regions,
     pub regions_exclude: Vec<String>,
     /// Hostvar names in preference order, aliases already resolved.
@@ -98,8 +108,9 @@ pub struct Settings {
     pub group_by: GroupBy,
     pub pattern_include: Option<Pattern>,
     pub pattern_exclude: Option<Pattern>,
-    /// DescribeInstances parameters from `instance_filters`, already in API form.
-    pub instance_filters: Vec<(String, String)>,
+    /// The listings `instance_filters` (or `filters`, `include_filters`, `exclude_filters`)
+    /// ask for, already in API form.
+    pub filters: Filters,
     /// Base URL template (`{region}` replaced); `None` = the region's RegionEndpoint.
     pub ecs_endpoint: Option<String>,
     pub sts_endpoint: String,
@@ -184,7 +195,13 @@ impl Settings {
                 .map(|v| destination_alias(&v).to_string())
                 .collect()
         };
-        let all_instances = reader.boolean("all_instances", false)?;
+        let flavor = reader.flavor();
+        let plugin = flavor == Flavor::Plugin;
+        // The plugin lists every state unless told otherwise.
+        let all_instances = reader.boolean(
+            "all_instances",
+            plugin && reader.list("instance_states").is_empty(),
+        )?;
         let instance_states = if all_instances {
             None
         } else {
@@ -203,16 +220,16 @@ impl Settings {
         let b = |name: &str, default: bool| reader.boolean(name, default);
         let accounts = reader.accounts()?;
         let group_by = GroupBy {
-            instance_id: b("group_by_instance_id", true)?,
-            region: b("group_by_region", true)?,
-            availability_zone: b("group_by_availability_zone", true)?,
-            image_id: b("group_by_image_id", true)?,
-            instance_type: b("group_by_instance_type", true)?,
-            vpc_id: b("group_by_vpc_id", true)?,
-            vswitch_id: b("group_by_vswitch_id", true)?,
-            security_group: b("group_by_security_group", true)?,
-            tag_keys: b("group_by_tag_keys", true)?,
-            tag_none: b("group_by_tag_none", true)?,
+            instance_id: b("group_by_instance_id", !plugin)?,
+            region: b("group_by_region", !plugin)?,
+            availability_zone: b("group_by_availability_zone", !plugin)?,
+            image_id: b("group_by_image_id", !plugin)?,
+            instance_type: b("group_by_instance_type", !plugin)?,
+            vpc_id: b("group_by_vpc_id", !plugin)?,
+            vswitch_id: b("group_by_vswitch_id", !plugin)?,
+            security_group: b("group_by_security_group", !plugin)?,
+            tag_keys: b("group_by_tag_keys", !plugin)?,
+            tag_none: b("group_by_tag_none", !plugin)?,
             instance_state: b("group_by_instance_state", false)?,
             os_type: b("group_by_os_type", false)?,
             key_pair: b("group_by_key_pair", false)?,
@@ -271,10 +288,22 @@ impl Settings {
             }
         }
 
-        let shaping = shaping::read(reader)?;
+        let contrib_sanitization =
+            reader.boolean("use_contrib_script_compatible_sanitization", false)?;
+        let mut shaping = shaping::read(reader, contrib_sanitization)?;
+        // The plugin's default precedence, where no hostname_variable takes its place.
+        if plugin && shaping.hostnames.is_empty() && reader.raw("hostname_variable").is_none() {
+            shaping.hostnames = vec![
+                Hostname::Var("instance_id".into()),
+                Hostname::Var("instance_name".into()),
+            ];
+        }
 
         Ok(Settings {
             source: reader.source().map(Path::to_path_buf),
+            flavor,
+            require_address: !plugin || reader.raw("destination_variable").is_some(),
+            contrib_sanitization,
             regions,
             regions_exclude: reader.list("regions_exclude"),
             destination_variables,
@@ -294,7 +323,7 @@ impl Settings {
             group_by,
             pattern_include: reader.regex("pattern_include")?,
             pattern_exclude: reader.regex("pattern_exclude")?,
-            instance_filters: reader.filters()?,
+            filters: reader.filters()?,
             ecs_endpoint,
             sts_endpoint,
             metadata_endpoint,
@@ -314,13 +343,25 @@ impl Settings {
         })
     }
 
+    /// How constructed group names, and a YAML's host names holding `:`, are sanitized.
+    pub fn naming(&self) -> crate::group_names::Naming {
+        if self.contrib_sanitization {
+            crate::group_names::Naming::Contrib
+        } else {
+            crate::group_names::Naming::Ansible
+        }
+    }
+
     /// Everything that changes the answer, as one canonical string: the cache key is made of it
     /// (plus the access key id). Timeouts and concurrency do not change the answer, so they are
     /// left out; no secret is ever part of it.
     pub fn fingerprint(&self) -> String {
         let re = |r: &Option<Pattern>| r.as_ref().map(|r| r.as_str().to_string());
         format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{:?}",
+            "{:?}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{:?}",
+            self.flavor,
+            self.require_address,
+            self.contrib_sanitization,
             self.regions,
             self.regions_exclude,
             self.destination_variables,
@@ -336,7 +377,7 @@ impl Settings {
             self.group_by,
             re(&self.pattern_include),
             re(&self.pattern_exclude),
-            self.instance_filters,
+            self.filters,
             self.ecs_endpoint,
             self.constructed_config,
             self.hostvars,

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use crate::config::account_entries::{parse_accounts, Account};
+use crate::config::instance_filters::{parse_instance_filters, Filters};
 use crate::config::values::{self, AssumeRole, Pattern};
 use crate::error::{Error, Result};
 
@@ -73,6 +74,17 @@ pub const CREDENTIAL_OPTIONS: &[&str] = &[
     "assume_role",
 ];
 
+/// The peer a configuration format comes from, whose defaults it keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// `alicloud.ini`: alicloud.py's meaning (running instances with an address, its groups,
+    /// its host names).
+    Script,
+    /// A plugin-style YAML: the alicloud_ecs plugin's (every instance, its host names, only
+    /// the groups asked for).
+    Plugin,
+}
+
 /// The options of one configuration file, as text.
 pub trait Options {
     /// The file the options come from; `None` for the built-in defaults.
@@ -83,6 +95,12 @@ pub trait Options {
 
     /// An error about the value of option `name` that says where it was set.
     fn invalid(&self, name: &str, message: String) -> Error;
+
+    /// Whose meaning the file's defaults follow: alicloud.py's for an ini, the alicloud_ecs
+    /// plugin's for its YAML (docs/DESIGN.md, "Two formats, two peers").
+    fn flavor(&self) -> Flavor {
+        Flavor::Script
+    }
 
     /// The value, unquoted.
     fn string(&self, name: &str) -> Option<String> {
@@ -114,12 +132,16 @@ pub trait Options {
             .map_err(|m| self.invalid(name, m))
     }
 
-    /// `instance_filters` as DescribeInstances parameters.
-    fn filters(&self) -> Result<Vec<(String, String)>> {
+    /// `instance_filters` as DescribeInstances parameters: the ini's is one set.
+    fn filters(&self) -> Result<Filters> {
         let Some(raw) = self.string("instance_filters") else {
-            return Ok(Vec::new());
+            return Ok(Filters::default());
         };
-        values::parse_instance_filters(&raw).map_err(|m| self.invalid("instance_filters", m))
+        let set = parse_instance_filters(&raw).map_err(|m| self.invalid("instance_filters", m))?;
+        Ok(Filters {
+            include: vec![set],
+            exclude: Vec::new(),
+        })
     }
 
     /// The value read as YAML: the ini holds YAML flow syntax (`{a: b}`, `[x, y]`); `None`

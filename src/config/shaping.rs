@@ -128,7 +128,8 @@ pub(super) struct Shaping {
     pub hostnames: Vec<Hostname>,
 }
 
-pub(super) fn read(reader: &impl Options) -> Result<Shaping> {
+/// `contrib` is `use_contrib_script_compatible_sanitization`, which names constructed groups.
+pub(super) fn read(reader: &impl Options, contrib: bool) -> Result<Shaping> {
     let mut config = serde_json::Map::new();
     for name in ["compose", "groups", "keyed_groups"] {
         if let Some(v) = reader.value(name)?.filter(|v| !v.is_null()) {
@@ -146,6 +147,10 @@ pub(super) fn read(reader: &impl Options) -> Result<Shaping> {
             "leading_separator".into(),
             Value::Bool(reader.boolean("leading_separator", true)?),
         );
+        // Only when set, so that other configurations keep their cache keys.
+        if contrib {
+            config.insert("contrib_sanitization".into(), Value::Bool(true));
+        }
         let config = Value::Object(config);
         let compiled = Constructed::from_value(&config).map_err(|e| {
             // `compose.NAME`, `keyed_groups[N]`: the option is the entry's first part.

@@ -117,27 +117,6 @@ pub fn parse_regions(v: &str) -> Result<Regions, String> {
     Ok(Regions::List(regions))
 }
 
-/// `instance_filters` keys and their DescribeInstances parameters; `true` = list-valued.
-const FILTERS: &[(&str, &str, bool)] = &[
-    ("instance_type", "InstanceType", false),
-    ("vpc_id", "VpcId", false),
-    ("vswitch_id", "VSwitchId", false),
-    ("zone_id", "ZoneId", false),
-    ("status", "Status", false),
-    ("instance_name", "InstanceName", false),
-    ("image_id", "ImageId", false),
-    ("security_group_id", "SecurityGroupId", false),
-    ("instance_ids", "InstanceIds", true),
-    ("resource_group_id", "ResourceGroupId", false),
-    ("key_pair_name", "KeyPairName", false),
-    ("instance_charge_type", "InstanceChargeType", false),
-    ("internet_charge_type", "InternetChargeType", false),
-    ("instance_network_type", "InstanceNetworkType", false),
-    ("private_ip_addresses", "PrivateIpAddresses", true),
-    ("public_ip_addresses", "PublicIpAddresses", true),
-    ("eip_addresses", "EipAddresses", true),
-];
-
 /// `eip_address` and `inner_ip_address` are the Python script's names for the two addresses.
 pub fn destination_alias(name: &str) -> &str {
     match name {
@@ -215,58 +194,6 @@ pub fn parse_bool(v: &str) -> Option<bool> {
     }
 }
 
-/// `key=value` pairs, comma-separated, into DescribeInstances parameters.
-pub fn parse_instance_filters(raw: &str) -> Result<Vec<(String, String)>, String> {
-    let mut params: Vec<(String, String)> = Vec::new();
-    let mut tags = 0;
-    for item in raw
-        .split([',', '\n'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        let (key, value) = match item.split_once('=') {
-            Some((k, v)) => (k.trim(), Some(v.trim())),
-            None => (item, None),
-        };
-        add_filter(&mut params, &mut tags, item, key, value)?;
-    }
-    Ok(params)
-}
-
-/// The `filters` mapping of a YAML config (the alicloud_ecs plugin's option): the keys of
-/// `instance_filters`, a list for list-valued keys. Values are taken whole, commas and all.
-pub fn filters_from_map(
-    map: &serde_json::Map<String, serde_json::Value>,
-) -> Result<Vec<(String, String)>, String> {
-    let mut params: Vec<(String, String)> = Vec::new();
-    let mut tags = 0;
-    for (key, value) in map {
-        let text = match value {
-            serde_json::Value::Null => None,
-            serde_json::Value::Array(items) => {
-                let mut parts = Vec::with_capacity(items.len());
-                for i in items {
-                    let t = scalar_text(i).filter(|t| !t.contains(';')).ok_or_else(|| {
-                        format!("filter '{key}': list items must be plain values")
-                    })?;
-                    parts.push(t);
-                }
-                Some(parts.join(";"))
-            }
-            other => Some(
-                scalar_text(other)
-                    .ok_or_else(|| format!("filter '{key}' must be a value or a list of them"))?,
-            ),
-        };
-        let item = match &text {
-            Some(t) => format!("{key}={t}"),
-            None => key.clone(),
-        };
-        add_filter(&mut params, &mut tags, &item, key.trim(), text.as_deref())?;
-    }
-    Ok(params)
-}
-
 /// A YAML scalar as the text an ini would hold; `None` for a list or a mapping.
 pub fn scalar_text(v: &serde_json::Value) -> Option<String> {
     match v {
@@ -276,68 +203,6 @@ pub fn scalar_text(v: &serde_json::Value) -> Option<String> {
         serde_json::Value::String(s) => Some(s.clone()),
         _ => None,
     }
-}
-
-/// One filter into `params`; `item` is the filter as written, for messages.
-fn add_filter(
-    params: &mut Vec<(String, String)>,
-    tags: &mut usize,
-    item: &str,
-    key: &str,
-    value: Option<&str>,
-) -> Result<(), String> {
-    if let Some(tag_key) = key.strip_prefix("tag:").map(str::trim) {
-        if tag_key.is_empty() {
-            return Err(format!(
-                "'{item}': tag filter without a key (use tag:KEY=VALUE)"
-            ));
-        }
-        *tags += 1;
-        if *tags > 20 {
-            return Err("at most 20 tag filters".into());
-        }
-        params.push((format!("Tag.{tags}.Key"), tag_key.to_string()));
-        if let Some(v) = value {
-            params.push((format!("Tag.{tags}.Value"), v.to_string()));
-        }
-        return Ok(());
-    }
-    let Some(&(_, api, is_list)) = FILTERS.iter().find(|(k, _, _)| *k == key) else {
-        let nearest = FILTERS
-            .iter()
-            .map(|(k, _, _)| (strsim::levenshtein(k, key), *k))
-            .min()
-            .map(|(_, k)| format!("; did you mean '{k}'?"))
-            .unwrap_or_default();
-        return Err(format!(
-            "unknown filter key '{key}' (keys are snake_case DescribeInstances parameters, or tag:KEY{nearest})"
-        ));
-    };
-    let Some(value) = value.filter(|v| !v.is_empty()) else {
-        return Err(format!("filter '{key}' needs a value ({key}=VALUE)"));
-    };
-    if params.iter().any(|(p, _)| p == api) {
-        return Err(format!(
-            "filter '{key}' given twice (list-valued keys take a;b)"
-        ));
-    }
-    let value = if is_list {
-        let items: Vec<&str> = value
-            .split(';')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect();
-        if items.is_empty() {
-            return Err(format!(
-                "filter '{key}' needs at least one value ({key}=a;b)"
-            ));
-        }
-        serde_json::to_string(&items).expect("strings serialize")
-    } else {
-        value.to_string()
-    };
-    params.push((api.to_string(), value));
-    Ok(())
 }
 
 /// How YAML is read, in files and in ini values: YAML 1.1 scalars as Ansible's PyYAML reads
@@ -484,30 +349,6 @@ mod checks;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn filters_become_api_parameters() {
-        let f = parse_instance_filters(
-            "instance_type=ecs.g6.large, tag:env=prod, tag:role, instance_ids=i-1;i-2, vpc_id = vpc-1",
-        )
-        .unwrap();
-        let want: Vec<(String, String)> = [
-            ("InstanceType", "ecs.g6.large"),
-            ("Tag.1.Key", "env"),
-            ("Tag.1.Value", "prod"),
-            ("Tag.2.Key", "role"),
-            ("InstanceIds", "[\"i-1\",\"i-2\"]"),
-            ("VpcId", "vpc-1"),
-        ]
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
-        assert_eq!(f, want);
-        assert!(parse_instance_filters("zone_id=a,zone_id=b").is_err());
-        assert!(parse_instance_filters("eip_addresses=;").is_err());
-        assert_eq!(parse_instance_filters("tag: x=1").unwrap()[0].1, "x");
-        assert!(parse_instance_filters("zone_id").is_err());
-    }
 
     #[test]
     fn assume_role_flow_mapping() {
@@ -669,23 +510,6 @@ mod tests {
             "{e}"
         );
         assert!(parse_regions("all, cn-hangzhou").is_err());
-    }
-
-    #[test]
-    fn at_most_twenty_tag_filters() {
-        let tags = |n: usize| {
-            (1..=n)
-                .map(|i| format!("tag:k{i}=v"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let f = parse_instance_filters(&tags(20)).unwrap();
-        assert_eq!(f.len(), 40);
-        assert_eq!(f[38], ("Tag.20.Key".to_string(), "k20".to_string()));
-        assert_eq!(
-            parse_instance_filters(&tags(21)).unwrap_err(),
-            "at most 20 tag filters"
-        );
     }
 
     /// The YAML reader's hints name its API ("set DuplicateKeyPolicy in Options", "use

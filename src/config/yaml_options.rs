@@ -16,7 +16,10 @@ use serde_json::Value;
 use serde_saphyr::Spanned;
 
 use crate::config::account_entries::{parse_accounts, Account};
-use crate::config::options::{Options, CREDENTIAL_OPTIONS, ECS_OPTIONS};
+use crate::config::instance_filters::{
+    filter_sets_of_map, parse_instance_filters, FilterSet, Filters, MAX_SETS,
+};
+use crate::config::options::{Flavor, Options, CREDENTIAL_OPTIONS, ECS_OPTIONS};
 use crate::config::values::{self, AssumeRole};
 use crate::error::{Error, Result};
 
@@ -40,6 +43,9 @@ const PLUGIN_OPTIONS: &[&str] = &[
     "hostnames",
     "cache",
     "use_contrib_script_compatible_sanitization",
+    // aws_ec2's, with its meaning (README, "Options of aws_ec2").
+    "include_filters",
+    "exclude_filters",
 ];
 
 /// Ansible's own cache options: our cache is our own, so they are accepted and ignored; and
@@ -57,6 +63,8 @@ const LISTS: &[&str] = &[
     "hostnames",
     "keyed_groups",
     "accounts",
+    "include_filters",
+    "exclude_filters",
 ];
 
 /// Options whose value is a mapping (or, as in the ini, text).
@@ -229,8 +237,10 @@ impl YamlOptions {
             }
             // A list of values must not hold lists or mappings: `regions: [[cn-beijing]]` was
             // read as no regions at all, so every region was listed.
-            let takes_structures =
-                matches!(name.as_str(), "keyed_groups" | "hostnames" | "accounts");
+            let takes_structures = matches!(
+                name.as_str(),
+                "keyed_groups" | "hostnames" | "accounts" | "include_filters" | "exclude_filters"
+            );
             if let Value::Array(items) = &value {
                 if !takes_structures && items.iter().any(|i| i.is_array() || i.is_object()) {
                     return Err(Error::ConfigValue {
@@ -286,6 +296,39 @@ impl YamlOptions {
         Ok(y)
     }
 
+    /// `include_filters` or `exclude_filters`: a list of `filters` mappings, each its own sets.
+    fn filter_list(&self, name: &str) -> Result<Vec<FilterSet>> {
+        let mut sets = Vec::new();
+        match self.entries.get(name).map(|e| &e.value) {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    let Value::Object(m) = item else {
+                        return Err(self.invalid(
+                            name,
+                            format!("entry {i} must be a mapping of filters, like filters"),
+                        ));
+                    };
+                    sets.extend(
+                        filter_sets_of_map(m)
+                            .map_err(|msg| self.invalid(name, format!("entry {i}: {msg}")))?,
+                    );
+                }
+            }
+            Some(_) => return Err(self.invalid(name, "must be a list of filters mappings".into())),
+        }
+        if sets.len() > MAX_SETS {
+            return Err(self.invalid(
+                name,
+                format!(
+                    "makes {} listings of every region; at most {MAX_SETS}",
+                    sets.len()
+                ),
+            ));
+        }
+        Ok(sets)
+    }
+
     /// Unknown options, each with file and line and the nearest option's name.
     pub fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
@@ -304,6 +347,10 @@ fn kind_of(v: &Value) -> &'static str {
 impl Options for YamlOptions {
     fn source(&self) -> Option<&Path> {
         Some(self.path.as_path())
+    }
+
+    fn flavor(&self) -> Flavor {
+        Flavor::Plugin
     }
 
     fn raw(&self, name: &str) -> Option<&str> {
@@ -353,18 +400,30 @@ impl Options for YamlOptions {
         Ok(self.entries.get(name).map(|e| e.value.clone()))
     }
 
-    fn filters(&self) -> Result<Vec<(String, String)>> {
-        match self.entries.get("instance_filters").map(|e| &e.value) {
-            None | Some(Value::Null) => Ok(Vec::new()),
+    /// `filters` with aws_ec2's `include_filters` and `exclude_filters`: instances matching
+    /// `filters` or an `include_filters` entry (everything when neither is set), less those
+    /// matching an `exclude_filters` entry.
+    fn filters(&self) -> Result<Filters> {
+        let mut include = match self.entries.get("instance_filters").map(|e| &e.value) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Object(m)) if m.is_empty() => Vec::new(),
             Some(Value::Object(m)) => {
-                values::filters_from_map(m).map_err(|msg| self.invalid("instance_filters", msg))
+                filter_sets_of_map(m).map_err(|msg| self.invalid("instance_filters", msg))?
             }
             Some(_) => {
                 let raw = self.raw("instance_filters").unwrap_or_default();
-                values::parse_instance_filters(raw)
-                    .map_err(|msg| self.invalid("instance_filters", msg))
+                vec![parse_instance_filters(raw)
+                    .map_err(|msg| self.invalid("instance_filters", msg))?]
             }
+        };
+        include.extend(self.filter_list("include_filters")?);
+        if include.is_empty() {
+            include.push(Vec::new());
         }
+        Ok(Filters {
+            include,
+            exclude: self.filter_list("exclude_filters")?,
+        })
     }
 
     /// A YAML list of mappings, as the ini's flow list reads (a string is read as one).
@@ -462,7 +521,7 @@ mod tests {
         assert_eq!(y.string("cache_path").as_deref(), Some("/tmp/c"));
         assert_eq!(y.string("alicloud_profile").as_deref(), Some("p"));
         assert!(y.boolean("nested_groups", false).unwrap());
-        let f = y.filters().unwrap();
+        let f = y.filters().unwrap().include.remove(0);
         assert!(f.contains(&("InstanceType".into(), "ecs.g6.large".into())));
         assert!(f.contains(&("Tag.1.Value".into(), "a,b".into())), "{f:?}");
         assert!(f.contains(&("InstanceIds".into(), "[\"i-1\",\"i-2\"]".into())));

@@ -28,6 +28,7 @@ pub mod step;
 #[cfg(test)]
 mod tests;
 
+use crate::group_names::Naming;
 #[cfg(test)]
 use engine::to_json;
 use engine::{chainable_env, from_json, py_type, strict_env, write_json};
@@ -35,7 +36,7 @@ use expr::*;
 use keyed::*;
 use minijinja::value::{Enumerator, Object, Value, ValueKind};
 use minijinja::{ErrorKind, Expression};
-use pystr::{py_str, py_text, safe_group_name, safe_group_name_of};
+use pystr::{py_str, py_text, safe_group_name};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
@@ -163,6 +164,8 @@ pub struct Constructed {
     keyed: Vec<KeyedEntry>,
     strict: bool,
     leading_separator: bool,
+    /// How group names are sanitized (`use_contrib_script_compatible_sanitization`).
+    naming: Naming,
     /// Every top-level variable the expressions read, and its slot in a host's context.
     index: Arc<HashMap<String, usize>>,
     /// The same, as a list for lookups during evaluation.
@@ -236,7 +239,13 @@ impl Constructed {
         for key in map.keys() {
             if !matches!(
                 key.as_str(),
-                "plugin" | "compose" | "groups" | "keyed_groups" | "strict" | "leading_separator"
+                "plugin"
+                    | "compose"
+                    | "groups"
+                    | "keyed_groups"
+                    | "strict"
+                    | "leading_separator"
+                    | "contrib_sanitization"
             ) {
                 return Err(config_err(
                     key.as_str(),
@@ -246,6 +255,11 @@ impl Constructed {
         }
         let strict = opt_bool(map, "strict", false)?;
         let leading_separator = opt_bool(map, "leading_separator", true)?;
+        let naming = if opt_bool(map, "contrib_sanitization", false)? {
+            Naming::Contrib
+        } else {
+            Naming::Ansible
+        };
 
         let mut compose: Vec<(Arc<str>, Expr)> = Vec::new();
         match map.get("compose") {
@@ -293,7 +307,7 @@ impl Constructed {
                         }
                     };
                     groups.push(GroupEntry {
-                        name: safe_group_name(name).into(),
+                        name: naming.name(name).into(),
                         cond,
                     });
                 }
@@ -395,6 +409,7 @@ impl Constructed {
             keyed,
             strict,
             leading_separator,
+            naming,
             names: index
                 .iter()
                 .map(|(name, &i)| (name.as_str().into(), i))
@@ -761,7 +776,9 @@ impl Constructed {
                     let mut parts = [""; 5];
                     parts[..2].copy_from_slice(&[k.prefix.as_str(), sep]);
                     parts[2..2 + bare.len()].copy_from_slice(bare);
-                    let group: Arc<str> = safe_group_name_of(&parts[..2 + bare.len()]).into();
+                    let mut group = String::new();
+                    self.naming.name_into(&parts[..2 + bare.len()], &mut group);
+                    let group: Arc<str> = group.into();
                     made.insert(bare_text.as_str().into(), group.clone());
                     group
                 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use tokio::task::JoinSet;
 
 use crate::api::client::{self, CallError, Client, ECS_VERSION};
-use crate::config::{Regions, Settings};
+use crate::config::{FilterSet, Regions, Settings};
 use crate::error::{Error, Result};
 use crate::hostvars::{HostvarOptions, Instance, MakeShape, Scratch, Shape, MAX_DEPTH};
 use crate::info;
@@ -218,7 +218,7 @@ pub async fn targets(
 
 /// What one finished page request brings back.
 struct PageResult {
-    region: usize,
+    unit: usize,
     pass: u32,
     page: u64,
     total_count: u64,
@@ -228,7 +228,10 @@ struct PageResult {
 struct Shared {
     client: Client,
     targets: Vec<Target>,
-    filters: Vec<(String, String)>,
+    /// The filter sets listed, each with the state parameter when one state is wanted.
+    sets: Vec<FilterSet>,
+    /// What is listed: each (target, set) pair, paged on its own.
+    units: Vec<(usize, usize)>,
     opts: HostvarOptions,
     states: Option<Vec<String>>,
     max_retries: u32,
@@ -295,33 +298,88 @@ pub async fn list(
 ) -> Result<Listing> {
     let started = Instant::now();
     let opts_keep = opts.keep_vars;
-    let mut filters = settings.instance_filters.clone();
-    // One wanted state and no status filter of the operator's: let the service filter, which
-    // saves pages on accounts with many stopped instances.
-    if let Some([state]) = settings.instance_states.as_deref() {
-        if !filters.iter().any(|(k, _)| k == "Status") {
-            let mut s = state.clone();
-            s[..1].make_ascii_uppercase();
-            filters.push(("Status".into(), s));
+    let with_state = |set: &FilterSet| {
+        let mut set = set.clone();
+        // One wanted state and no status filter of the operator's: let the service filter,
+        // which saves pages on accounts with many stopped instances.
+        if let Some([state]) = settings.instance_states.as_deref() {
+            if !set.iter().any(|(k, _)| k == "Status") {
+                let mut s = state.clone();
+                s[..1].make_ascii_uppercase();
+                set.push(("Status".into(), s));
+            }
         }
-    }
-    let shared = Arc::new(Shared {
+        set
+    };
+    let units = |targets: usize, sets: usize| {
+        (0..targets)
+            .flat_map(|t| (0..sets).map(move |s| (t, s)))
+            .collect::<Vec<_>>()
+    };
+    let mut seen: HashSet<CompactString, FxBuildHasher> = HashSet::default();
+    let mut pages = 0;
+    let include: Vec<FilterSet> = settings.filters.include.iter().map(with_state).collect();
+    let mut shared = Shared {
         client,
+        units: units(targets.len(), include.len()),
         targets,
-        filters,
+        sets: include,
         opts,
         states: settings.instance_states.clone(),
         max_retries: settings.max_retries,
         shaping: shaping.filter(|_| opts_keep),
-    });
-    let mut tasks = JoinSet::new();
-    // Per region: current pass, the TotalCounts its pages reported, pages still out.
-    let mut passes: Vec<(u32, HashSet<u64>, u64)> =
-        vec![(1, HashSet::new(), 1); shared.targets.len()];
-    for region in 0..shared.targets.len() {
-        tasks.spawn(fetch_page(shared.clone(), region, 1, 1));
+    };
+    // exclude_filters first: their instances are marked seen, so no include set hands them
+    // over. Only ids are needed, so the constructed step does not run on them.
+    if !settings.filters.exclude.is_empty() {
+        let mut bare = shared.opts.clone();
+        bare.keep_vars = false;
+        let exclude = Shared {
+            units: units(shared.targets.len(), settings.filters.exclude.len()),
+            sets: settings.filters.exclude.clone(),
+            opts: bare,
+            states: None,
+            shaping: None,
+            ..shared
+        };
+        let exclude = Arc::new(exclude);
+        pages += run_units(&exclude, &mut seen, &mut |_| {}).await?;
+        // Every task has ended, and with it its share.
+        let exclude = Arc::into_inner(exclude).expect("no task outlives run_units");
+        shared = Shared {
+            client: exclude.client,
+            targets: exclude.targets,
+            ..shared
+        };
     }
-    let mut seen: HashSet<CompactString, FxBuildHasher> = HashSet::default();
+    let excluded = seen.len();
+    let shared = Arc::new(shared);
+    pages += run_units(&shared, &mut seen, sink).await?;
+    Ok(Listing {
+        instances: seen.len() - excluded,
+        regions: shared.targets.len(),
+        pages,
+        stats: shared.client.stats(),
+        max_in_flight: shared.client.max_in_flight(),
+        waits: shared.client.waits(),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Pages every unit of `shared` concurrently, handing each instance not yet `seen` to
+/// `sink`; returns the pages answered.
+async fn run_units(
+    shared: &Arc<Shared>,
+    seen: &mut HashSet<CompactString, FxBuildHasher>,
+    sink: &mut dyn FnMut(Instance),
+) -> Result<u64> {
+    let mut tasks = JoinSet::new();
+    // Per unit: current pass, the TotalCounts its pages reported, pages still out.
+    let mut passes: Vec<(u32, HashSet<u64>, u64)> =
+        vec![(1, HashSet::new(), 1); shared.units.len()];
+    for unit in 0..shared.units.len() {
+        tasks.spawn(fetch_page(shared.clone(), unit, 1, 1));
+    }
     let mut pages = 0u64;
     while let Some(joined) = tasks.join_next().await {
         let result = joined?;
@@ -333,7 +391,8 @@ pub async fn list(
             }
         };
         pages += 1;
-        let (pass, totals, outstanding) = &mut passes[page.region];
+        let target = &shared.targets[shared.units[page.unit].0];
+        let (pass, totals, outstanding) = &mut passes[page.unit];
         if page.pass != *pass {
             continue;
         }
@@ -345,7 +404,7 @@ pub async fn list(
                 Err(message) => {
                     tasks.abort_all();
                     return Err(Error::Api {
-                        scope: format!("region {}", shared.targets[page.region].region),
+                        scope: format!("region {}", target.region),
                         code: "MalformedResponse".into(),
                         message,
                         hint: " (the endpoint is not speaking the ECS API; check ecs_endpoint)"
@@ -354,15 +413,14 @@ pub async fn list(
                 }
             };
             for n in 2..=pages {
-                tasks.spawn(fetch_page(shared.clone(), page.region, *pass, n));
+                tasks.spawn(fetch_page(shared.clone(), page.unit, *pass, n));
             }
             *outstanding += pages.saturating_sub(1);
         }
-        hand_over(&mut seen, page.instances, sink);
+        hand_over(seen, page.instances, sink);
         if *outstanding == 0 && totals.len() > 1 {
             // Instances were created or deleted while paging: offsets shifted, so an instance
             // may have slipped between two pages. List the region again; ids de-duplicate.
-            let target = &shared.targets[page.region];
             if *pass >= MAX_PASSES {
                 return Err(Error::Api {
                     scope: format!("region {}", target.region),
@@ -378,18 +436,10 @@ pub async fn list(
             *pass += 1;
             totals.clear();
             *outstanding = 1;
-            tasks.spawn(fetch_page(shared.clone(), page.region, *pass, 1));
+            tasks.spawn(fetch_page(shared.clone(), page.unit, *pass, 1));
         }
     }
-    Ok(Listing {
-        instances: seen.len(),
-        regions: shared.targets.len(),
-        pages,
-        stats: shared.client.stats(),
-        max_in_flight: shared.client.max_in_flight(),
-        waits: shared.client.waits(),
-        elapsed: started.elapsed(),
-    })
+    Ok(pages)
 }
 
 /// How many pages a region whose page 1 says `total_count` has; a count above
@@ -415,19 +465,15 @@ pub fn hand_over(
     }
 }
 
-async fn fetch_page(
-    shared: Arc<Shared>,
-    region: usize,
-    pass: u32,
-    page: u64,
-) -> Result<PageResult> {
+async fn fetch_page(shared: Arc<Shared>, unit: usize, pass: u32, page: u64) -> Result<PageResult> {
+    let (region, set) = shared.units[unit];
     let target = &shared.targets[region];
     let mut params = vec![
         ("RegionId".to_string(), target.region.clone()),
         ("PageNumber".to_string(), page.to_string()),
         ("PageSize".to_string(), PAGE_SIZE.to_string()),
     ];
-    params.extend(shared.filters.iter().cloned());
+    params.extend(shared.sets[set].iter().cloned());
     let what = format!("region {} page {page}", target.region);
     let (opts, states) = (&shared.opts, shared.states.as_deref());
     let (total_count, instances) = shared
@@ -449,7 +495,7 @@ async fn fetch_page(
             hint: String::new(),
         })?;
     Ok(PageResult {
-        region,
+        unit,
         pass,
         page,
         total_count,

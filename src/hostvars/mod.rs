@@ -36,6 +36,8 @@ pub struct HostvarOptions {
     /// `hostname_variable`.
     pub hostnames: Vec<Hostname>,
     pub legacy_tags_hostvar: bool,
+    /// A host may lack an address (a YAML's default): then it gets no `ansible_host`.
+    pub address_optional: bool,
     /// The account the instances belong to, when `accounts` is set: hostvars `account_alias`
     /// and `account_id`.
     pub account: Option<AccountVars>,
@@ -65,13 +67,22 @@ impl HostvarOptions {
             hostname_variable: s.hostname_variable.clone(),
             hostnames: s.hostnames.clone(),
             legacy_tags_hostvar: s.legacy_tags_hostvar,
+            address_optional: !s.require_address,
             account: None,
             keep_vars: s.constructed.is_some(),
+            // `tags`, as the plugin's users write it, reads `ecs_tags` where no `tags`
+            // hostvar is made (docs/DESIGN.md, "Tags in expressions").
             reads: s
                 .constructed
                 .as_ref()
                 .map(|c| c.slot_names())
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                .into_iter()
+                .map(|n| match n.as_str() {
+                    "tags" if !s.legacy_tags_hostvar => "ecs_tags".to_string(),
+                    _ => n,
+                })
+                .collect(),
             selection: s.hostvars.clone(),
         }
     }
@@ -587,7 +598,12 @@ impl Instance {
             }
         }
         let address = inst.address.as_str();
-        for key in [k.ansible_host, k.ansible_ssh_host] {
+        // A host without an address (a YAML's, which needs none) gets no `ansible_host`.
+        let no_address = address.is_empty() && opts.address_optional;
+        for key in [k.ansible_host, k.ansible_ssh_host]
+            .into_iter()
+            .filter(|_| !no_address)
+        {
             match find(&vars, key) {
                 Ok(i) => vars[i].1 = Val::Str(address),
                 Err(i) => vars.insert(i, (key, Val::Str(address))),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use compact_str::CompactString;
 
-use crate::config::Settings;
+use crate::config::{Flavor, Settings};
 use crate::constructed::{step, HostError};
 use crate::group_names::Rule;
 use crate::hostvars::{Instance, MakeShape, Shape};
@@ -341,8 +341,21 @@ fn groups_of(inst: &Instance, s: &Settings, n: &Namer, out: &mut Memberships) {
 }
 
 /// A host's name. Without a value for hostname_variable (no such tag), the address,
-/// unsanitized, as in the Python script.
+/// unsanitized, as in the Python script. A YAML's `hostnames` name hosts as the alicloud_ecs
+/// plugin does: as they are, unless they hold `:`; where no entry gives a name (the plugin
+/// drops the host), the address, else the instance id.
 fn host_name(inst: &Instance, s: &Settings, namer: &Namer) -> String {
+    if s.flavor == Flavor::Plugin && !s.hostnames.is_empty() {
+        let raw = [&inst.hostname_source, &inst.address, &inst.id]
+            .into_iter()
+            .find(|t| !t.is_empty())
+            .map_or("", |t| t.as_str());
+        return if raw.contains(':') {
+            s.naming().name(raw)
+        } else {
+            raw.to_string()
+        };
+    }
     if (s.hostname_variable.is_empty() && s.hostnames.is_empty()) || inst.hostname_source.is_empty()
     {
         inst.address.to_string()
@@ -413,7 +426,7 @@ impl Shape for Shaper<'_> {
     ) -> Option<Result<step::Shaped, HostError>> {
         let (s, namer) = (self.s, &self.namer);
         let name = host_name(inst, s, namer);
-        if inst.address.is_empty() || !wanted(&name, s) {
+        if (inst.address.is_empty() && s.require_address) || !wanted(&name, s) {
             // Left out by the builder; nothing to compute.
             return None;
         }
@@ -476,7 +489,7 @@ impl<'a> Builder<'a> {
     /// Adds one instance; the caller gives each instance id once.
     pub fn add(&mut self, mut inst: Instance) {
         let (s, namer) = (self.s, &self.namer);
-        if inst.address.is_empty() {
+        if inst.address.is_empty() && s.require_address {
             self.without_address += 1;
             return;
         }
@@ -520,7 +533,7 @@ impl<'a> Builder<'a> {
 
     pub fn finish(self) -> Inventory {
         let Builder {
-            s: _,
+            s,
             namer,
             interner,
             mut pending,
@@ -560,7 +573,11 @@ impl<'a> Builder<'a> {
             .collect();
         let mut renamed: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for p in pending.iter_mut().filter(|p| clashing.contains(&p.name)) {
-            let base = format!("{}_{}", p.name, namer.sanitize(&p.id).to_lowercase());
+            let base = if s.flavor == Flavor::Plugin {
+                format!("{}_{}", p.name, p.id)
+            } else {
+                format!("{}_{}", p.name, namer.sanitize(&p.id).to_lowercase())
+            };
             let mut name = base.clone();
             let mut n = 2;
             while taken.contains(&name) || is_group(&name) {

@@ -279,16 +279,17 @@ fn plugin_yaml_through_alicloud_ini_path() {
     let out = run_env(&ws, &sim, &config, &["--list"]);
     out.assert_success();
     let list = out.json();
-    // cn-shanghai, g6.large, env=prod, with an address: only web-01 there.
+    // cn-shanghai, g6.large, env=prod: only web-01 there, named by its tag as it is (the
+    // plugin sanitizes only names holding `:`).
     let names: Vec<&String> = list["_meta"]["hostvars"]
         .as_object()
         .unwrap()
         .keys()
         .collect();
-    assert_eq!(names, vec!["web_01"]);
-    assert_eq!(hosts(&list, "env_prod"), vec!["web_01"]);
+    assert_eq!(names, vec!["web-01"]);
+    assert_eq!(hosts(&list, "env_prod"), vec!["web-01"]);
     assert_eq!(
-        list["_meta"]["hostvars"]["web_01"],
+        list["_meta"]["hostvars"]["web-01"],
         json!({"ansible_host": "47.100.10.10", "ansible_ssh_host": "47.100.10.10",
                "cores": 2, "instance_id": "i-uf6bbbbbbbbbbbbbbb10"})
     );
@@ -308,14 +309,15 @@ fn plugin_yaml_through_alicloud_ini_path() {
     let config = yml(
         &ws,
         "names.alicloud.yml",
-        "plugin: alicloud_ecs\nregions: [cn-shanghai]\nhostnames: [{tags: \"role=worker\"}, \"tag:Name\"]\n",
+        // instance_states narrows the plugin's every-state default.
+        "plugin: alicloud_ecs\nregions: [cn-shanghai]\ninstance_states: [running]\nhostnames: [{tags: \"role=worker\"}, \"tag:Name\"]\n",
     );
     let out = run_env(&ws, &sim, &config, &[]);
     out.assert_success();
     let list = out.json();
     let hv = list["_meta"]["hostvars"].as_object().unwrap();
     assert_eq!(hv["role_worker"]["instance_id"], "i-uf6bbbbbbbbbbbbbbb09");
-    assert_eq!(hv["legacy_01"]["instance_id"], "i-uf6bbbbbbbbbbbbbbb08");
+    assert_eq!(hv["legacy-01"]["instance_id"], "i-uf6bbbbbbbbbbbbbbb08");
 }
 
 #[test]
@@ -336,7 +338,11 @@ fn unknown_yaml_option_warns_with_the_nearest_name() {
             config.display()
         )
     );
-    assert_eq!(out.json()["alicloud"]["hosts"].as_array().unwrap().len(), 8);
+    // Every state and no address needed, as the plugin lists them: the whole fleet.
+    assert_eq!(
+        out.json()["alicloud"]["hosts"].as_array().unwrap().len(),
+        14
+    );
 }
 
 #[test]
@@ -368,7 +374,7 @@ fn alicloud_yml_beside_the_executable_unless_an_ini_is() {
     let out = run();
     out.assert_success();
     assert_eq!(
-        out.json()["_meta"]["hostvars"][LEGACY]["from_yml"],
+        out.json()["_meta"]["hostvars"]["i-uf6bbbbbbbbbbbbbbb08"]["from_yml"],
         json!(true)
     );
     std::fs::write(
@@ -472,7 +478,8 @@ fn a_strict_failure_names_host_entry_and_error() {
     refused(
         "strict.yml",
         "plugin: alicloud_ecs\nstrict: true\ncompose:\n  role: ecs_tags.role\n",
-        "constructed compose.role failed for host i_bp1aaaaaaaaaaaaaaa06: could not set role",
+        // Named as the plugin names it: the instance id as it is.
+        "constructed compose.role failed for host i-bp1aaaaaaaaaaaaaaa06: could not set role",
     );
 }
 

@@ -13,7 +13,8 @@ pub mod checks {
     use std::sync::OnceLock;
 
     use alicloud_inventory::config::ini::Ini;
-    use alicloud_inventory::config::{parse_instance_filters, Env, Settings};
+    use alicloud_inventory::config::instance_filters::parse_instance_filters;
+    use alicloud_inventory::config::{Env, Settings};
     use alicloud_inventory::error::Error;
     use alicloud_inventory::fetch::{
         hand_over, page_count, parse_page, MAX_TOTAL_COUNT, PAGE_SIZE,
@@ -174,6 +175,7 @@ pub mod checks {
             hostname_variable: "tag_Name".into(),
             hostnames: vec![],
             legacy_tags_hostvar: false,
+            address_optional: false,
             account: None,
             keep_vars: false,
             reads: Vec::new(),

@@ -22,6 +22,7 @@ fn base_opts() -> HostvarOptions {
         hostname_variable: "instance_id".into(),
         hostnames: vec![],
         legacy_tags_hostvar: false,
+        address_optional: false,
         account: None,
         keep_vars: false,
         reads: Vec::new(),

@@ -70,9 +70,26 @@ options:
   filters:
     description:
       - DescribeInstances filters, ANDed; the keys of alicloud.ini's C(instance_filters)
-        (C(instance_type), C(vpc_id), C(zone_id), C(instance_ids), C('tag:KEY'), ...).
+        (C(instance_type), C(vpc_id), C(zone_id), C(instance_ids), C('tag:KEY'), ...), and
+        footmark's C(tags) mapping (C(tags: {env: prod})).
+      - A list value matches any of its items, as in aws_ec2. C(instance_ids) and the address
+        keys send the list in one request; any other list costs one listing per item.
     type: raw
     aliases: [instance_filters]
+  include_filters:
+    description:
+      - As in aws_ec2, a list of C(filters) mappings; an instance matching C(filters) or any
+        entry is listed. Each entry is its own listing of every region.
+    type: list
+    elements: dict
+    default: []
+  exclude_filters:
+    description:
+      - As in aws_ec2, a list of C(filters) mappings; an instance matching any entry is left
+        out, whatever else it matches. Each entry is its own listing of every region.
+    type: list
+    elements: dict
+    default: []
   all_instances:
     description: Keep instances in every state (else C(instance_states)).
     type: bool

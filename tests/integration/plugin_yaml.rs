@@ -1,0 +1,275 @@
+//! A YAML config means what the alicloud_ecs plugin makes of it (docs/DESIGN.md, "Two formats,
+//! two peers"), and its filters what aws_ec2's users expect of lists, `include_filters` and
+//! `exclude_filters`. The expected hosts come from the fixture fleet (fixtures/fleet.json).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+
+use crate::harness::{Output, Sim, Workspace};
+
+fn run(ws: &Workspace, sim: &Sim, body: &str) -> Output {
+    let path: PathBuf = ws.path("prod.alicloud.yml");
+    let text = format!(
+        "plugin: alibaba.alicloud.alicloud_ecs\ncache: false\ncache_connection: {}\n{body}\n",
+        ws.cache_dir().display()
+    );
+    std::fs::write(&path, text).expect("write yml");
+    ws.run_sim(sim, &path, &["--list"])
+}
+
+fn names(list: &Value) -> BTreeSet<String> {
+    list["_meta"]["hostvars"]
+        .as_object()
+        .expect("hostvars")
+        .keys()
+        .cloned()
+        .collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+const ALL_IDS: [&str; 14] = [
+    "i-bp1aaaaaaaaaaaaaaa01",
+    "i-bp1aaaaaaaaaaaaaaa02",
+    "i-bp1aaaaaaaaaaaaaaa03",
+    "i-bp1aaaaaaaaaaaaaaa04",
+    "i-bp1aaaaaaaaaaaaaaa05",
+    "i-bp1aaaaaaaaaaaaaaa06",
+    "i-bp1aaaaaaaaaaaaaaa07",
+    "i-uf6bbbbbbbbbbbbbbb08",
+    "i-uf6bbbbbbbbbbbbbbb09",
+    "i-uf6bbbbbbbbbbbbbbb10",
+    "i-uf6bbbbbbbbbbbbbbb11",
+    "i-uf6bbbbbbbbbbbbbbb12",
+    "i-t4nccccccccccccccc13",
+    "i-t4nccccccccccccccc14",
+];
+
+/// Every state, no address needed, hosts named by their instance id as it is, and no group
+/// but `alicloud`: the plugin's inventory of this fleet. The ini's defaults gave 8 hosts
+/// named `i_…` in about 60 groups.
+#[test]
+fn a_plain_yaml_lists_what_the_plugin_lists() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let out = run(&ws, &sim, "");
+    out.assert_success();
+    let list = out.json();
+    assert_eq!(names(&list), set(&ALL_IDS));
+    let groups: BTreeSet<&str> = list
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(groups, BTreeSet::from(["_meta", "alicloud"]));
+    assert_eq!(list["alicloud"]["hosts"].as_array().unwrap().len(), 14);
+    // Pending and without an address: listed, with no ansible_host to mislead.
+    let pending = &list["_meta"]["hostvars"]["i-bp1aaaaaaaaaaaaaaa07"];
+    assert_eq!(pending["status"], "pending");
+    assert!(pending.get("ansible_host").is_none(), "{pending}");
+    let web = &list["_meta"]["hostvars"]["i-bp1aaaaaaaaaaaaaaa01"];
+    assert_eq!(web["ansible_host"], "47.96.10.11");
+}
+
+/// The options that narrow still narrow: alicloud.py's defaults, asked for by name, give its
+/// 8 running hosts with an address.
+#[test]
+fn options_that_narrow_still_narrow() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let out = run(
+        &ws,
+        &sim,
+        "instance_states: [running]\ndestination_variable: [public_ip_address]\ngroup_by_region: true",
+    );
+    out.assert_success();
+    let list = out.json();
+    assert_eq!(
+        names(&list),
+        set(&[
+            "i-bp1aaaaaaaaaaaaaaa01",
+            "i-bp1aaaaaaaaaaaaaaa02",
+            "i-bp1aaaaaaaaaaaaaaa04",
+            "i-bp1aaaaaaaaaaaaaaa06",
+            "i-uf6bbbbbbbbbbbbbbb08",
+            "i-uf6bbbbbbbbbbbbbbb09",
+            "i-uf6bbbbbbbbbbbbbbb10",
+            "i-t4nccccccccccccccc13",
+        ])
+    );
+    assert_eq!(list["cn_shanghai"]["hosts"].as_array().unwrap().len(), 3);
+}
+
+/// The plugin's hostnames: the first entry with a value, as it is; `K_V` for `tag:K=V`; a
+/// name holding `:` sanitized; an instance no entry names falls back to its address, then
+/// its id (the plugin drops it).
+#[test]
+fn hostnames_follow_the_plugin() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let out = run(
+        &ws,
+        &sim,
+        "regions: [cn-hangzhou]\nhostnames: ['tag:role=db', 'tag:app:tier.v1 x', public_ip_address]",
+    );
+    out.assert_success();
+    let list = out.json();
+    assert_eq!(
+        names(&list),
+        set(&[
+            "role_db",
+            // `front end: v1.2` holds `:`: Ansible's group sanitization.
+            "front_end__v1_2",
+            "47.96.10.11",
+            "47.96.10.13",
+            "47.96.10.16",
+            // The gateway's public_ip_address is its EIP, as footmark reads it.
+            "47.98.20.4",
+            // No entry and no address: the pending one keeps its id.
+            "i-bp1aaaaaaaaaaaaaaa07",
+        ])
+    );
+}
+
+/// `tags` in expressions reads the tags (the hostvar stays `ecs_tags`), and
+/// `use_contrib_script_compatible_sanitization` names constructed groups with the plugins'
+/// regex (dashes kept).
+#[test]
+fn tags_in_expressions_and_contrib_group_names() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let body = "regions: [cn-hangzhou]\ncompose:\n  env: tags.env\n\
+                keyed_groups:\n  - key: tags.role\n    prefix: role\n  - key: instance_name\n    prefix: name\n\
+                groups:\n  prod: tags.env == 'prod'\n";
+    let out = run(&ws, &sim, body);
+    out.assert_success();
+    let list = out.json();
+    let hv = &list["_meta"]["hostvars"];
+    assert_eq!(hv["i-bp1aaaaaaaaaaaaaaa01"]["env"], "prod");
+    assert!(hv["i-bp1aaaaaaaaaaaaaaa01"].get("tags").is_none());
+    assert_eq!(hv["i-bp1aaaaaaaaaaaaaaa01"]["ecs_tags"]["role"], "web");
+    assert_eq!(
+        list["prod"]["hosts"],
+        json!([
+            "i-bp1aaaaaaaaaaaaaaa01",
+            "i-bp1aaaaaaaaaaaaaaa02",
+            "i-bp1aaaaaaaaaaaaaaa04"
+        ])
+    );
+    assert_eq!(list["role_db"]["hosts"], json!(["i-bp1aaaaaaaaaaaaaaa03"]));
+    assert!(
+        list.get("name_web_01").is_some(),
+        "Ansible's rule by default"
+    );
+
+    let out = run(
+        &ws,
+        &sim,
+        &format!("{body}use_contrib_script_compatible_sanitization: true\n"),
+    );
+    out.assert_success();
+    let list = out.json();
+    assert_eq!(
+        list["name_web-01"]["hosts"],
+        json!(["i-bp1aaaaaaaaaaaaaaa01"])
+    );
+    assert!(list.get("name_web_01").is_none());
+    assert_eq!(
+        list["name_launch-in-progress"]["hosts"],
+        json!(["i-bp1aaaaaaaaaaaaaaa07"])
+    );
+}
+
+/// The hosts of a filters body, and the DescribeInstances requests it cost.
+fn filtered(body: &str) -> (BTreeSet<String>, Vec<Value>) {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let out = run(&ws, &sim, body);
+    out.assert_success();
+    let reqs = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r["action"] == "DescribeInstances")
+        .collect();
+    (names(&out.json()), reqs)
+}
+
+/// A status filter replaces the every-state default (it was intersected with `running`, which
+/// gave nothing), and footmark's `tags` mapping is a tag filter.
+#[test]
+fn status_and_footmark_tags_filters() {
+    let (hosts, _) = filtered("filters: {status: Stopped}");
+    assert_eq!(hosts, set(&["i-bp1aaaaaaaaaaaaaaa05"]));
+    let (hosts, reqs) = filtered("filters:\n  tags: {env: staging}");
+    assert_eq!(
+        hosts,
+        set(&["i-bp1aaaaaaaaaaaaaaa05", "i-t4nccccccccccccccc14"])
+    );
+    assert!(reqs
+        .iter()
+        .all(|r| r["params"]["Tag.1.Key"] == "env" && r["params"]["Tag.1.Value"] == "staging"));
+}
+
+/// A list is any of its values, in the fewest requests: the ids in one JSON array, the types
+/// one listing each.
+#[test]
+fn list_values_are_ored() {
+    let (hosts, reqs) =
+        filtered("regions: [cn-hangzhou, cn-shanghai]\nfilters: {instance_type: [ecs.r6.large, ecs.c6.xlarge]}");
+    assert_eq!(
+        hosts,
+        set(&["i-bp1aaaaaaaaaaaaaaa03", "i-uf6bbbbbbbbbbbbbbb08"])
+    );
+    assert_eq!(reqs.len(), 4, "two regions, two types: {reqs:?}");
+    let (hosts, reqs) = filtered(
+        "regions: [cn-hangzhou]\nfilters: {instance_ids: [i-bp1aaaaaaaaaaaaaaa01, i-bp1aaaaaaaaaaaaaaa05]}",
+    );
+    assert_eq!(
+        hosts,
+        set(&["i-bp1aaaaaaaaaaaaaaa01", "i-bp1aaaaaaaaaaaaaaa05"])
+    );
+    assert_eq!(reqs.len(), 1);
+    let (hosts, _) = filtered("filters: {'tag:env': [staging, dev]}");
+    assert_eq!(
+        hosts,
+        set(&[
+            "i-bp1aaaaaaaaaaaaaaa05",
+            "i-t4nccccccccccccccc14",
+            "i-uf6bbbbbbbbbbbbbbb09",
+            "i-uf6bbbbbbbbbbbbbbb11",
+        ])
+    );
+}
+
+/// aws_ec2's include_filters and exclude_filters: `filters` or any include entry, less any
+/// exclude entry; each entry is its own listing.
+#[test]
+fn include_and_exclude_filters() {
+    let (hosts, reqs) = filtered(
+        "regions: [cn-hangzhou, ap-southeast-1]\nfilters:\n  tags: {role: db}\ninclude_filters:\n  - tags: {role: cache}\n",
+    );
+    assert_eq!(
+        hosts,
+        set(&["i-bp1aaaaaaaaaaaaaaa03", "i-t4nccccccccccccccc14"])
+    );
+    assert_eq!(reqs.len(), 4);
+    let (hosts, _) = filtered("exclude_filters:\n  - {status: Stopped}\n  - tags: {env: prod}\n");
+    let want: BTreeSet<String> = set(&[
+        "i-bp1aaaaaaaaaaaaaaa03",
+        "i-bp1aaaaaaaaaaaaaaa06",
+        "i-bp1aaaaaaaaaaaaaaa07",
+        "i-uf6bbbbbbbbbbbbbbb09",
+        "i-uf6bbbbbbbbbbbbbbb11",
+        "i-uf6bbbbbbbbbbbbbbb12",
+        "i-t4nccccccccccccccc14",
+    ]);
+    assert_eq!(hosts, want);
+    // Only include_filters: `filters` unset lists only what they match.
+    let (hosts, _) = filtered("include_filters:\n  - {instance_type: ecs.r6.large}\n");
+    assert_eq!(hosts, set(&["i-bp1aaaaaaaaaaaaaaa03"]));
+}

@@ -128,6 +128,11 @@ pub struct Settings {
     pub accounts: Option<Vec<Account>>,
     /// An account that fails is left out with a warning instead of failing the run.
     pub skip_failed_accounts: bool,
+    /// aws_ec2's `strict_permissions`: false leaves out, with a warning, a region that
+    /// refuses DescribeInstances (403) instead of failing the run.
+    pub strict_permissions: bool,
+    /// aws_ec2's `hostvars_prefix` and `hostvars_suffix`, when either is set.
+    pub hostvars_rename: Option<(String, String)>,
     /// Constructed groups and variables (docs/DESIGN.md, "Constructed"); `None` without
     /// `compose`, `groups` and `keyed_groups`.
     pub constructed: Option<Arc<Constructed>>,
@@ -334,6 +339,12 @@ impl Settings {
             throttle_wait: Duration::from_secs_f64(throttle_wait),
             credentials,
             skip_failed_accounts: b("skip_failed_accounts", false)?,
+            strict_permissions: b("strict_permissions", true)?,
+            hostvars_rename: {
+                let p = reader.string("hostvars_prefix").unwrap_or_default();
+                let s = reader.string("hostvars_suffix").unwrap_or_default();
+                (!p.is_empty() || !s.is_empty()).then_some((p, s))
+            },
             accounts,
             constructed: shaping.constructed,
             constructed_config: shaping.constructed_config,
@@ -358,7 +369,7 @@ impl Settings {
     pub fn fingerprint(&self) -> String {
         let re = |r: &Option<Pattern>| r.as_ref().map(|r| r.as_str().to_string());
         format!(
-            "{:?}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{:?}",
+            "{:?}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{:?}|{}|{:?}",
             self.flavor,
             self.require_address,
             self.contrib_sanitization,
@@ -382,6 +393,8 @@ impl Settings {
             self.constructed_config,
             self.hostvars,
             self.hostnames,
+            self.strict_permissions,
+            self.hostvars_rename,
         )
     }
 }

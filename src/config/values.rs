@@ -283,7 +283,18 @@ pub fn assume_role_of(
             serde_json::Value::Object(_) if k == "policy" => v.to_string(),
             v => scalar_text(v).ok_or_else(|| format!("{k} must be a single value"))?,
         };
-        match k.as_str() {
+        // The doc fragment names the block's keys `alicloud_assume_role_arn`, ...; the
+        // plugin's code reads `role_arn`, ...: both are taken.
+        let key = match k.as_str() {
+            "alicloud_assume_role_arn" | "assume_role_arn" => "role_arn",
+            "alicloud_assume_role_session_name" | "assume_role_session_name" => "session_name",
+            "alicloud_assume_role_session_expiration" | "assume_role_session_expiration" => {
+                "session_expiration"
+            }
+            "alicloud_assume_role_policy" | "assume_role_policy" => "policy",
+            other => other,
+        };
+        match key {
             "role_arn" => role.role_arn = text,
             "session_name" => role.session_name = text,
             "session_expiration" => {

@@ -35,6 +35,84 @@ const ALIASES: &[(&str, &str)] = &[
     ),
     ("alicloud_assume_role", "assume_role"),
     ("filters", "instance_filters"),
+    // The alicloud doc fragment's aliases.
+    ("access_key", "alicloud_access_key"),
+    ("access_key_id", "alicloud_access_key"),
+    ("secret_key", "alicloud_secret_key"),
+    ("secret_access_key", "alicloud_secret_key"),
+    ("security_token", "alicloud_security_token"),
+    ("region", "alicloud_region"),
+    ("region_id", "alicloud_region"),
+    ("role_name", "alicloud_ecs_role_name"),
+    ("alicloud_assume_role_arn", "assume_role_arn"),
+    (
+        "alicloud_assume_role_session_name",
+        "assume_role_session_name",
+    ),
+    (
+        "alicloud_assume_role_session_expiration",
+        "assume_role_session_expiration",
+    ),
+    ("protocol", "alicloud_protocol"),
+];
+
+/// The fragment's top-level parts of a role to assume, and the key each is in the
+/// `alicloud_assume_role` block.
+const ROLE_PARTS: &[(&str, &str)] = &[
+    ("assume_role_arn", "role_arn"),
+    ("assume_role_session_name", "session_name"),
+    ("assume_role_session_expiration", "session_expiration"),
+];
+
+/// Options of the alicloud_ecs and aws_ec2 plugins that cannot mean here what they mean there,
+/// with why: refused when set (to anything but their default, where one is given), since
+/// ignoring them could change which hosts are listed, or how.
+const REFUSED: &[(&str, Option<&str>, &str)] = &[
+    (
+        "allow_duplicated_hosts",
+        Some("false"),
+        "one host per instance here; name hosts uniquely with hostnames",
+    ),
+    (
+        "use_ssm_inventory",
+        Some("false"),
+        "AWS Systems Manager has no ECS counterpart here",
+    ),
+    (
+        "use_contrib_script_compatible_ec2_tag_keys",
+        Some("false"),
+        "ECS tags are the ecs_tags hostvar (and tags in expressions)",
+    ),
+    (
+        "route53_enabled",
+        Some("false"),
+        "Route 53 is AWS's; ECS host names come from hostnames",
+    ),
+    (
+        "iam_role_arn",
+        None,
+        "an AWS role; for ECS use alicloud_assume_role or assume_role_arn",
+    ),
+    (
+        "aws_profile",
+        None,
+        "an AWS credential; for ECS use profile",
+    ),
+    (
+        "aws_access_key",
+        None,
+        "an AWS credential; for ECS use alicloud_access_key",
+    ),
+    (
+        "aws_secret_key",
+        None,
+        "an AWS credential; for ECS use alicloud_secret_key",
+    ),
+    (
+        "aws_security_token",
+        None,
+        "an AWS credential; for ECS use alicloud_security_token",
+    ),
 ];
 
 /// The plugin's options that alicloud.ini has no counterpart of.
@@ -46,6 +124,14 @@ const PLUGIN_OPTIONS: &[&str] = &[
     // aws_ec2's, with its meaning (README, "Options of aws_ec2").
     "include_filters",
     "exclude_filters",
+    "strict_permissions",
+    "hostvars_prefix",
+    "hostvars_suffix",
+    // The alicloud doc fragment's own.
+    "assume_role_arn",
+    "assume_role_session_name",
+    "assume_role_session_expiration",
+    "alicloud_protocol",
 ];
 
 /// Ansible's own cache options: our cache is our own, so they are accepted and ignored; and
@@ -185,6 +271,23 @@ impl YamlOptions {
             if IGNORED.contains(&key.as_str()) {
                 continue;
             }
+            if let Some(&(_, default, why)) = REFUSED.iter().find(|(k, _, _)| *k == key) {
+                let text = values::scalar_text(&value);
+                let is_default = match (default, text.as_deref()) {
+                    (_, Some("")) => true,
+                    (Some(d), Some(t)) => values::parse_bool(t) == values::parse_bool(d),
+                    _ => false,
+                };
+                if !is_default {
+                    return Err(Error::ConfigValue {
+                        file: path.to_path_buf(),
+                        line,
+                        option: key,
+                        message: format!("is not supported here: {why}"),
+                    });
+                }
+                continue;
+            }
             let name = match ALIASES.iter().find(|(a, _)| *a == key) {
                 Some((_, ini)) => ini.to_string(),
                 None if ECS_OPTIONS
@@ -280,6 +383,19 @@ impl YamlOptions {
                             "'{name}' is another inventory plugin (write plugin: alicloud_ecs, or alibaba.alicloud.alicloud_ecs)"
                         ),
                     });
+                }
+            }
+        }
+        if let Some(p) = y.entries.get("alicloud_protocol") {
+            match p.text.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None | Some("") | Some("https") => {}
+                Some(_) => {
+                    return Err(Error::ConfigValue {
+                        file: path.to_path_buf(),
+                        line: p.line,
+                        option: p.key.clone(),
+                        message: "only https is used here (requests over http would travel in clear; an http:// ecs_endpoint is the way to test against a local service)".into(),
+                    })
                 }
             }
         }
@@ -437,19 +553,61 @@ impl Options for YamlOptions {
         parsed.map(Some).map_err(|m| self.invalid("accounts", m))
     }
 
+    /// `alicloud_assume_role` (a mapping, or the ini's text), with the fragment's top-level
+    /// `alicloud_assume_role_arn`, `_session_name` and `_session_expiration` filling it in.
     fn assume_role(&self) -> Result<Option<AssumeRole>> {
-        match self.entries.get("assume_role").map(|e| &e.value) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Object(m)) => values::assume_role_of(m)
-                .map(Some)
-                .map_err(|msg| self.invalid("assume_role", msg)),
-            Some(_) => match self.raw("assume_role").filter(|v| !v.is_empty()) {
-                Some(v) => values::parse_assume_role(v)
-                    .map(Some)
-                    .map_err(|m| self.invalid("assume_role", m)),
-                None => Ok(None),
-            },
+        let mut parts = serde_json::Map::new();
+        for &(option, key) in ROLE_PARTS {
+            if let Some(e) = self.entries.get(option).filter(|e| !e.value.is_null()) {
+                parts.insert(key.to_string(), e.value.clone());
+            }
         }
+        let block = match self.entries.get("assume_role").map(|e| &e.value) {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(m)) => Some(m.clone()),
+            Some(_) => match self.raw("assume_role").filter(|v| !v.is_empty()) {
+                Some(v) if parts.is_empty() => {
+                    return values::parse_assume_role(v)
+                        .map(Some)
+                        .map_err(|m| self.invalid("assume_role", m))
+                }
+                Some(v) => match values::parse_yaml(v) {
+                    Ok(Value::Object(m)) => Some(m),
+                    _ => {
+                        return Err(self.invalid(
+                            "assume_role",
+                            "must be a mapping {role_arn: ..., session_name: ...}".into(),
+                        ))
+                    }
+                },
+                None => None,
+            },
+        };
+        if block.is_none() && parts.is_empty() {
+            return Ok(None);
+        }
+        let mut merged = block.unwrap_or_default();
+        for (key, value) in parts {
+            let option = ROLE_PARTS
+                .iter()
+                .find(|(_, k)| *k == key)
+                .map_or("", |(o, _)| *o);
+            if merged.contains_key(&key) {
+                return Err(self.invalid(
+                    option,
+                    format!("{key} is also set in alicloud_assume_role; keep one"),
+                ));
+            }
+            merged.insert(key, value);
+        }
+        let option = if self.entries.contains_key("assume_role") {
+            "assume_role"
+        } else {
+            "assume_role_arn"
+        };
+        values::assume_role_of(&merged)
+            .map(Some)
+            .map_err(|msg| self.invalid(option, msg))
     }
 }
 
@@ -599,13 +757,93 @@ mod tests {
 
     #[test]
     fn unknown_options_warn_with_the_nearest_name() {
-        let y = parse("plugin: alicloud_ecs\nregion: [a]\nhostname: [x]\n").unwrap();
+        let y = parse("plugin: alicloud_ecs\nregoins: [a]\nhostname: [x]\n").unwrap();
         let w = y.warnings();
         assert_eq!(
             w[0],
-            "a.yml:2: unknown option 'region' ignored (did you mean 'regions'?)"
+            "a.yml:2: unknown option 'regoins' ignored (did you mean 'regions'?)"
         );
         assert!(w[1].contains("did you mean 'hostnames'?"), "{}", w[1]);
+    }
+
+    /// The alicloud doc fragment's aliases and top-level role options were warned about and
+    /// ignored: the run then listed the caller's own account.
+    #[test]
+    fn the_fragments_aliases_and_role_options_are_read() {
+        let y = parse(
+            "plugin: alicloud_ecs\naccess_key: AK\nsecret_access_key: SK\nsecurity_token: T\n\
+             region_id: cn-beijing\nrole_name: r\nprotocol: HTTPS\n\
+             alicloud_assume_role_arn: 'acs:ram::1:role/x'\nassume_role_session_name: s\n\
+             alicloud_assume_role_session_expiration: 900\n",
+        )
+        .unwrap();
+        assert!(y.warnings().is_empty(), "{:?}", y.warnings());
+        assert_eq!(y.string("alicloud_access_key").as_deref(), Some("AK"));
+        assert_eq!(y.string("alicloud_secret_key").as_deref(), Some("SK"));
+        assert_eq!(y.string("alicloud_security_token").as_deref(), Some("T"));
+        assert_eq!(y.string("alicloud_region").as_deref(), Some("cn-beijing"));
+        assert_eq!(y.string("alicloud_ecs_role_name").as_deref(), Some("r"));
+        let r = y.assume_role().unwrap().unwrap();
+        assert_eq!(
+            (
+                r.role_arn.as_str(),
+                r.session_name.as_str(),
+                r.session_expiration
+            ),
+            ("acs:ram::1:role/x", "s", 900)
+        );
+        // The block and a top-level part together; the same part twice is refused.
+        let y = parse(
+            "plugin: alicloud_ecs\nalicloud_assume_role: {role_arn: a}\nassume_role_session_name: s\n",
+        )
+        .unwrap();
+        assert_eq!(y.assume_role().unwrap().unwrap().session_name, "s");
+        let e = parse(
+            "plugin: alicloud_ecs\nalicloud_assume_role: {role_arn: a}\nassume_role_arn: b\n",
+        )
+        .unwrap()
+        .assume_role()
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "a.yml:3: option 'assume_role_arn': role_arn is also set in alicloud_assume_role; keep one"
+        );
+        // The block's keys under the fragment's names.
+        let y = parse(
+            "plugin: alicloud_ecs\nassume_role: {alicloud_assume_role_arn: a, alicloud_assume_role_session_expiration: 1000}\n",
+        )
+        .unwrap();
+        assert_eq!(y.assume_role().unwrap().unwrap().session_expiration, 1000);
+        let e = parse("plugin: alicloud_ecs\nalicloud_protocol: http\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("a.yml:2: option 'alicloud_protocol': only https is used here"),
+            "{e}"
+        );
+    }
+
+    /// aws_ec2's options that mean nothing for ECS are refused when set, with why.
+    #[test]
+    fn aws_options_without_an_ecs_meaning_are_refused() {
+        let e = parse("plugin: alicloud_ecs\nallow_duplicated_hosts: true\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "a.yml:2: option 'allow_duplicated_hosts': is not supported here: one host per instance here; name hosts uniquely with hostnames"
+        );
+        assert!(parse(
+            "plugin: alicloud_ecs\nallow_duplicated_hosts: no\nuse_ssm_inventory: false\n"
+        )
+        .unwrap()
+        .warnings()
+        .is_empty());
+        let e = parse("plugin: alicloud_ecs\niam_role_arn: arn:aws:iam::1:role/x\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not supported here: an AWS role"), "{e}");
     }
 
     #[test]

@@ -9,11 +9,16 @@ use crate::credentials::sts::role_to_assume;
 use crate::error::{Error, Result};
 use crate::info;
 
-/// The region used for DescribeRegions and STS (`ALICLOUD_REGION`, ini, `cn-hangzhou`).
+/// The region used for DescribeRegions and STS (`ALICLOUD_REGION` or `ALICLOUD_REGION_ID`, the
+/// config's `alicloud_region`, `cn-hangzhou`).
 pub fn home_region(settings: &Settings, env: &Env) -> String {
-    env.first(&["ALICLOUD_REGION", "ALIBABA_CLOUD_REGION_ID"])
-        .or_else(|| settings.credentials.region.clone())
-        .unwrap_or_else(|| "cn-hangzhou".to_string())
+    env.first(&[
+        "ALICLOUD_REGION",
+        "ALICLOUD_REGION_ID",
+        "ALIBABA_CLOUD_REGION_ID",
+    ])
+    .or_else(|| settings.credentials.region.clone())
+    .unwrap_or_else(|| "cn-hangzhou".to_string())
 }
 
 const ENV_PROFILE: &[&str] = &["ALICLOUD_PROFILE", "ALIBABA_CLOUD_PROFILE"];

@@ -235,6 +235,9 @@ struct Shared {
     opts: HostvarOptions,
     states: Option<Vec<String>>,
     max_retries: u32,
+    /// `strict_permissions`: a region that refuses (403) fails the run; else it is left out
+    /// with a warning, as aws_ec2 does.
+    strict_permissions: bool,
     /// The constructed step's maker, when it runs on the pages.
     shaping: Option<Arc<dyn MakeShape>>,
 }
@@ -327,6 +330,7 @@ pub async fn list(
         opts,
         states: settings.instance_states.clone(),
         max_retries: settings.max_retries,
+        strict_permissions: settings.strict_permissions,
         shaping: shaping.filter(|_| opts_keep),
     };
     // exclude_filters first: their instances are marked seen, so no include set hands them
@@ -381,17 +385,38 @@ async fn run_units(
         tasks.spawn(fetch_page(shared.clone(), unit, 1, 1));
     }
     let mut pages = 0u64;
+    // Per target: some instance of it was handed over; it was left out (refused).
+    let mut delivered = vec![false; shared.targets.len()];
+    let mut skipped = vec![false; shared.targets.len()];
     while let Some(joined) = tasks.join_next().await {
         let result = joined?;
         let page = match result {
             Ok(p) => p,
-            Err(e) => {
+            Err(Refused { unit, error }) => {
+                let t = shared.units[unit].0;
+                // Left out only before any of its instances was handed over: a region half
+                // listed is never passed off as listed.
+                if !shared.strict_permissions && !delivered[t] && is_refusal(&error) {
+                    if !skipped[t] {
+                        skipped[t] = true;
+                        crate::diag::warn(&format!(
+                            "{error}; region {} left out (strict_permissions is false)",
+                            shared.targets[t].region
+                        ));
+                    }
+                    continue;
+                }
                 tasks.abort_all();
-                return Err(e);
+                return Err(error);
             }
         };
         pages += 1;
-        let target = &shared.targets[shared.units[page.unit].0];
+        let t = shared.units[page.unit].0;
+        if skipped[t] {
+            continue;
+        }
+        delivered[t] |= !page.instances.is_empty();
+        let target = &shared.targets[t];
         let (pass, totals, outstanding) = &mut passes[page.unit];
         if page.pass != *pass {
             continue;
@@ -465,7 +490,34 @@ pub fn hand_over(
     }
 }
 
-async fn fetch_page(shared: Arc<Shared>, unit: usize, pass: u32, page: u64) -> Result<PageResult> {
+/// A page that failed, and the unit it was of.
+struct Refused {
+    unit: usize,
+    error: Error,
+}
+
+/// The service refused the call for want of permission (403, `Forbidden*`, `NoPermission`).
+fn is_refusal(e: &Error) -> bool {
+    matches!(e, Error::Api { code, .. } if codes::classify(code).is_permission())
+}
+
+async fn fetch_page(
+    shared: Arc<Shared>,
+    unit: usize,
+    pass: u32,
+    page: u64,
+) -> std::result::Result<PageResult, Refused> {
+    fetch_page_of(shared, unit, pass, page)
+        .await
+        .map_err(|error| Refused { unit, error })
+}
+
+async fn fetch_page_of(
+    shared: Arc<Shared>,
+    unit: usize,
+    pass: u32,
+    page: u64,
+) -> Result<PageResult> {
     let (region, set) = shared.units[unit];
     let target = &shared.targets[region];
     let mut params = vec![

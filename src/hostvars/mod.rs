@@ -5,6 +5,7 @@
 //! The hostvars follow footmark 1.26.0 (the library behind the Python alicloud.py), field by
 //! field, so playbooks written against the script keep working: see docs/HOSTVARS.md.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -38,6 +39,9 @@ pub struct HostvarOptions {
     pub legacy_tags_hostvar: bool,
     /// A host may lack an address (a YAML's default): then it gets no `ansible_host`.
     pub address_optional: bool,
+    /// aws_ec2's `hostvars_prefix` and `hostvars_suffix`: around the name of every hostvar
+    /// from the API (not composed ones, not `ansible_*`).
+    pub rename: Option<(String, String)>,
     /// The account the instances belong to, when `accounts` is set: hostvars `account_alias`
     /// and `account_id`.
     pub account: Option<AccountVars>,
@@ -68,6 +72,7 @@ impl HostvarOptions {
             hostnames: s.hostnames.clone(),
             legacy_tags_hostvar: s.legacy_tags_hostvar,
             address_optional: !s.require_address,
+            rename: s.hostvars_rename.clone(),
             account: None,
             keep_vars: s.constructed.is_some(),
             // `tags`, as the plugin's users write it, reads `ecs_tags` where no `tags`
@@ -78,6 +83,7 @@ impl HostvarOptions {
                 .map(|c| c.slot_names())
                 .unwrap_or_default()
                 .into_iter()
+                .map(|n| api_name(&n, s.hostvars_rename.as_ref()))
                 .map(|n| match n.as_str() {
                     "tags" if !s.legacy_tags_hostvar => "ecs_tags".to_string(),
                     _ => n,
@@ -85,6 +91,29 @@ impl HostvarOptions {
                 .collect(),
             selection: s.hostvars.clone(),
         }
+    }
+}
+
+/// The hostvar an expression's variable `name` reads: with `hostvars_prefix`/`_suffix`, the
+/// API's variables go by their new names only (an empty name reads nothing).
+fn api_name(name: &str, rename: Option<&(String, String)>) -> String {
+    match rename {
+        Some((prefix, suffix)) if !name.starts_with("ansible_") => name
+            .strip_prefix(prefix.as_str())
+            .and_then(|n| n.strip_suffix(suffix.as_str()))
+            .unwrap_or_default()
+            .to_string(),
+        _ => name.to_string(),
+    }
+}
+
+/// `name` as printed: renamed when it is the API's.
+fn printed_name<'n>(name: &'n str, rename: Option<&(String, String)>) -> Cow<'n, str> {
+    match rename {
+        Some((prefix, suffix)) if !name.starts_with("ansible_") => {
+            Cow::Owned(format!("{prefix}{name}{suffix}"))
+        }
+        _ => Cow::Borrowed(name),
     }
 }
 
@@ -619,7 +648,12 @@ impl Instance {
         out.push(b'{');
         // Composed variables, sorted by name, go in their place (found by name: `vars` is
         // sorted by name too), over any hostvar of their name; the selection keeps every one.
-        let composed = &shaped.composed;
+        // Renamed hostvars sort otherwise: the composed ones are put in after.
+        let rename = opts.rename.as_ref();
+        let composed: &[(Arc<str>, Range<usize>)] = match rename {
+            Some(_) => &[],
+            None => &shaped.composed,
+        };
         let places: Vec<(usize, bool)> = composed
             .iter()
             .map(|(name, _)| {
@@ -658,7 +692,8 @@ impl Instance {
                 continue;
             }
             if let Some(sel) = &opts.selection {
-                let keep = *keeps[key as usize].get_or_insert_with(|| sel.keeps(keys.text(key)));
+                let keep = *keeps[key as usize]
+                    .get_or_insert_with(|| sel.keeps(&printed_name(keys.text(key), rename)));
                 if !keep {
                     continue;
                 }
@@ -666,13 +701,22 @@ impl Instance {
             if out.len() > 1 {
                 out.push(b',');
             }
-            out.extend_from_slice(keys.json(key));
+            match rename {
+                None => out.extend_from_slice(keys.json(key)),
+                Some(_) => {
+                    write_str(out, &printed_name(keys.text(key), rename));
+                    out.push(b':');
+                }
+            }
             v.write(tree, out, &mut scratch.write);
         }
         for rest in &composed[c..] {
             put(out, rest);
         }
         out.push(b'}');
+        if rename.is_some() {
+            with_composed(out, &shaped);
+        }
         // Cloud data is never template text for Ansible (docs/DESIGN.md, "Untrusted values").
         json::mark_unsafe(out, &mut scratch.marked);
         inst.hostvars = simdutf8::basic::from_utf8(out)
@@ -756,6 +800,21 @@ impl Instance {
         }
         CompactString::default()
     }
+}
+
+/// The renamed hostvars in `out` with the composed variables over them, sorted by name.
+fn with_composed(out: &mut Vec<u8>, shaped: &Shaped) {
+    let Ok(mut vars) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(out)
+    else {
+        return;
+    };
+    for (name, at) in &shaped.composed {
+        if let Ok(v) = serde_json::from_str(&shaped.json[at.clone()]) {
+            vars.insert(name.to_string(), v);
+        }
+    }
+    out.clear();
+    serde_json::to_writer(&mut *out, &vars).expect("a map of JSON values serializes");
 }
 
 /// `base` (sorted, one entry per key) with `extra` put in order over it: of one key, the last

@@ -327,14 +327,14 @@ fn unknown_yaml_option_warns_with_the_nearest_name() {
     let config = yml(
         &ws,
         "alicloud.yml",
-        "plugin: alicloud_ecs\nregion: [cn-shanghai]",
+        "plugin: alicloud_ecs\nregoins: [cn-shanghai]",
     );
     let out = ws.run_sim(&sim, &config, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         out.stderr.trim_end(),
         format!(
-            "alicloud_inventory: warning: {}:3: unknown option 'region' ignored (did you mean 'regions'?)",
+            "alicloud_inventory: warning: {}:3: unknown option 'regoins' ignored (did you mean 'regions'?)",
             config.display()
         )
     );

@@ -176,6 +176,7 @@ pub mod checks {
             hostnames: vec![],
             legacy_tags_hostvar: false,
             address_optional: false,
+            rename: None,
             account: None,
             keep_vars: false,
             reads: Vec::new(),

@@ -273,3 +273,54 @@ fn include_and_exclude_filters() {
     let (hosts, _) = filtered("include_filters:\n  - {instance_type: ecs.r6.large}\n");
     assert_eq!(hosts, set(&["i-bp1aaaaaaaaaaaaaaa03"]));
 }
+
+/// aws_ec2's strict_permissions: by default a region that refuses fails the run; when false it
+/// is left out with one warning, and the others are listed.
+#[test]
+fn strict_permissions_false_leaves_a_refusing_region_out() {
+    let sim = Sim::fixture_fleet(&["--fault", "cn-shanghai:forbidden"]);
+    let ws = Workspace::new();
+    let out = run(&ws, &sim, "regions: [cn-hangzhou, cn-shanghai]");
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+    assert!(out.stderr.contains("Forbidden.RAM"), "{}", out.stderr);
+    let out = run(
+        &ws,
+        &sim,
+        "regions: [cn-hangzhou, cn-shanghai]\nstrict_permissions: false",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("region cn-shanghai left out (strict_permissions is false)"),
+        "{}",
+        out.stderr
+    );
+    let hosts = names(&out.json());
+    assert_eq!(hosts.len(), 7);
+    assert!(hosts.iter().all(|h| h.starts_with("i-bp1")), "{hosts:?}");
+}
+
+/// aws_ec2's hostvars_prefix and hostvars_suffix: around the API's hostvars, not composed ones
+/// or ansible_*; expressions read the new names.
+#[test]
+fn hostvars_prefix_and_suffix() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let out = run(
+        &ws,
+        &sim,
+        "regions: [cn-shanghai]\nhostvars_prefix: ecs_\nhostvars_suffix: _v\n\
+         compose:\n  kind: ecs_instance_type_v\n  raw: instance_type | default('none')\n",
+    );
+    out.assert_success();
+    let list = out.json();
+    let hv = &list["_meta"]["hostvars"]["i-uf6bbbbbbbbbbbbbbb08"];
+    assert_eq!(hv["ecs_instance_type_v"], "ecs.c6.xlarge");
+    assert_eq!(hv["ecs_ecs_tags_v"]["env"], "prod");
+    assert!(hv.get("instance_type").is_none(), "{hv}");
+    assert_eq!(hv["kind"], "ecs.c6.xlarge");
+    assert_eq!(hv["raw"], "none", "the old name reads nothing");
+    assert_eq!(hv["ansible_host"], "47.100.3.8");
+}

@@ -23,6 +23,7 @@ fn base_opts() -> HostvarOptions {
         hostnames: vec![],
         legacy_tags_hostvar: false,
         address_optional: false,
+        rename: None,
         account: None,
         keep_vars: false,
         reads: Vec::new(),

@@ -16,6 +16,7 @@ fn opts() -> HostvarOptions {
         hostnames: vec![],
         legacy_tags_hostvar: false,
         address_optional: false,
+        rename: None,
         account: None,
         keep_vars: false,
         reads: Vec::new(),

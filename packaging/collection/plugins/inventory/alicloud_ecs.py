@@ -76,6 +76,18 @@ options:
         keys send the list in one request; any other list costs one listing per item.
     type: raw
     aliases: [instance_filters]
+  strict_permissions:
+    description:
+      - As in aws_ec2. When false, a region that refuses DescribeInstances (403, C(Forbidden*),
+        C(NoPermission)) is left out with a warning instead of failing the run.
+    type: bool
+    default: true
+  hostvars_prefix:
+    description: As in aws_ec2, put before the name of every hostvar from the API (not composed ones, not C(ansible_*)); expressions use the new names.
+    type: str
+  hostvars_suffix:
+    description: As in aws_ec2, put after the name of every hostvar from the API (not composed ones, not C(ansible_*)).
+    type: str
   include_filters:
     description:
       - As in aws_ec2, a list of C(filters) mappings; an instance matching C(filters) or any
@@ -295,20 +307,41 @@ options:
   alicloud_access_key:
     description: Access key id (the environment's C(ALICLOUD_ACCESS_KEY) comes first).
     type: str
+    aliases: [access_key, access_key_id]
   alicloud_secret_key:
     description: Access key secret (the environment's C(ALICLOUD_SECRET_KEY) comes first).
     type: str
+    aliases: [secret_key, secret_access_key]
   alicloud_security_token:
     description: STS security token (C(ALICLOUD_SECURITY_TOKEN) comes first).
     type: str
+    aliases: [security_token]
   alicloud_region:
-    description: The region for DescribeRegions and STS (C(ALICLOUD_REGION) comes first).
+    description: The region for DescribeRegions and STS (C(ALICLOUD_REGION) or C(ALICLOUD_REGION_ID) comes first).
     type: str
     default: cn-hangzhou
+    aliases: [region, region_id]
+  alicloud_protocol:
+    description: C(https) only; requests are never sent in clear.
+    type: str
+    default: https
+    aliases: [protocol]
   ecs_role_name:
     description: The ECS RAM role of this machine, read from the metadata service.
     type: str
-    aliases: [alicloud_ecs_role_name]
+    aliases: [alicloud_ecs_role_name, role_name]
+  assume_role_arn:
+    description: The role to assume, as C(role_arn) of C(alicloud_assume_role) (C(ALICLOUD_ASSUME_ROLE_ARN) comes first).
+    type: str
+    aliases: [alicloud_assume_role_arn]
+  assume_role_session_name:
+    description: Its session name, as C(session_name) of C(alicloud_assume_role).
+    type: str
+    aliases: [alicloud_assume_role_session_name]
+  assume_role_session_expiration:
+    description: Its session's seconds (900 to 43200), as C(session_expiration) of C(alicloud_assume_role).
+    type: int
+    aliases: [alicloud_assume_role_session_expiration]
   profile:
     description: An aliyun CLI profile.
     type: str

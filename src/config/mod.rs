@@ -28,7 +28,7 @@ pub use env::Env;
 use ini_options::IniOptions;
 pub use instance_filters::{FilterSet, Filters};
 pub use options::{Flavor, Options, CREDENTIAL_OPTIONS, ECS_OPTIONS};
-pub use shaping::{glob_match, Hostname, HostvarSelection};
+pub use shaping::{glob_match, Hostname, HostnameTemplate, HostvarSelection};
 use values::{destination_alias, parse_states};
 pub use values::{
     expand_path, parse_assume_role, parse_bool, parse_pattern, parse_regions, split_list,

@@ -57,7 +57,8 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|c| *c == b'*')
 }
 
-/// One entry of `hostnames`, the alicloud_ecs plugin's precedence list.
+/// One entry of `hostnames`, the alicloud_ecs plugin's precedence list (with aws_ec2's
+/// mapping entries and templates).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Hostname {
     /// A hostvar (`instance_id`, `instance_name`, `private_ip_address`, ...).
@@ -65,6 +66,38 @@ pub enum Hostname {
     /// `tag:K1,K2=V` or `{tags: "K1,K2=V"}`: the value of tag K1, else `K2_V` when tag K2 is
     /// V, in that order (the plugin's `_get_tag_hostname`).
     Tags(Vec<(String, Option<String>)>),
+    /// aws_ec2's `{name, prefix, separator}`: prefix, separator and name when both have a
+    /// value, else the name. A word that is no hostvar of the instance is itself.
+    Joined {
+        name: Box<Hostname>,
+        prefix: Option<Box<Hostname>>,
+        separator: String,
+    },
+    /// An entry holding `{{ }}`: rendered per host by the engine of `compose`.
+    Template(HostnameTemplate),
+}
+
+/// A templated `hostnames` entry, compiled once.
+#[derive(Clone)]
+pub struct HostnameTemplate {
+    pub source: String,
+    /// One compose entry whose value is the rendered text.
+    pub compiled: Arc<Constructed>,
+}
+
+impl PartialEq for HostnameTemplate {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Eq for HostnameTemplate {}
+
+/// The source only: it says what the entry means (and goes into the cache key).
+impl std::fmt::Debug for HostnameTemplate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.source)
+    }
 }
 
 impl std::fmt::Display for Hostname {
@@ -85,8 +118,45 @@ impl std::fmt::Display for Hostname {
                 }
                 Ok(())
             }
+            Hostname::Joined {
+                name,
+                prefix: Some(prefix),
+                separator,
+            } => write!(f, "{prefix}{separator}{name}"),
+            Hostname::Joined { name, .. } => write!(f, "{name}"),
+            Hostname::Template(t) => f.write_str(&t.source),
         }
     }
+}
+
+/// A template's text as one expression: its `{{ }}` parts joined with the text between them.
+fn template_expression(source: &str) -> std::result::Result<String, String> {
+    if source.contains("{%") || source.contains("{#") {
+        return Err(format!(
+            "{source:?}: only {{{{ }}}} expressions are rendered in hostnames, not {{% %}} or {{# #}}"
+        ));
+    }
+    let mut parts: Vec<String> = Vec::new();
+    let mut rest = source;
+    while let Some(start) = rest.find("{{") {
+        if start > 0 {
+            parts.push(serde_json::to_string(&rest[..start]).expect("a string serializes"));
+        }
+        let after = &rest[start + 2..];
+        let end = after
+            .find("}}")
+            .ok_or_else(|| format!("{source:?}: unclosed {{{{"))?;
+        let expr = after[..end].trim();
+        if expr.is_empty() {
+            return Err(format!("{source:?}: empty {{{{ }}}}"));
+        }
+        parts.push(format!("(({expr}) | string)"));
+        rest = &after[end + 2..];
+    }
+    if !rest.is_empty() {
+        parts.push(serde_json::to_string(rest).expect("a string serializes"));
+    }
+    Ok(parts.join(" ~ "))
 }
 
 impl Hostname {
@@ -104,16 +174,57 @@ impl Hostname {
 
     fn parse(v: &Value) -> std::result::Result<Hostname, String> {
         match v {
+            Value::String(s) if s.contains("{{") => {
+                let expr = template_expression(s)?;
+                let config = serde_json::json!({ "compose": { "hostname": expr } });
+                let compiled = Constructed::from_value(&config)
+                    .map_err(|e| format!("{s:?}: {}", e.message))?;
+                Ok(Hostname::Template(HostnameTemplate {
+                    source: s.clone(),
+                    compiled: Arc::new(compiled),
+                }))
+            }
             Value::String(s) => Ok(match s.strip_prefix("tag:") {
                 Some(spec) => Hostname::tags(spec),
                 None => Hostname::Var(s.clone()),
             }),
-            Value::Object(m) if m.len() == 1 => match m.get("tags") {
+            Value::Object(m) if m.len() == 1 && m.contains_key("tags") => match m.get("tags") {
                 Some(Value::String(spec)) => Ok(Hostname::tags(spec)),
                 _ => Err(format!("{v} is not {{tags: \"KEY,KEY=VALUE\"}}")),
             },
+            Value::Object(m) if m.contains_key("name") => {
+                if let Some(k) = m
+                    .keys()
+                    .find(|k| !matches!(k.as_str(), "name" | "prefix" | "separator"))
+                {
+                    return Err(format!(
+                        "unknown key '{k}' in a hostnames mapping (name, prefix, separator)"
+                    ));
+                }
+                let part = |key: &str| -> std::result::Result<Option<Box<Hostname>>, String> {
+                    match m.get(key) {
+                        None | Some(Value::Null) => Ok(None),
+                        Some(Value::String(s)) if s.is_empty() => Ok(None),
+                        Some(p @ Value::String(_)) => Hostname::parse(p).map(|h| Some(Box::new(h))),
+                        Some(_) => Err(format!("{key} in a hostnames mapping must be a string")),
+                    }
+                };
+                let separator = match m.get("separator") {
+                    None => "_".to_string(),
+                    Some(s) => values::scalar_text(s)
+                        .ok_or("separator in a hostnames mapping must be a string")?,
+                };
+                if m.contains_key("separator") && part("prefix")?.is_none() {
+                    return Err("a hostnames mapping with a separator needs a prefix".into());
+                }
+                Ok(Hostname::Joined {
+                    name: part("name")?.ok_or("name in a hostnames mapping is empty")?,
+                    prefix: part("prefix")?,
+                    separator,
+                })
+            }
             other => Err(format!(
-                "{other} is not a hostvar name, tag:KEY or {{tags: \"KEY,KEY=VALUE\"}}"
+                "{other} is not a hostvar name, tag:KEY, {{tags: \"KEY,KEY=VALUE\"}}, {{name: ..., prefix: ..., separator: ...}} or a {{{{ template }}}}"
             )),
         }
     }
@@ -344,17 +455,38 @@ mod tests {
     #[test]
     fn a_tags_mapping_holds_tags_and_nothing_else() {
         let h = |v: Value| Hostname::parse(&v).unwrap_err();
+        let any = r#" is not a hostvar name, tag:KEY, {tags: "KEY,KEY=VALUE"}, {name: ..., prefix: ..., separator: ...} or a {{ template }}"#;
         assert_eq!(
             h(serde_json::json!({"tags": "Name", "x": 1})),
-            r#"{"tags":"Name","x":1} is not a hostvar name, tag:KEY or {tags: "KEY,KEY=VALUE"}"#
+            format!(r#"{{"tags":"Name","x":1}}{any}"#)
+        );
+        assert_eq!(h(serde_json::json!({})), format!("{{}}{any}"));
+        assert_eq!(
+            h(serde_json::json!({"tags": 1})),
+            r#"{"tags":1} is not {tags: "KEY,KEY=VALUE"}"#
+        );
+        // aws_ec2's mappings: only its keys, a name, and a prefix with a separator.
+        assert_eq!(
+            h(serde_json::json!({"name": "a", "sep": "-"})),
+            "unknown key 'sep' in a hostnames mapping (name, prefix, separator)"
         );
         assert_eq!(
-            h(serde_json::json!({})),
-            r#"{} is not a hostvar name, tag:KEY or {tags: "KEY,KEY=VALUE"}"#
+            h(serde_json::json!({"name": "a", "separator": "-"})),
+            "a hostnames mapping with a separator needs a prefix"
         );
         assert_eq!(
-            h(serde_json::json!({"tag": "Name"})),
-            r#"{"tag":"Name"} is not {tags: "KEY,KEY=VALUE"}"#
+            h(serde_json::json!({"name": ""})),
+            "name in a hostnames mapping is empty"
+        );
+        let ok = Hostname::parse(&serde_json::json!({"name": "tag:Name", "prefix": "x"})).unwrap();
+        assert_eq!(ok.to_string(), "x_tag:Name");
+        // Templates: {{ }} only, closed, compiled when read.
+        assert!(h(serde_json::json!("{% if x %}a{% endif %}{{ b }}")).contains("only {{ }}"));
+        assert!(h(serde_json::json!("a-{{ b")).ends_with("unclosed {{"));
+        assert!(h(serde_json::json!("{{ }}")).ends_with("empty {{ }}"));
+        assert_eq!(
+            template_expression("web-{{ a }}.{{ b|upper }}").unwrap(),
+            r#""web-" ~ ((a) | string) ~ "." ~ ((b|upper) | string)"#
         );
     }
 }

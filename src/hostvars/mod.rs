@@ -13,9 +13,9 @@ use compact_str::CompactString;
 #[cfg(test)]
 use serde_json::Value;
 
-use crate::config::{Hostname, HostvarSelection, Settings};
+use crate::config::{Hostname, HostnameTemplate, HostvarSelection, Settings};
 use crate::constructed::step::Shaped;
-use crate::constructed::{jinja_of_node, HostError, Membership};
+use crate::constructed::{jinja_of_node, GroupNames, HostError, Membership};
 use crate::json::reader::{dedup_last, Keys, Node, Tree, WriteScratch};
 use crate::json::{self, write_str};
 
@@ -589,7 +589,43 @@ impl Instance {
                 .map_or_else(CompactString::default, |i| vars[i].1.text(tree))
         };
         inst.address = inst.destination(&lookup, opts);
-        inst.hostname_source = inst.hostname_value(&lookup, opts);
+        let present = |name: &str| {
+            keys.id(alias(name))
+                .is_some_and(|key| find(&vars, key).is_ok())
+        };
+        let render = |t: &HostnameTemplate| {
+            let slots = t
+                .compiled
+                .slot_names()
+                .iter()
+                .map(|n| match n.as_str() {
+                    "tags" if !opts.legacy_tags_hostvar => "ecs_tags",
+                    n => n,
+                })
+                .map(|n| {
+                    keys.id(alias(n))
+                        .and_then(|key| find(&vars, key).ok())
+                        .map_or(minijinja::Value::UNDEFINED, |i| vars[i].1.to_jinja(tree))
+                })
+                .collect();
+            let mut names = GroupNames::default();
+            let Ok(out) = t.compiled.apply_slots("", slots, &[], &mut names) else {
+                return CompactString::default();
+            };
+            out.vars
+                .first()
+                .map_or_else(CompactString::default, |(_, at)| {
+                    let json = &out.json[at.clone()];
+                    serde_json::from_str::<String>(json)
+                        .map_or_else(|_| json.into(), CompactString::from)
+                })
+        };
+        let names = HostnameSources {
+            lookup: &lookup,
+            present: &present,
+            render: &render,
+        };
+        inst.hostname_source = inst.hostname_value(&names, opts);
         // The constructed step, on every variable before the selection, with the instance's
         // grouping fields (a copy: `vars` borrows them).
         let mut shaped = Shaped::default();
@@ -757,13 +793,9 @@ impl Instance {
 
     /// The raw value `hostname_variable` names; empty when there is none, and the inventory then
     /// names the host by its address, as the Python script did.
-    fn hostname_value(
-        &self,
-        lookup: &dyn Fn(&str) -> CompactString,
-        opts: &HostvarOptions,
-    ) -> CompactString {
+    fn hostname_value(&self, names: &HostnameSources, opts: &HostvarOptions) -> CompactString {
         if !opts.hostnames.is_empty() {
-            return self.preferred_hostname(lookup, &opts.hostnames);
+            return self.preferred_hostname(names, &opts.hostnames);
         }
         let var = opts.hostname_variable.as_str();
         if var.is_empty() {
@@ -772,34 +804,60 @@ impl Instance {
         if let Some(key) = var.strip_prefix("tag_") {
             return self.tag(key).unwrap_or("").into();
         }
-        lookup(var)
+        (names.lookup)(var)
     }
 
     /// The first non-empty entry of the plugin's `hostnames` list: a hostvar, or a tag's value
     /// (`K`), or `K_V` when tag K is V; empty when none gives a name.
-    fn preferred_hostname(
-        &self,
-        lookup: &dyn Fn(&str) -> CompactString,
-        hostnames: &[Hostname],
-    ) -> CompactString {
-        for h in hostnames {
-            let name = match h {
-                Hostname::Var(var) => lookup(var),
-                Hostname::Tags(prefs) => prefs
-                    .iter()
-                    .find_map(|(k, want)| match (self.tag(k), want) {
-                        (Some(v), Some(want)) if v == want => Some(format!("{k}_{v}").into()),
-                        (Some(v), None) if !v.is_empty() => Some(v.into()),
-                        _ => None,
-                    })
-                    .unwrap_or_default(),
-            };
-            if !name.is_empty() {
-                return name;
+    fn preferred_hostname(&self, names: &HostnameSources, hostnames: &[Hostname]) -> CompactString {
+        hostnames
+            .iter()
+            .map(|h| self.hostname_of(names, h, false))
+            .find(|name| !name.is_empty())
+            .unwrap_or_default()
+    }
+
+    /// One entry's name; `literal`: a word that is no hostvar of the instance is itself
+    /// (aws_ec2's rule, in its mapping entries).
+    fn hostname_of(&self, names: &HostnameSources, h: &Hostname, literal: bool) -> CompactString {
+        match h {
+            Hostname::Var(var) if literal && !(names.present)(var) => var.as_str().into(),
+            Hostname::Var(var) => (names.lookup)(var),
+            Hostname::Tags(prefs) => prefs
+                .iter()
+                .find_map(|(k, want)| match (self.tag(k), want) {
+                    (Some(v), Some(want)) if v == want => Some(format!("{k}_{v}").into()),
+                    (Some(v), None) if !v.is_empty() => Some(v.into()),
+                    _ => None,
+                })
+                .unwrap_or_default(),
+            Hostname::Template(t) => (names.render)(t),
+            Hostname::Joined {
+                name,
+                prefix,
+                separator,
+            } => {
+                let name = self.hostname_of(names, name, true);
+                let prefix = prefix
+                    .as_ref()
+                    .map(|p| self.hostname_of(names, p, true))
+                    .unwrap_or_default();
+                if name.is_empty() || prefix.is_empty() {
+                    name
+                } else {
+                    format!("{prefix}{separator}{name}").into()
+                }
             }
         }
-        CompactString::default()
     }
+}
+
+/// What a host name can be made of: a hostvar's text, whether the instance has a hostvar,
+/// and a rendered template.
+struct HostnameSources<'a> {
+    lookup: &'a dyn Fn(&str) -> CompactString,
+    present: &'a dyn Fn(&str) -> bool,
+    render: &'a dyn Fn(&HostnameTemplate) -> CompactString,
 }
 
 /// The renamed hostvars in `out` with the composed variables over them, sorted by name.

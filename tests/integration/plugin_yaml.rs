@@ -324,3 +324,43 @@ fn hostvars_prefix_and_suffix() {
     assert_eq!(hv["raw"], "none", "the old name reads nothing");
     assert_eq!(hv["ansible_host"], "47.100.3.8");
 }
+
+/// aws_ec2's `{name, prefix, separator}` entries (a word that is no hostvar is itself), and
+/// entries holding `{{ }}`, rendered per host by the engine of compose.
+#[test]
+fn hostnames_mappings_and_templates() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let out = run(
+        &ws,
+        &sim,
+        "regions: [cn-shanghai]\nhostnames:\n  - name: 'tag:Name'\n    prefix: ecs\n    separator: '-'\n",
+    );
+    out.assert_success();
+    assert_eq!(
+        names(&out.json()),
+        set(&[
+            "ecs-1st-batch",
+            "ecs-isolated",
+            "ecs-legacy-01",
+            "ecs-trainer",
+            "ecs-web-01",
+        ])
+    );
+    let out = run(
+        &ws,
+        &sim,
+        "regions: [cn-shanghai]\nhostnames:\n  - \"{{ tags.role | default('') }}\"\n  - \"{{ instance_name | upper }}.{{ zone_id }}\"\n",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+    let list = out.json();
+    let hosts = names(&list);
+    // Three hosts share role web, two worker: kept apart by their ids, with a warning each.
+    assert!(hosts.contains("ISOLATED.cn-shanghai-b"), "{hosts:?}");
+    assert!(hosts.contains("web_i-uf6bbbbbbbbbbbbbbb08"), "{hosts:?}");
+    assert_eq!(hosts.len(), 5, "{hosts:?}");
+    let e = run(&ws, &sim, "hostnames: ['{{ instance_id | upper(']");
+    assert_eq!(e.code, 2, "{}", e.stderr);
+    assert!(e.stdout.is_empty());
+}

@@ -55,13 +55,17 @@ options:
     default: []
   hostnames:
     description:
-      - Precedence list of host names; the first entry that gives a name wins. An entry is a
-        hostvar name (C(instance_id), C(instance_name), C(private_ip_address), ...),
-        C(tag:KEY), C(tag:K1,K2=V) or a mapping C(tags) with value C(K1,K2=V).
-      - The name is sanitized and lower-cased as with C(hostname_variable); an instance with no
-        name is named by its address. Replaces C(hostname_variable).
+      - Precedence list of host names, as the alicloud_ecs plugin reads it; the first entry
+        that gives a name wins. An entry is a hostvar name (C(instance_id), C(instance_name),
+        C(private_ip_address), ...), C(tag:KEY), C(tag:K1,K2=V), a mapping C(tags) with value
+        C(K1,K2=V), aws_ec2's mapping C({name, prefix, separator}), or a text holding
+        C({{ }}), rendered per host like C(compose).
+      - Names are kept as they are; a name holding C(:) is sanitized as group names are. An
+        instance no entry names is named by its address, else its id (the plugin drops it).
+        Replaces C(hostname_variable).
     type: list
     elements: raw
+    default: [instance_id, instance_name]
   hostname_variable:
     description:
       - The hostvar (or C(tag_KEY)) that names a host, as in alicloud.ini; empty means the address.
@@ -103,16 +107,20 @@ options:
     elements: dict
     default: []
   all_instances:
-    description: Keep instances in every state (else C(instance_states)).
+    description:
+      - Keep instances in every state, as the alicloud_ecs plugin does; C(false) keeps
+        C(instance_states). Setting C(instance_states) alone also narrows.
     type: bool
-    default: false
+    default: true
   instance_states:
     description: The instance states kept (pending, running, starting, stopping, stopped).
     type: list
     elements: str
-    default: [running]
   destination_variable:
-    description: The hostvar used as the address (C(ansible_host)); a list is a preference order.
+    description:
+      - The hostvar used as the address (C(ansible_host)); a list is a preference order.
+      - An instance without it still listed, with no C(ansible_host); set this option to
+        leave such instances out, as alicloud.ini does.
     type: list
     elements: str
     default: [public_ip_address]
@@ -142,7 +150,11 @@ options:
     type: bool
     default: false
   use_contrib_script_compatible_sanitization:
-    description: C(true) means C(replace_dash_in_groups=false) and C(ascii_group_names=true).
+    description:
+      - As in the alicloud_ecs plugin, constructed group names (and host names holding C(:))
+        keep C(-) and turn every character outside C([A-Za-z0-9_-]) into C(_), with no other
+        change. The C(group_by_*) groups, when asked for, take C(replace_dash_in_groups=false)
+        and C(ascii_group_names=true).
     type: bool
     default: false
   expand_csv_tags:
@@ -154,45 +166,45 @@ options:
     type: bool
     default: false
   group_by_instance_id:
-    description: A group per instance id.
+    description: A group per instance id (the C(group_by_*) groups are alicloud.ini's; the plugin makes none).
     type: bool
-    default: true
+    default: false
   group_by_region:
     description: A group per region.
     type: bool
-    default: true
+    default: false
   group_by_availability_zone:
     description: A group per zone.
     type: bool
-    default: true
+    default: false
   group_by_image_id:
     description: A group per image.
     type: bool
-    default: true
+    default: false
   group_by_instance_type:
     description: A group per instance type (C(type_...)).
     type: bool
-    default: true
+    default: false
   group_by_vpc_id:
     description: A group per VPC (C(vpc_id_...)).
     type: bool
-    default: true
+    default: false
   group_by_vswitch_id:
     description: A group per vSwitch (C(subnet_...)).
     type: bool
-    default: true
+    default: false
   group_by_security_group:
     description: A group per security group.
     type: bool
-    default: true
+    default: false
   group_by_tag_keys:
     description: Groups C(tag_KEY_VALUE) per tag.
     type: bool
-    default: true
+    default: false
   group_by_tag_none:
     description: The group C(tag_none) of untagged hosts.
     type: bool
-    default: true
+    default: false
   group_by_instance_state:
     description: Groups C(state_STATE).
     type: bool

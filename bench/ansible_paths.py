@@ -97,7 +97,10 @@ def main():
         for d, extra in ((plugin_dir, ""), (sel_dir, f"hostvars: {json.dumps(HOSTVARS)}\n")):
             os.makedirs(d, exist_ok=True)
             with open(os.path.join(d, "fleet.alicloud.yml"), "w") as f:
+                # the script path's hosts: running, with an address (a YAML's own default is
+                # every instance, as the alicloud_ecs plugin lists them)
                 f.write("plugin: alicloud_inventory.ecs.alicloud_ecs\nregions: all\n"
+                        "instance_states: [running]\ndestination_variable: [public_ip_address]\n"
                         f"cache_connection: {cache}\ncache_timeout: 3600\n{extra}")
         script_env = dict(env, ALICLOUD_INI_PATH=ini)
         paths = [

@@ -558,6 +558,14 @@ LENIENT = {
 }
 HOSTVARS = ["instance_id", "instance_type", "private_ip_address", "ecs_tags", "region*"]
 
+# alicloud.ini's defaults asked for by name in a YAML (whose own are the alicloud_ecs plugin's),
+# so that ours builds on the same plain inventory Ansible's constructed runs over.
+INI_DEFAULTS = dict(
+    all_instances=False, destination_variable=["public_ip_address"], hostname_variable="instance_id",
+    **{"group_by_" + g: True for g in (
+        "instance_id", "region", "availability_zone", "image_id", "instance_type", "vpc_id",
+        "vswitch_id", "security_group", "tag_keys", "tag_none")})
+
 
 def yaml_text(doc):
     """A YAML file: top-level block keys, values in flow style (JSON is YAML)."""
@@ -596,7 +604,7 @@ def cmd_constructed_configs(directory, cache):
         with open(os.path.join(directory, name + ".constructed.yml"), "w", encoding="utf-8") as f:
             f.write(yaml_text(dict(plugin="ansible.builtin.constructed", **entries)))
         ours = dict(plugin="alibaba.alicloud.alicloud_ecs", regions=[], cache_connection=cache,
-                    hostvars=HOSTVARS, **entries)
+                    hostvars=HOSTVARS, **INI_DEFAULTS, **entries)
         with open(os.path.join(directory, name + ".alicloud.yml"), "w", encoding="utf-8") as f:
             f.write(yaml_text(ours))
         with open(os.path.join(directory, name + ".json"), "w", encoding="utf-8") as f:

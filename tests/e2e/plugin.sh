@@ -118,6 +118,9 @@ cat >"$WORK/inv/prod.alicloud.yml" <<EOF
 # written by tests/e2e/plugin.sh
 plugin: alicloud_inventory.ecs.alicloud_ecs
 regions: all
+# every host answers ping: running ones with an address (the plugin's default is every one)
+instance_states: [running]
+destination_variable: [public_ip_address]
 cache_connection: $CACHE
 cache_timeout: 300
 keyed_groups:

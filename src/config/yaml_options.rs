@@ -54,6 +54,9 @@ const ALIASES: &[(&str, &str)] = &[
         "assume_role_session_expiration",
     ),
     ("protocol", "alicloud_protocol"),
+    // aws_ec2's names of the same things.
+    ("session_token", "alicloud_security_token"),
+    ("endpoint_url", "ecs_endpoint"),
 ];
 
 /// The fragment's top-level parts of a role to assume, and the key each is in the

@@ -292,6 +292,7 @@ options:
   ecs_endpoint:
     description: The ECS endpoint, C({region}) replaced (default the region's own); C(ALICLOUD_ECS_ENDPOINT) beats it.
     type: str
+    aliases: [endpoint_url]
   sts_endpoint:
     description: The STS endpoint; C(ALICLOUD_STS_ENDPOINT) beats it.
     type: str
@@ -327,7 +328,7 @@ options:
   alicloud_security_token:
     description: STS security token (C(ALICLOUD_SECURITY_TOKEN) comes first).
     type: str
-    aliases: [security_token]
+    aliases: [security_token, session_token]
   alicloud_region:
     description: The region for DescribeRegions and STS (C(ALICLOUD_REGION) or C(ALICLOUD_REGION_ID) comes first).
     type: str

@@ -123,10 +123,11 @@ pub fn summary(
     // The rule in force: the plugin's precedence list, else hostname_variable, else the address.
     let named = if !settings.hostnames.is_empty() {
         let first: Vec<String> = settings.hostnames.iter().map(|h| h.to_string()).collect();
-        format!(
-            "the first of {} with a value, else their address",
-            first.join(", ")
-        )
+        let fallback = match settings.flavor {
+            crate::config::Flavor::Plugin => "else their address, else their instance id",
+            crate::config::Flavor::Script => "else their address",
+        };
+        format!("the first of {} with a value, {fallback}", first.join(", "))
     } else if !settings.hostname_variable.is_empty() {
         format!("{}, else their address", settings.hostname_variable)
     } else {
@@ -136,6 +137,9 @@ pub fn summary(
         "named by {named}, reached at {}",
         settings.destination_variables.join(" or ")
     );
+    if !settings.require_address {
+        hosts.push_str(" (listed without ansible_host where they have none)");
+    }
     for (what, re) in [
         ("include", &settings.pattern_include),
         ("exclude", &settings.pattern_exclude),

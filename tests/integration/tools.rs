@@ -305,7 +305,7 @@ fn check_names_the_hostnames_rule_in_force() {
     out.assert_success();
     assert!(
         row(&out.stdout, "hosts").starts_with(
-            "named by the first of tag:Name, tag:env,role=web, instance_id with a value, else their address, reached at "
+            "named by the first of tag:Name, tag:env,role=web, instance_id with a value, else their address, else their instance id, reached at "
         ),
         "{}",
         out.stdout

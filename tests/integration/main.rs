@@ -14,6 +14,7 @@ mod hardening;
 mod inventory;
 mod layout;
 mod parity;
+mod plugin_parity;
 mod security;
 mod signing;
 mod simulator;

@@ -90,6 +90,8 @@ const VARIANTS: &[&str] = &[
     "hostnames_tags",
     "hostnames_tag_only",
     "hostnames_colon",
+    "hostnames_tag_value",
+    "keyed_options",
 ];
 
 /// `{"__ansible_unsafe": s}` is `s` (ours marks template-like strings, ansible-core all).
@@ -463,11 +465,17 @@ fn compare(cfg: &Config, plugin: &Value, ours: &Value) -> Diffs {
     let o_groups = groups(ours, |h| {
         name_map.get(h).cloned().unwrap_or(Some(h.to_string()))
     });
+    let o_raw = groups(ours, |h| Some(h.to_string()));
     let names: BTreeSet<&String> = p_groups.keys().chain(o_groups.keys()).collect();
     for name in names {
         match (p_groups.get(name), o_groups.get(name)) {
             (Some(_), None) => d.groups_missing.push(name.clone()),
-            (None, Some(g)) if g.hosts.is_empty() && g.children.is_empty() => {
+            // A group of ours whose every member is an instance the plugin leaves out.
+            (None, Some(g))
+                if g.hosts.is_empty()
+                    && g.children.is_empty()
+                    && o_raw.get(name).is_some_and(|r| !r.hosts.is_empty()) =>
+            {
                 d.allow(Allow::UnnamedDropped)
             }
             (None, Some(_)) => d.groups_extra.push(name.clone()),

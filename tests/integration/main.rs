@@ -14,6 +14,7 @@ mod hardening;
 mod inventory;
 mod layout;
 mod parity;
+mod plugin_parity;
 mod plugin_yaml;
 mod security;
 mod signing;

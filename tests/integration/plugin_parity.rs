@@ -589,7 +589,6 @@ fn run_all() -> Vec<(&'static str, Diffs)> {
 
 /// Ours gives what the plugin gave, but for the allowed differences, on every variant.
 #[test]
-#[ignore = "until the YAML follows the plugin (issue 30)"]
 fn ours_equals_the_plugin() {
     let results = run_all();
     if std::env::var_os("PARITY_REPORT").is_some() {

@@ -20,8 +20,15 @@ pub const MAX_LEN: u64 = 1 << 20;
 /// to `/dev/zero`) is refused rather than read into memory. `what` names the file expected.
 pub fn read_text(path: &Path, what: &str) -> Result<String> {
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_LEN + 1).read_to_end(&mut bytes))
+    let file = open_regular(path).map_err(|source| Error::ConfigFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(not_regular(path));
+    }
+    file.take(MAX_LEN + 1)
+        .read_to_end(&mut bytes)
         .map_err(|source| Error::ConfigFile {
             path: path.to_path_buf(),
             source,
@@ -37,6 +44,39 @@ pub fn read_text(path: &Path, what: &str) -> Result<String> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// Opens without waiting: a FIFO nobody writes would otherwise hold the run for ever.
+fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::File::options();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    options.open(path)
+}
+
+/// Only regular files are configs: a pipe, a device or a FIFO may never end, or never start.
+pub fn not_regular(path: &Path) -> Error {
+    let kind = match std::fs::metadata(path) {
+        Ok(m) => {
+            use std::os::unix::fs::FileTypeExt;
+            let t = m.file_type();
+            if t.is_fifo() {
+                "a pipe or FIFO"
+            } else if t.is_char_device() || t.is_block_device() {
+                "a device"
+            } else if t.is_socket() {
+                "a socket"
+            } else {
+                "not a regular file"
+            }
+        }
+        Err(_) => "not a regular file",
+    };
+    Error::Config(format!(
+        "config file {} is {kind}, and only regular files are read (write the configuration to a file and name that file)",
+        path.display()
+    ))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

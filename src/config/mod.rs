@@ -463,12 +463,13 @@ fn find_ini(config: Option<&Path>, env: &Env) -> Result<Option<PathBuf>> {
             .map(|p| expand_path(&p, env))
     });
     if let Some(p) = explicit {
-        // Anything readable will do: a pipe (`--config <(...)`), a FIFO, /dev/null (no options).
+        // Regular files only: a pipe, a FIFO or a device may never end, or never start.
         return match std::fs::metadata(&p) {
             Ok(m) if m.is_dir() => Err(Error::Config(format!(
                 "config file {} is a directory (name the ini file in it with --config or ALICLOUD_INI_PATH)",
                 p.display()
             ))),
+            Ok(m) if !m.is_file() => Err(ini::not_regular(&p)),
             Ok(_) => Ok(Some(p)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::Config(format!(
                 "config file {} does not exist (check --config or ALICLOUD_INI_PATH)",

@@ -306,8 +306,15 @@ impl Constructed {
                             ))
                         }
                     };
+                    let name = naming.name(name);
+                    if name.is_empty() || name == "_meta" {
+                        return Err(config_err(
+                            entry,
+                            "a group cannot be named '' or '_meta' (_meta holds the hostvars in the inventory's JSON); name it otherwise",
+                        ));
+                    }
                     groups.push(GroupEntry {
-                        name: naming.name(name).into(),
+                        name: name.into(),
                         cond,
                     });
                 }
@@ -785,6 +792,18 @@ impl Constructed {
             };
             if group.is_empty() {
                 return Err(fail("invalid empty group name".into()));
+            }
+            // `_meta` holds the hostvars in the script protocol: such a group would replace them.
+            if &*group == "_meta" {
+                return Err(fail(
+                    "makes the group '_meta', the name of the hostvars in the inventory's JSON (change the prefix or the separator)".into(),
+                ));
+            }
+            // A group as its own parent: Ansible refuses it ("can't add group to itself").
+            if parent.as_deref() == Some(&*group) {
+                return Err(fail(format!(
+                    "group '{group}' would be its own parent_group (choose a parent_group no key makes)"
+                )));
             }
             groups.push(Membership {
                 group,

@@ -8,7 +8,7 @@ use std::ffi::CString;
 use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -585,8 +585,9 @@ fn a_malformed_endpoint_is_refused_before_any_request() {
 
 // ---- 8: a config that is not a regular file ----
 
-/// A YAML config that never ends (a link to /dev/zero) is refused at 1 MiB, as the ini is,
-/// instead of being read into memory (it grew to 7 GB in 6 s before).
+/// A YAML config that never ends (a link to /dev/zero) is refused as a device, and a regular
+/// file over 1 MiB at 1 MiB, as the ini is, instead of being read into memory (it grew to 7 GB
+/// in 6 s before).
 #[test]
 fn a_yaml_config_that_never_ends_is_refused_at_one_mib() {
     let sim = Sim::fixture_fleet(&[]);
@@ -596,84 +597,125 @@ fn a_yaml_config_that_never_ends_is_refused_at_one_mib() {
     let out = ws.run_sim(&sim, &yml, &[]);
     out.assert_failure(
         2,
-        "zero.alicloud.yml is larger than 1 MiB: is it the alicloud_ecs plugin's YAML?",
+        "zero.alicloud.yml is a device, and only regular files are read",
+    );
+    let big = ws.path("big.alicloud.yml");
+    let mut text = String::from("plugin: alicloud_ecs\n");
+    while text.len() <= 1 << 20 {
+        text.push_str("# padding padding padding padding padding padding padding padding\n");
+    }
+    std::fs::write(&big, text).unwrap();
+    let out = ws.run_sim(&sim, &big, &[]);
+    out.assert_failure(
+        2,
+        "big.alicloud.yml is larger than 1 MiB: is it the alicloud_ecs plugin's YAML?",
     );
     assert_eq!(sim.api_requests(), 0);
 }
 
+/// Only regular files are configs (issue 29): a FIFO nobody writes held the run for ever, and
+/// a device (`/dev/zero`) is no configuration. Each is one line, exit 2, no request.
 #[test]
 fn a_config_that_is_not_a_regular_file() {
     let sim = Sim::fixture_fleet(&[]);
     let ws = Workspace::new();
-    let text = format!(
-        "[ecs]\ncache_path = {}\nregions = cn-hangzhou\n",
-        ws.cache_dir().display()
-    );
 
     let dir = ws.path("conf.d");
     std::fs::create_dir(&dir).unwrap();
     let out = ws.run_sim(&sim, &dir, &[]);
     out.assert_failure(2, "conf.d is a directory");
 
-    // /dev/null: an empty config, so the defaults (every region).
     let out = ws.run_sim(&sim, Path::new("/dev/null"), &[]);
-    out.assert_success();
-    assert_eq!(host_count(&out.json()), FIXTURE_HOSTS);
+    out.assert_failure(
+        2,
+        "config file /dev/null is a device, and only regular files are read (write the configuration to a file and name that file)",
+    );
 
-    // A named pipe, written by another thread as the inventory reads it.
+    // A named pipe nobody writes: refused at once, where opening it waited for ever.
     let fifo = ws.path("alicloud.fifo");
     let c = CString::new(fifo.as_os_str().as_bytes()).unwrap();
     // SAFETY: a NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
-    let mut cmd = ws.sim_command(&sim, &fifo, &[], &[]);
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let child = cmd.spawn().expect("start the inventory");
-    let writer = {
-        let (fifo, text) = (fifo.clone(), text.clone());
-        // Opening for writing waits for the reader.
-        std::thread::spawn(move || std::fs::write(fifo, text))
-    };
-    let out = child.wait_with_output().expect("wait");
-    // Whatever the inventory did, the writer must not wait for ever: give it a reader.
-    let _unblock = File::options()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&fifo);
-    writer.join().unwrap().expect("write the fifo");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        host_count(&v),
-        4,
-        "the config from the pipe (one region) was read"
+    let out = ws.run_sim(&sim, &fifo, &[]);
+    out.assert_failure(
+        2,
+        "alicloud.fifo is a pipe or FIFO, and only regular files are read",
     );
 
-    // Process substitution: `--config <(cat alicloud.ini)` is /dev/fd/N, a pipe.
-    let mut fds = [0; 2];
-    // SAFETY: an array of two descriptors.
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    std::io::Write::write_all(&mut File::from(write), text.as_bytes()).unwrap();
-    let mut cmd = ws.sim_command(&sim, Path::new("/dev/fd/3"), &[], &[]);
-    let raw = read.as_raw_fd();
-    // SAFETY: dup2(2) only, between fork and exec; fd 3 is not close-on-exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::dup2(raw, 3) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let out = output(cmd);
-    drop(read);
+    assert_eq!(sim.api_requests(), 0);
+}
+
+/// Constructed names that cannot be what they say (issue 29): a group named `_meta` replaced the
+/// hostvars in the JSON, a group `''` was printed, and a keyed group that is its own parent made
+/// a loop Ansible refuses. Refused, naming the entry and the fix.
+#[test]
+fn group_names_that_cannot_be_groups_are_refused() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let yml = |body: &str| {
+        let path = ws.path("g.alicloud.yml");
+        std::fs::write(
+            &path,
+            format!(
+                "plugin: alicloud_ecs\ncache: false\ncache_connection: {}\nregions: [cn-shanghai]\n{body}\n",
+                ws.cache_dir().display()
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let out = ws.run_sim(&sim, &yml("groups:\n  _meta: true"), &[]);
+    out.assert_failure(2, "groups._meta: a group cannot be named '' or '_meta'");
+    let out = ws.run_sim(&sim, &yml("groups:\n  '': true"), &[]);
+    out.assert_failure(2, "a group cannot be named '' or '_meta'");
+    let out = ws.run_sim(
+        &sim,
+        &yml("keyed_groups:\n  - key: \"'meta'\"\n    prefix: ''"),
+        &[],
+    );
+    out.assert_failure(2, "keyed_groups[0] failed for host");
+    assert!(
+        out.stderr.contains("makes the group '_meta'"),
+        "{}",
+        out.stderr
+    );
+    let out = ws.run_sim(
+        &sim,
+        &yml("keyed_groups:\n  - key: \"'x'\"\n    prefix: p\n    parent_group: p_x"),
+        &[],
+    );
+    out.assert_failure(2, "group 'p_x' would be its own parent_group");
+    assert_eq!(
+        sim.api_requests(),
+        2,
+        "the two runs that got as far as listing"
+    );
+}
+
+/// A composed integer beyond 64 bits stays exact (issue 29), as Python's does: `2**64` was
+/// printed as 1.8446744073709552e+19.
+#[test]
+fn big_integers_stay_exact() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let path = ws.path("big.alicloud.yml");
+    std::fs::write(
+        &path,
+        format!(
+            "plugin: alicloud_ecs\ncache_connection: {}\nregions: [cn-shanghai]\ncompose:\n  big: 2**64\n  neg: -2**63 - 1\n  huge: 2**127\n",
+            ws.cache_dir().display()
+        ),
+    )
+    .unwrap();
+    let out = ws.run_sim(&sim, &path, &[]);
     out.assert_success();
-    assert_eq!(host_count(&out.json()), 4);
+    for want in [
+        "\"big\":18446744073709551616",
+        "\"neg\":-9223372036854775809",
+        "\"huge\":170141183460469231731687303715884105728",
+    ] {
+        assert!(out.stdout.contains(want), "{want} in {}", out.stdout);
+    }
 }
 
 // ---- 9: a cache_path that cannot be a directory ----

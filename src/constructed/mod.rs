@@ -229,6 +229,19 @@ fn json_str(v: &serde_json::Value) -> String {
     }
 }
 
+/// Ansible's `validate_variable_name`: a Python identifier, ASCII, not a Jinja keyword.
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !matches!(
+            name,
+            "true" | "false" | "none" | "True" | "False" | "None" | "not"
+        )
+}
+
 impl Constructed {
     /// Compiles a plugin-style mapping: `{compose: {...}, groups: {...}, keyed_groups: [...],
     /// strict: bool, leading_separator: bool}` (`plugin` is accepted and ignored).
@@ -267,6 +280,12 @@ impl Constructed {
             Some(serde_json::Value::Object(entries)) => {
                 for (name, expr) in entries {
                     let entry = format!("compose.{name}");
+                    if !is_variable_name(name) {
+                        return Err(config_err(
+                            entry,
+                            "is not a variable name Ansible accepts: ASCII letters, digits and _, not starting with a digit, not true/false/none/not (2.19 warns on every run, 2.23 refuses it); rename it",
+                        ));
+                    }
                     let serde_json::Value::String(source) = expr else {
                         return Err(config_err(entry, "must be an expression (a string)"));
                     };

@@ -67,6 +67,9 @@ fn composed_values_are_written_as_their_json() {
         let written = write_json(&v, &mut out).map(|()| String::from_utf8(out).unwrap());
         let want = to_json(&v).map(|j| j.to_string());
         match (written, want) {
+            // Beyond 64 bits the written text stays exact, where serde_json's Number (the
+            // reference's) can only hold a float.
+            (Ok(a), Ok(_)) if what == "2 ** 70" => assert_eq!(a, "1180591620717411303424"),
             (Ok(a), Ok(b)) => assert_eq!(a, b, "{what}"),
             (Err(a), Err(b)) => {
                 assert_eq!(

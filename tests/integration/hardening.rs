@@ -690,6 +690,12 @@ fn group_names_that_cannot_be_groups_are_refused() {
         2,
         "the two runs that got as far as listing"
     );
+    // A composed variable Ansible 2.19 warns about on every run (and 2.23 refuses).
+    for name in ["my-var", "'1x'", "none", "'é'"] {
+        let out = ws.run_sim(&sim, &yml(&format!("compose:\n  {name}: '1'")), &[]);
+        out.assert_failure(2, "is not a variable name Ansible accepts");
+    }
+    assert_eq!(sim.api_requests(), 2);
 }
 
 /// A composed integer beyond 64 bits stays exact (issue 29), as Python's does: `2**64` was

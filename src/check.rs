@@ -159,6 +159,9 @@ pub fn summary(
         },
     );
     row("cache", &cache_state(cache));
+    if let Some(sel) = &settings.hostvars {
+        row("hostvars", &hostvar_patterns(&sel.patterns, cache));
+    }
     if let Some(e) = &settings.ecs_endpoint {
         row("endpoint", e);
     }
@@ -277,6 +280,56 @@ fn cache_state(cache: &Cache) -> String {
             "{path}: written {} ago, stale (cache_max_age {max} s: the next run calls the API)",
             duration(age)
         ),
+    }
+}
+
+/// Which `hostvars` patterns match no hostvar: against the cached inventory, the only data
+/// `--check` has (it calls no API).
+fn hostvar_patterns(patterns: &[String], cache: &Cache) -> String {
+    let list = match (cache.untrusted(), cache.read_list()) {
+        (None, Lookup::Hit(list)) => list,
+        _ => {
+            return format!(
+                "{} (not checked against any host: no usable cached inventory)",
+                patterns.join(", ")
+            )
+        }
+    };
+    let Some(names) = list
+        .json()
+        .ok()
+        .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+        .and_then(|v| {
+            let hosts = v.get("_meta")?.get("hostvars")?.as_object()?.clone();
+            Some(
+                hosts
+                    .values()
+                    .filter_map(|h| h.as_object())
+                    .flat_map(|h| h.keys().cloned())
+                    .collect::<std::collections::BTreeSet<String>>(),
+            )
+        })
+    else {
+        return format!("{} (the cached inventory could not be read)", patterns.join(", "));
+    };
+    let unmatched: Vec<&str> = patterns
+        .iter()
+        .filter(|p| !names.iter().any(|n| crate::config::glob_match(p, n)))
+        .map(String::as_str)
+        .collect();
+    if unmatched.is_empty() {
+        format!(
+            "{}: each matches a hostvar of the cached inventory",
+            patterns.join(", ")
+        )
+    } else {
+        format!(
+            "{}: {} {} no hostvar of the cached inventory, so {} nothing (the names are footmark's, docs/HOSTVARS.md)",
+            patterns.join(", "),
+            unmatched.join(", "),
+            if unmatched.len() == 1 { "matches" } else { "match" },
+            if unmatched.len() == 1 { "it prints" } else { "they print" },
+        )
     }
 }
 

@@ -693,3 +693,35 @@ fn graph_and_pretty_without_a_writable_cache_and_into_a_closed_pipe() {
         assert!(out.stderr.is_empty(), "{args:?}: {:?}", out.stderr);
     }
 }
+
+/// `--check` names the `hostvars` patterns that match no hostvar (issue 29): against the
+/// cached inventory, its only data, and says so when there is none.
+#[test]
+fn check_names_hostvar_patterns_that_match_nothing() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let ini = ws.ini("hostvars = instnce_id, instance_*, ecs_tags");
+    let out = ws.run_sim(&sim, &ini, &["--check"]);
+    out.assert_success();
+    assert_eq!(
+        row(&out.stdout, "hostvars"),
+        "instnce_id, instance_*, ecs_tags (not checked against any host: no usable cached inventory)"
+    );
+    let run = ws.run_sim(&sim, &ini, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let before = calls(&sim);
+    let out = ws.run_sim(&sim, &ini, &["--check"]);
+    out.assert_success();
+    assert_eq!(
+        row(&out.stdout, "hostvars"),
+        "instnce_id, instance_*, ecs_tags: instnce_id matches no hostvar of the cached inventory, so it prints nothing (the names are footmark's, docs/HOSTVARS.md)"
+    );
+    assert_eq!(calls(&sim), before, "--check calls nothing");
+    let ini = ws.ini("hostvars = instance_*");
+    ws.run_sim(&sim, &ini, &[]).assert_success();
+    let out = ws.run_sim(&sim, &ini, &["--check"]);
+    assert_eq!(
+        row(&out.stdout, "hostvars"),
+        "instance_*: each matches a hostvar of the cached inventory"
+    );
+}

@@ -310,7 +310,10 @@ fn hostvar_patterns(patterns: &[String], cache: &Cache) -> String {
             )
         })
     else {
-        return format!("{} (the cached inventory could not be read)", patterns.join(", "));
+        return format!(
+            "{} (the cached inventory could not be read)",
+            patterns.join(", ")
+        );
     };
     let unmatched: Vec<&str> = patterns
         .iter()

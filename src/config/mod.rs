@@ -11,6 +11,7 @@ pub mod instance_filters;
 pub mod ini;
 mod ini_options;
 mod options;
+mod pyyaml;
 mod shaping;
 pub mod values;
 mod yaml_options;

@@ -5,7 +5,10 @@
 
 use std::path::PathBuf;
 
+use serde_saphyr::Spanned;
+
 use crate::config::env::Env;
+use crate::config::pyyaml::{self, Node};
 use crate::config::Regions;
 
 /// `assume_role = {role_arn: ..., session_name: ..., session_expiration: ..., policy: ...}`.
@@ -205,8 +208,8 @@ pub fn scalar_text(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-/// How YAML is read, in files and in ini values: YAML 1.1 scalars as Ansible's PyYAML reads
-/// them (`yes`/`no`/`on`/`off` are booleans, `0755` is octal), one line per error.
+/// How YAML is read, in files and in ini values: the structure by serde-saphyr, one line per
+/// error; its plain scalars then as Ansible's PyYAML reads them ([`pyyaml`]).
 pub fn yaml_options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         with_snippet: false,
@@ -216,7 +219,8 @@ pub fn yaml_options() -> serde_saphyr::Options {
 
 /// A YAML value (`{a: b}`, `[x, y]`, a scalar) as JSON; the error says where in `text`.
 pub fn parse_yaml(text: &str) -> Result<serde_json::Value, String> {
-    serde_saphyr::from_str_with_options::<serde_json::Value>(text, yaml_options())
+    serde_saphyr::from_str_with_options::<Spanned<Node>>(text, yaml_options())
+        .map(|node| pyyaml::to_value(&node, text))
         .map_err(|e| format!("not valid YAML: {}", yaml_error(&e.to_string())))
 }
 

@@ -20,6 +20,7 @@ use crate::config::instance_filters::{
     filter_sets_of_map, parse_instance_filters, FilterSet, Filters, MAX_SETS,
 };
 use crate::config::options::{Flavor, Options, CREDENTIAL_OPTIONS, ECS_OPTIONS};
+use crate::config::pyyaml::{self, Node};
 use crate::config::values::{self, AssumeRole};
 use crate::error::{Error, Result};
 
@@ -187,8 +188,9 @@ impl fmt::Debug for YamlOptions {
     }
 }
 
-/// The top-level mapping, keys with their lines, in file order.
-struct TopLevel(Vec<(Spanned<String>, Value)>);
+/// The top-level mapping, keys with their lines, in file order; values with their spans, for
+/// PyYAML's reading of plain scalars.
+struct TopLevel(Vec<(Spanned<String>, Spanned<Node>)>);
 
 impl<'de> Deserialize<'de> for TopLevel {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<TopLevel, D::Error> {
@@ -203,7 +205,7 @@ impl<'de> Deserialize<'de> for TopLevel {
                 mut m: A,
             ) -> std::result::Result<TopLevel, A::Error> {
                 let mut out = Vec::new();
-                while let Some(entry) = m.next_entry::<Spanned<String>, Value>()? {
+                while let Some(entry) = m.next_entry::<Spanned<String>, Spanned<Node>>()? {
                     out.push(entry);
                 }
                 Ok(TopLevel(out))
@@ -268,7 +270,8 @@ impl YamlOptions {
             implied: HashMap::new(),
             warnings: Vec::new(),
         };
-        for (key, value) in top.0 {
+        for (key, node) in top.0 {
+            let value = pyyaml::to_value(&node, text);
             let line = key.referenced.line() as usize;
             let key = key.value;
             if IGNORED.contains(&key.as_str()) {

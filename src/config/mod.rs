@@ -294,6 +294,27 @@ impl Settings {
             }
         }
 
+        let filters = reader.filters()?;
+        // A status filter outside the states kept: an empty inventory nobody asked for.
+        if let Some(states) = &instance_states {
+            let statuses = filters
+                .include
+                .iter()
+                .flatten()
+                .filter(|(k, _)| k == "Status");
+            for (_, status) in statuses {
+                if !states.contains(&status.to_ascii_lowercase()) {
+                    return Err(reader.invalid(
+                        "instance_filters",
+                        format!(
+                            "the status filter {status} keeps only instances that instance_states ({}) leaves out, so nothing would be listed; set all_instances to true, or add {} to instance_states",
+                            states.join(", "),
+                            status.to_ascii_lowercase()
+                        ),
+                    ));
+                }
+            }
+        }
         let contrib_sanitization =
             reader.boolean("use_contrib_script_compatible_sanitization", false)?;
         let mut shaping = shaping::read(reader, contrib_sanitization)?;
@@ -329,7 +350,7 @@ impl Settings {
             group_by,
             pattern_include: reader.regex("pattern_include")?,
             pattern_exclude: reader.regex("pattern_exclude")?,
-            filters: reader.filters()?,
+            filters,
             ecs_endpoint,
             sts_endpoint,
             metadata_endpoint,

@@ -213,6 +213,22 @@ fn status_and_footmark_tags_filters() {
     assert!(reqs
         .iter()
         .all(|r| r["params"]["Tag.1.Key"] == "env" && r["params"]["Tag.1.Value"] == "staging"));
+    // Where states are kept (an ini's running default, or asked for), a status outside them
+    // listed nothing with exit 0: now refused, naming the fix.
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let out = ws.run_sim(&sim, &ws.ini("instance_filters = status=Stopped"), &[]);
+    out.assert_failure(
+        2,
+        "option 'instance_filters': the status filter Stopped keeps only instances that instance_states (running) leaves out, so nothing would be listed; set all_instances to true, or add stopped to instance_states",
+    );
+    let out = run(
+        &ws,
+        &sim,
+        "instance_states: [running]\nfilters: {status: Stopped}",
+    );
+    out.assert_failure(2, "the status filter Stopped keeps only instances");
+    assert_eq!(sim.api_requests(), 0);
 }
 
 /// A list is any of its values, in the fewest requests: the ids in one JSON array, the types

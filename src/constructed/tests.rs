@@ -5,6 +5,7 @@ mod differential;
 mod fast_checks;
 mod fast_differential;
 mod rules;
+mod ansible_filters;
 
 /// One host's variables from a JSON literal.
 fn vars(v: Json) -> Map<String, Json> {

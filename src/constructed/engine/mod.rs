@@ -17,12 +17,16 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
+mod ansible_filters;
+mod ansible_tests;
 mod convert;
 mod filters;
+mod names;
 mod python;
 
 pub use convert::*;
 pub use filters::*;
+pub use names::*;
 pub use python::*;
 
 /// The shared environments: configuration only holds compiled expressions.
@@ -186,5 +190,7 @@ fn build_env(undefined: UndefinedBehavior) -> Environment<'static> {
     env.add_test("regex", |v: Value, rest: Rest<ValueOrKwargs>| {
         t_regex(v, rest, "regex")
     });
+    ansible_filters::register(&mut env);
+    ansible_tests::register(&mut env);
     env
 }

@@ -6,6 +6,7 @@ mod fast_checks;
 mod fast_differential;
 mod rules;
 mod ansible_filters;
+mod filter_names;
 
 /// One host's variables from a JSON literal.
 fn vars(v: Json) -> Map<String, Json> {

@@ -86,6 +86,9 @@ const ANSIBLE_FILTERS: &[(&str, FilterFn, &[&str])] = &[
     ("rekey_on_member", f_rekey_on_member, &["key", "duplicates"]),
     ("urlsplit", f_urlsplit, &["query"]),
     ("urldecode", f_urldecode, &[]),
+    // Jinja2 builtins where minijinja's differ: positional arguments, Python's bool as int.
+    ("abs", f_abs, &[]),
+    ("dictsort", f_dictsort, &["case_sensitive", "by", "reverse"]),
 ];
 
 pub(super) fn register(env: &mut Environment<'static>) {
@@ -118,195 +121,8 @@ pub(super) fn register(env: &mut Environment<'static>) {
     );
 }
 
-/// Python's `json.dumps`: `sep` between items and `colon` after keys; `indent` puts each item
-/// on its own line; non-ASCII escaped as `\uXXXX` when `ascii`.
-pub(super) struct PyJson {
-    pub(super) indent: Option<usize>,
-    pub(super) sort_keys: bool,
-    pub(super) ascii: bool,
-    pub(super) sep: &'static str,
-    pub(super) colon: &'static str,
-}
-
-impl PyJson {
-    pub(super) fn dump(&self, v: &Value, depth: usize, out: &mut String) -> Result<(), Error> {
-        match v.kind() {
-            ValueKind::Undefined => return Err(undefined_in_result()),
-            ValueKind::None => out.push_str("null"),
-            ValueKind::Bool => out.push_str(if v.is_true() { "true" } else { "false" }),
-            ValueKind::Number if v.is_integer() => out.push_str(&v.to_string()),
-            ValueKind::Number => {
-                let f = f64::try_from(v.clone()).unwrap_or(f64::NAN);
-                out.push_str(&match py_float(f).as_str() {
-                    "inf" => "Infinity".to_owned(),
-                    "-inf" => "-Infinity".to_owned(),
-                    "nan" => "NaN".to_owned(),
-                    s => s.to_owned(),
-                });
-            }
-            ValueKind::String => self.string(v.as_str().unwrap_or_default(), out),
-            ValueKind::Seq | ValueKind::Iterable => {
-                let items: Vec<Value> = v.try_iter()?.collect();
-                self.container('[', ']', items.len(), depth, out, |i, out| {
-                    self.dump(&items[i], depth + 1, out)
-                })?;
-            }
-            ValueKind::Map => {
-                let mut pairs: Vec<(Value, Value)> = v
-                    .try_iter()?
-                    .map(|k| {
-                        let x = v.get_item(&k).unwrap_or_default();
-                        (k, x)
-                    })
-                    .collect();
-                if self.sort_keys {
-                    let mut failed = None;
-                    pairs.sort_by(|a, b| {
-                        py_cmp(&a.0, &b.0).unwrap_or_else(|e| {
-                            failed = Some(e);
-                            Ordering::Equal
-                        })
-                    });
-                    if let Some(e) = failed {
-                        return Err(e);
-                    }
-                }
-                self.container('{', '}', pairs.len(), depth, out, |i, out| {
-                    let (k, x) = &pairs[i];
-                    match k.kind() {
-                        ValueKind::String => self.string(k.as_str().unwrap_or_default(), out),
-                        _ => {
-                            // Python writes bool, None and number keys as their JSON text, quoted.
-                            let mut key = String::new();
-                            self.dump(k, depth + 1, &mut key)?;
-                            self.string(&key, out);
-                        }
-                    }
-                    out.push_str(self.colon);
-                    self.dump(x, depth + 1, out)
-                })?;
-            }
-            _ => return Err(not_storable(v)),
-        }
-        Ok(())
-    }
-
-    fn container(
-        &self,
-        open: char,
-        close: char,
-        len: usize,
-        depth: usize,
-        out: &mut String,
-        mut item: impl FnMut(usize, &mut String) -> Result<(), Error>,
-    ) -> Result<(), Error> {
-        out.push(open);
-        if len == 0 {
-            out.push(close);
-            return Ok(());
-        }
-        let newline = |out: &mut String, d: usize| {
-            if let Some(n) = self.indent {
-                out.push('\n');
-                out.extend(std::iter::repeat_n(' ', n * d));
-            }
-        };
-        for i in 0..len {
-            if i > 0 {
-                out.push_str(self.sep);
-            }
-            newline(out, depth + 1);
-            item(i, out)?;
-        }
-        newline(out, depth);
-        out.push(close);
-        Ok(())
-    }
-
-    fn string(&self, s: &str, out: &mut String) {
-        out.push('"');
-        for c in s.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\u{8}' => out.push_str("\\b"),
-                '\u{c}' => out.push_str("\\f"),
-                c if (c as u32) < 0x20 || (self.ascii && !c.is_ascii()) => {
-                    let mut buf = [0u16; 2];
-                    for unit in c.encode_utf16(&mut buf) {
-                        out.push_str(&format!("\\u{unit:04x}"));
-                    }
-                }
-                c => out.push(c),
-            }
-        }
-        out.push('"');
-    }
-}
-
-fn json_indent(a: &Args, i: usize, default: Option<usize>) -> Result<Option<usize>, Error> {
-    match a.get(i) {
-        None => Ok(default),
-        Some(v) => Ok(Some(
-            usize::try_from(
-                v.as_i64()
-                    .ok_or_else(|| err("indent: only integer indents are supported here"))?,
-            )
-            .unwrap_or(0),
-        )),
-    }
-}
-
-fn f_to_json(v: Value, a: &Args) -> Result<Value, Error> {
-    if a.get(0).is_some() || a.get(4).is_some() {
-        return Err(err(
-            "to_json: profile and separators are not supported here",
-        ));
-    }
-    let indent = json_indent(a, 1, None)?;
-    let dumper = PyJson {
-        indent,
-        sort_keys: a.flag(2),
-        ascii: a.values[3].as_ref().is_none_or(Value::is_true),
-        // Python uses "," with an indent, so that lines do not end in a space.
-        sep: if indent.is_some() { "," } else { ", " },
-        colon: ": ",
-    };
-    let mut out = String::new();
-    dumper.dump(&v, 0, &mut out)?;
-    Ok(Value::from(out))
-}
-
-fn f_to_nice_json(v: Value, a: &Args) -> Result<Value, Error> {
-    let dumper = PyJson {
-        indent: json_indent(a, 0, Some(4))?,
-        sort_keys: a.values[1].as_ref().is_none_or(Value::is_true),
-        ascii: a.values[2].as_ref().is_none_or(Value::is_true),
-        sep: ",",
-        colon: ": ",
-    };
-    let mut out = String::new();
-    dumper.dump(&v, 0, &mut out)?;
-    Ok(Value::from(out))
-}
-
-fn f_from_json(v: Value, _: &Args) -> Result<Value, Error> {
-    let text = v.as_str().ok_or_else(|| {
-        err(format!(
-            "from_json: the JSON object must be str, not {}",
-            py_type(&v)
-        ))
-    })?;
-    let parsed: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| err(format!("from_json: invalid JSON: {e}")))?;
-    Ok(from_json(&parsed))
-}
-
 /// Ansible's `is_sequence`: a list, not a string or a mapping.
-fn is_seq(v: &Value) -> bool {
+pub(super) fn is_seq(v: &Value) -> bool {
     matches!(v.kind(), ValueKind::Seq | ValueKind::Iterable)
 }
 
@@ -415,153 +231,6 @@ fn f_to_uuid(v: Value, a: &Args) -> Result<Value, Error> {
     Ok(Value::from(
         uuid::Uuid::new_v5(&ns, py_text(&v).as_bytes()).to_string(),
     ))
-}
-
-/// posixpath.basename
-pub(super) fn basename(p: &str) -> &str {
-    p.rsplit('/').next().unwrap_or(p)
-}
-
-/// posixpath.dirname: the head, without trailing slashes unless it is all slashes.
-pub(super) fn dirname(p: &str) -> String {
-    let head = &p[..p.rfind('/').map_or(0, |i| i + 1)];
-    if !head.is_empty() && head.chars().any(|c| c != '/') {
-        head.trim_end_matches('/').to_owned()
-    } else {
-        head.to_owned()
-    }
-}
-
-/// posixpath.splitext: the extension starts at the last dot of the last part, unless the
-/// part is all dots before it.
-fn f_splitext(v: Value, _: &Args) -> Result<Value, Error> {
-    let p = py_text(&v);
-    let base_at = p.rfind('/').map_or(0, |i| i + 1);
-    let (root, ext) = match p[base_at..].rfind('.') {
-        Some(dot) if p[base_at..base_at + dot].chars().any(|c| c != '.') => {
-            p.split_at(base_at + dot)
-        }
-        _ => (&*p, ""),
-    };
-    Ok(Value::from(vec![Value::from(root), Value::from(ext)]))
-}
-
-/// posixpath.normpath
-pub(super) fn normpath(p: &str) -> String {
-    if p.is_empty() {
-        return ".".to_owned();
-    }
-    let initial = if p.starts_with("//") && !p.starts_with("///") {
-        "//"
-    } else if p.starts_with('/') {
-        "/"
-    } else {
-        ""
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for comp in p.split('/') {
-        match comp {
-            "" | "." => {}
-            ".." if initial.is_empty() && parts.last().is_none_or(|l| *l == "..") => {
-                parts.push(comp)
-            }
-            ".." => {
-                if !parts.is_empty() {
-                    parts.pop();
-                }
-            }
-            c => parts.push(c),
-        }
-    }
-    let joined = format!("{initial}{}", parts.join("/"));
-    if joined.is_empty() {
-        ".".to_owned()
-    } else {
-        joined
-    }
-}
-
-fn f_path_join(v: Value, _: &Args) -> Result<Value, Error> {
-    let parts: Vec<Value> = match v.kind() {
-        ValueKind::String => vec![v],
-        _ if is_seq(&v) => v.try_iter()?.collect(),
-        _ => {
-            return Err(err(format!(
-                "|path_join expects string or sequence, got {} instead.",
-                py_type(&v)
-            )))
-        }
-    };
-    let mut out = String::new();
-    for p in parts {
-        let p = p
-            .as_str()
-            .ok_or_else(|| err("path_join: the parts must be strings"))?;
-        if p.starts_with('/') {
-            out = p.to_owned();
-        } else if out.is_empty() || out.ends_with('/') {
-            out.push_str(p);
-        } else {
-            out.push('/');
-            out.push_str(p);
-        }
-    }
-    Ok(Value::from(out))
-}
-
-fn f_commonpath(v: Value, _: &Args) -> Result<Value, Error> {
-    if !is_seq(&v) {
-        return Err(err(format!(
-            "|commonpath expects sequence, got {} instead.",
-            py_type(&v)
-        )));
-    }
-    let paths: Vec<String> = v.try_iter()?.map(|p| py_str(&p)).collect();
-    if paths.is_empty() {
-        return Err(err("commonpath() arg is an empty sequence"));
-    }
-    let abs = paths[0].starts_with('/');
-    if paths.iter().any(|p| p.starts_with('/') != abs) {
-        return Err(err("Can't mix absolute and relative paths"));
-    }
-    let split: Vec<Vec<&str>> = paths
-        .iter()
-        .map(|p| {
-            p.split('/')
-                .filter(|c| !c.is_empty() && *c != ".")
-                .collect()
-        })
-        .collect();
-    let mut common: Vec<&str> = split[0].clone();
-    for s in &split[1..] {
-        let n = common.iter().zip(s).take_while(|(a, b)| a == b).count();
-        common.truncate(n);
-    }
-    Ok(Value::from(format!(
-        "{}{}",
-        if abs { "/" } else { "" },
-        common.join("/")
-    )))
-}
-
-/// shlex.quote
-fn f_quote(v: Value, _: &Args) -> Result<Value, Error> {
-    let s = if v.is_none() {
-        String::new()
-    } else {
-        py_str(&v)
-    };
-    if s.is_empty() {
-        return Ok(Value::from("''"));
-    }
-    let safe = s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c));
-    Ok(Value::from(if safe {
-        s
-    } else {
-        format!("'{}'", s.replace('\'', "'\"'\"'"))
-    }))
 }
 
 fn f_regex_escape(v: Value, a: &Args) -> Result<Value, Error> {
@@ -994,99 +663,65 @@ fn f_rekey_on_member(v: Value, a: &Args) -> Result<Value, Error> {
     Ok(dict_from(out))
 }
 
-/// urllib.parse.urlsplit, as a dict of its attributes, or one of them.
-fn f_urlsplit(v: Value, a: &Args) -> Result<Value, Error> {
-    let url = py_str(&v);
-    let mut rest = url.as_str();
-    let mut scheme = String::new();
-    if let Some(i) = rest.find(':') {
-        let s = &rest[..i];
-        if s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-        {
-            scheme = s.to_ascii_lowercase();
-            rest = &rest[i + 1..];
-        }
-    }
-    let mut netloc = "";
-    if let Some(r) = rest.strip_prefix("//") {
-        let end = r.find(['/', '?', '#']).unwrap_or(r.len());
-        netloc = &r[..end];
-        rest = &r[end..];
-    }
-    let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let (userinfo, hostport) = match netloc.rsplit_once('@') {
-        Some((u, h)) => (Some(u), h),
-        None => (None, netloc),
-    };
-    let (username, password) = match userinfo {
-        None => (Value::from(()), Value::from(())),
-        Some(u) => match u.split_once(':') {
-            Some((n, p)) => (Value::from(n), Value::from(p)),
-            None => (Value::from(u), Value::from(())),
-        },
-    };
-    let (host, port) = if let Some(r) = hostport.strip_prefix('[') {
-        match r.split_once(']') {
-            Some((h, p)) => (h, p.strip_prefix(':')),
-            None => return Err(err("Invalid IPv6 URL")),
-        }
-    } else {
-        match hostport.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (hostport, None),
-        }
-    };
-    let hostname = if host.is_empty() {
-        Value::from(())
-    } else {
-        Value::from(host.to_lowercase())
-    };
-    let port = match port.filter(|p| !p.is_empty()) {
-        None => Value::from(()),
-        Some(p) => match p.parse::<u32>() {
-            Ok(n) if n <= 65535 && p.chars().all(|c| c.is_ascii_digit()) => Value::from(n),
-            _ => {
-                return Err(err(format!(
-                    "Port could not be cast to integer value as '{p}'"
-                )))
-            }
-        },
-    };
-    let parts = [
-        ("fragment", Value::from(fragment)),
-        ("hostname", hostname),
-        ("netloc", Value::from(netloc)),
-        ("password", password),
-        ("path", Value::from(path)),
-        ("port", port),
-        ("query", Value::from(query)),
-        ("scheme", Value::from(scheme)),
-        ("username", username),
-    ];
-    match a.get(0).map(py_str).filter(|q| !q.is_empty()) {
-        None => Ok(dict_from(
-            parts
-                .into_iter()
-                .map(|(k, x)| (Value::from(k), x))
-                .collect(),
-        )),
-        Some(q) => parts
-            .into_iter()
-            .find(|(k, _)| *k == q)
-            .map(|(_, x)| x)
-            .ok_or_else(|| err(format!("urlsplit: unknown URL component: {q}"))),
+fn f_abs(v: Value, _: &Args) -> Result<Value, Error> {
+    match v.kind() {
+        ValueKind::Bool => Ok(Value::from(v.is_true() as i64)),
+        ValueKind::Number if v.is_integer() => v
+            .as_i64()
+            .and_then(i64::checked_abs)
+            .map(Value::from)
+            .ok_or_else(|| err("abs: integer out of range")),
+        ValueKind::Number => Ok(Value::from(py_to_float(&v).unwrap_or(f64::NAN).abs())),
+        _ => Err(err(format!(
+            "bad operand type for abs(): '{}'",
+            py_type(&v)
+        ))),
     }
 }
 
-/// urllib.parse.unquote_plus: `+` is a space, invalid UTF-8 is U+FFFD.
-fn f_urldecode(v: Value, _: &Args) -> Result<Value, Error> {
-    let s = py_str(&v).replace('+', " ");
+/// Jinja's dictsort: the (key, value) pairs sorted by key or value, strings compared
+/// lower-cased unless `case_sensitive`.
+fn f_dictsort(v: Value, a: &Args) -> Result<Value, Error> {
+    if v.kind() != ValueKind::Map {
+        return Err(err("You can only sort by either \"key\" or \"value\""));
+    }
+    let by = match a.str(1, "key").as_str() {
+        "key" => 0,
+        "value" => 1,
+        _ => return Err(err("You can only sort by either \"key\" or \"value\"")),
+    };
+    let case_sensitive = a.flag(0);
+    let mut pairs: Vec<(Value, Value)> = v
+        .try_iter()?
+        .map(|k| {
+            let x = v.get_item(&k).unwrap_or_default();
+            (k, x)
+        })
+        .collect();
+    let key = |p: &(Value, Value)| {
+        let x = if by == 0 { &p.0 } else { &p.1 };
+        match x.as_str() {
+            Some(s) if !case_sensitive => Value::from(s.to_lowercase()),
+            _ => x.clone(),
+        }
+    };
+    let mut failed = None;
+    pairs.sort_by(|p, q| {
+        py_cmp(&key(p), &key(q)).unwrap_or_else(|e| {
+            failed = Some(e);
+            Ordering::Equal
+        })
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if a.flag(2) {
+        pairs.reverse();
+    }
     Ok(Value::from(
-        percent_encoding::percent_decode_str(&s)
-            .decode_utf8_lossy()
-            .into_owned(),
+        pairs
+            .into_iter()
+            .map(|(k, x)| Value::from(vec![k, x]))
+            .collect::<Vec<_>>(),
     ))
 }

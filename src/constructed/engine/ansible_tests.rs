@@ -60,6 +60,14 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_test("urn", |v: Value| {
         is_uri(&v, Some(&Value::from(vec!["urn"])))
     });
+    // Jinja's `iterable`: whatever iter() takes (minijinja's also says yes to none).
+    env.add_test("iterable", |v: Value| -> Result<bool, Error> {
+        no_undefined(&v)?;
+        Ok(matches!(
+            v.kind(),
+            ValueKind::String | ValueKind::Seq | ValueKind::Map | ValueKind::Iterable
+        ))
+    });
     for name in ["abs", "is_abs"] {
         env.add_test(name, |v: Value| -> Result<bool, Error> {
             no_undefined(&v)?;
@@ -227,7 +235,10 @@ fn semver(s: &str) -> Result<([u128; 3], Vec<Part>), Error> {
 }
 
 /// StrictVersion: `N.N[.N][{a|b}N]`; a release sorts after its pre-releases.
-fn strict(s: &str) -> Result<([u64; 3], Option<(char, u64)>), Error> {
+/// A StrictVersion: its numbers and its pre-release (`a` or `b`, and a number).
+type Strict = ([u64; 3], Option<(char, u64)>);
+
+fn strict(s: &str) -> Result<Strict, Error> {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| {
         regex::Regex::new(r"^(\d+)\.(\d+)(\.(\d+))?([ab](\d+))?$").expect("static regex")

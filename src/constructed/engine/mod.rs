@@ -18,12 +18,16 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 
 mod ansible_filters;
+mod ansible_json;
+mod ansible_paths;
 mod ansible_tests;
 mod convert;
 mod filters;
 mod names;
 mod python;
 
+use ansible_json::*;
+use ansible_paths::*;
 pub use convert::*;
 pub use filters::*;
 pub use names::*;

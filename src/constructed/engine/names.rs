@@ -313,6 +313,21 @@ fn message(kind: &str, name: &str) -> Option<String> {
     ))
 }
 
+/// Jinja's global functions: `range` and `dict` work; Ansible's others are refused.
+fn function_message(name: &str) -> Option<String> {
+    let why = match name {
+        "range" | "dict" => return None,
+        "lookup" | "query" | "q" => "it runs a lookup plugin on the controller",
+        "now" => "it depends on the controller's clock",
+        "lipsum" => "its result changes from run to run",
+        "cycler" | "joiner" | "namespace" | "undef" => "it is for templates, not expressions",
+        _ => "it is not a Jinja2 or Ansible function",
+    };
+    Some(format!(
+        "function '{name}' is not supported here ({why}); see docs/DESIGN.md \"Filters and tests\""
+    ))
+}
+
 fn check(kind: &str, name: &str, found: &mut Option<String>) {
     if found.is_none() {
         *found = message(kind, name);
@@ -320,7 +335,7 @@ fn check(kind: &str, name: &str, found: &mut Option<String>) {
 }
 
 /// The positional argument `i` when it is a constant string.
-fn const_str<'a>(args: &'a [CallArg<'_>], i: usize) -> Option<String> {
+fn const_str(args: &[CallArg<'_>], i: usize) -> Option<String> {
     let pos = args.iter().filter_map(|a| match a {
         CallArg::Pos(e) => Some(e),
         _ => None,
@@ -419,6 +434,11 @@ fn walk(e: &Expr<'_>, found: &mut Option<String>) {
             walk(&g.subscript_expr, found);
         }
         Expr::Call(c) => {
+            if let Expr::Var(v) = &c.expr {
+                if found.is_none() {
+                    *found = function_message(v.id);
+                }
+            }
             walk(&c.expr, found);
             walk_args(&c.args, found);
         }

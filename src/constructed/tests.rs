@@ -5,7 +5,7 @@ mod differential;
 mod fast_checks;
 mod fast_differential;
 mod rules;
-mod ansible_filters;
+mod filters_against_ansible;
 mod filter_names;
 
 /// One host's variables from a JSON literal.

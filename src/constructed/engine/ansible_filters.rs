@@ -205,23 +205,59 @@ fn f_b64encode(v: Value, a: &Args) -> Result<Value, Error> {
 
 fn f_b64decode(v: Value, a: &Args) -> Result<Value, Error> {
     utf8_only(a, "b64decode")?;
-    let urlsafe = a.flag(1);
-    // Python's b64decode drops characters outside the alphabet.
-    let text: String = py_text(&v)
-        .chars()
-        .map(|c| match (urlsafe, c) {
-            (true, '-') => '+',
-            (true, '_') => '/',
-            _ => c,
-        })
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
-        .collect();
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text.as_bytes())
-        .map_err(|e| err(format!("b64decode: {e}")))?;
+    let text = py_text(&v);
+    let bytes = a2b_base64(text.as_bytes(), a.flag(1)).map_err(err)?;
     String::from_utf8(bytes)
         .map(Value::from)
         .map_err(|_| err("b64decode: the decoded bytes are not UTF-8"))
+}
+
+/// CPython's `binascii.a2b_base64` (not strict): characters outside the alphabet are
+/// skipped, and a complete padding ends the input.
+fn a2b_base64(input: &[u8], urlsafe: bool) -> Result<Vec<u8>, String> {
+    let (mut quad_pos, mut pads, mut left, mut data) = (0u8, 0u8, 0u8, 0usize);
+    let mut out = Vec::with_capacity(input.len() * 3 / 4);
+    for &c in input {
+        if c == b'=' {
+            if quad_pos >= 2 {
+                pads += 1;
+                if quad_pos + pads >= 4 {
+                    return Ok(out);
+                }
+            }
+            continue;
+        }
+        let x = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'-' if urlsafe => 62,
+            b'_' if urlsafe => 63,
+            _ => continue,
+        };
+        pads = 0;
+        data += 1;
+        match quad_pos {
+            0 => left = x,
+            1 => {
+                out.push((left << 2) | (x >> 4));
+                left = x & 0x0f;
+            }
+            2 => {
+                out.push((left << 4) | (x >> 2));
+                left = x & 0x03;
+            }
+            _ => out.push((left << 6) | x),
+        }
+        quad_pos = (quad_pos + 1) % 4;
+    }
+    match quad_pos {
+        0 => Ok(out),
+        1 => Err(format!("Invalid base64-encoded string: number of data characters ({data}) cannot be 1 more than a multiple of 4")),
+        _ => Err("Incorrect padding".to_owned()),
+    }
 }
 
 fn f_to_uuid(v: Value, a: &Args) -> Result<Value, Error> {

@@ -690,6 +690,20 @@ const CASES: &[(&str, Option<&str>)] = &[
     (r###"'x' | abs"###, None),
     (r###"1 | reverse"###, None),
     (r###"nums | sort | reverse | first"###, Some(r###"3"###)),
+    (r###"'YR==' | b64decode"###, Some(r###""a""###)),
+    (r###"'YQ' | b64decode"###, None),
+    (r###"'YQ=' | b64decode"###, None),
+    (r###"'YQ===' | b64decode"###, Some(r###""a""###)),
+    (r###"'Y Q = =' | b64decode"###, Some(r###""a""###)),
+    (r###"'YQ==YQ==' | b64decode"###, Some(r###""a""###)),
+    (r###"'YWJj' | b64decode"###, Some(r###""abc""###)),
+    (r###"'YWJjZA=x=' | b64decode"###, Some(r###""abcd\f""###)),
+    (r###"'YWJjZ' | b64decode"###, None),
+    (r###"'_-8' | b64decode(urlsafe=true)"###, None),
+    (
+        r###"'YWJj+/8=' | b64encode"###,
+        Some(r###""WVdKaisvOD0=""###),
+    ),
 ];
 
 /// Equal, floats within a rounding step: serde_json parses a float's text to the nearest

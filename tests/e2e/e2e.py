@@ -623,6 +623,7 @@ FILTERS = {"compose": {
     "f_combine": "ecs_tags | combine({'cpu': cpu})",
     "f_default_ternary": "[ecs_tags.nope | default('d'), ecs_tags.nope | d('d2'), (cpu > 2) | ternary('big', 'small')]",
     "f_higher": "[security_group_ids | map('upper') | list, security_group_ids | select('match', 'sg') | list, security_group_ids | reject('search', 'x') | list, network_interfaces | selectattr('type', 'defined') | list | length, network_interfaces | rejectattr('type', 'undefined') | list | length]",
+    "t_operators": "[[cpu, memory, 2] | select('==', 2) | list, [cpu, memory] | select('!=', 2) | list, [cpu, memory] | select('<', 4) | list, [cpu, memory] | select('<=', 4) | list, [cpu, memory] | select('>', 4) | list, [cpu, memory] | select('>=', 4) | list]",
     "t_truthy": "[cpu is truthy, description is falsy, 'no' is truthy(convert_bool=true)]",
     "t_sets": "[['env'] is subset(ecs_tags.keys() | list), ecs_tags.keys() | list is superset(['env']), ['env'] is issubset(['env']), ['a'] is issuperset([]), security_group_ids is contains(security_group_ids[0])]",
     "t_version": "[('1.' ~ cpu) is version('1.4', '>='), ('1.' ~ cpu ~ '.0') is version_compare('1.2.0', 'lt', strict=true), ('1.0.' ~ cpu ~ '-rc.1') is version('1.0.' ~ cpu, '<', version_type='semver')]",

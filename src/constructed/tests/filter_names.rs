@@ -121,3 +121,46 @@ fn names_are_found_wherever_they_sit_and_only_there() {
             .unwrap_or_else(|e| panic!("{expr}: {e}"));
     }
 }
+
+/// The end-to-end comparison with Ansible's own `constructed` (tests/e2e/e2e.py, FILTERS)
+/// uses every supported filter and test, so adding one to the lists without it fails here.
+#[test]
+fn the_e2e_comparison_uses_every_supported_name() {
+    let e2e = include_str!("../../../tests/e2e/e2e.py");
+    let block = e2e
+        .split("FILTERS = {\"compose\"")
+        .nth(1)
+        .and_then(|b| b.split("}, \"groups\"").next())
+        .expect("FILTERS in e2e.py");
+    let used = |pattern: &str| -> Vec<String> {
+        regex::Regex::new(pattern)
+            .unwrap()
+            .captures_iter(block)
+            .map(|c| c[1].to_owned())
+            .collect()
+    };
+    let filters: Vec<String> = [r"\|\s*(\w+)", r"map\('(\w+)'"]
+        .iter()
+        .flat_map(|p| used(p))
+        .collect();
+    let tests: Vec<String> = [
+        r"\bis\s+(\w+)",
+        r"(?:select|reject)\('([^']+)'",
+        r"(?:selectattr|rejectattr)\('\w+', '(\w+)'",
+    ]
+    .iter()
+    .flat_map(|p| used(p))
+    .collect();
+    for name in SUPPORTED_FILTERS {
+        assert!(
+            filters.iter().any(|f| f == name),
+            "filter {name} is not in e2e.py's FILTERS"
+        );
+    }
+    for name in SUPPORTED_TESTS {
+        assert!(
+            tests.iter().any(|t| t == name),
+            "test {name} is not in e2e.py's FILTERS"
+        );
+    }
+}

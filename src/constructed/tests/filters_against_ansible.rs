@@ -704,6 +704,21 @@ const CASES: &[(&str, Option<&str>)] = &[
         r###"'YWJj+/8=' | b64encode"###,
         Some(r###""WVdKaisvOD0=""###),
     ),
+    (
+        r###"[cpu, mem, 2] | select('==', 4) | list"###,
+        Some(r###"[4]"###),
+    ),
+    (
+        r###"nums | select('!=', 2) | list"###,
+        Some(r###"[3, 1]"###),
+    ),
+    (r###"nums | select('<', 3) | list"###, Some(r###"[1, 2]"###)),
+    (
+        r###"nums | select('<=', 2) | list"###,
+        Some(r###"[1, 2]"###),
+    ),
+    (r###"nums | select('>', 1) | list"###, Some(r###"[3, 2]"###)),
+    (r###"nums | reject('>=', 2) | list"###, Some(r###"[1]"###)),
 ];
 
 /// Equal, floats within a rounding step: serde_json parses a float's text to the nearest

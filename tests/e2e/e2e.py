@@ -560,7 +560,9 @@ HOSTVARS = ["instance_id", "instance_type", "private_ip_address", "ecs_tags", "r
 # Every supported filter and test of docs/DESIGN.md "Filters and tests" over each host's data,
 # as composed variables (strict off: an entry that fails must fail on both sides, and the
 # check wants each set on some host). The set filters' order is Python's set order, which
-# for strings changes from run to run, hence their `| sort`.
+# for strings changes from run to run, hence their `| sort`. `~ ''` makes the HTML filters'
+# Markup a str, and `map('list')` groupby's tuples lists, which Ansible would otherwise store
+# with a warning.
 FILTERS = {"compose": {
     "f_to_json": "{'id': instance_id, 'tags': ecs_tags, 'cpu': cpu, 'gb': memory / 1024} | to_json",
     "f_to_json_kw": "ecs_tags | to_json(sort_keys=true, indent=2)",
@@ -623,6 +625,9 @@ FILTERS = {"compose": {
     "f_combine": "ecs_tags | combine({'cpu': cpu})",
     "f_default_ternary": "[ecs_tags.nope | default('d'), ecs_tags.nope | d('d2'), (cpu > 2) | ternary('big', 'small')]",
     "f_higher": "[security_group_ids | map('upper') | list, security_group_ids | select('match', 'sg') | list, security_group_ids | reject('search', 'x') | list, network_interfaces | selectattr('type', 'defined') | list | length, network_interfaces | rejectattr('type', 'undefined') | list | length]",
+    "f_jinja_text": "[description | title, description | wordcount, instance_type | center(21), description | truncate(9), (description ~ '\\n' ~ instance_name) | indent(2), description | urlencode, ecs_tags | urlencode]",
+    "f_jinja_misc": "[memory | filesizeformat, (memory * 1048576) | filesizeformat(true), ecs_tags | tojson ~ '', ('<' ~ description ~ '>') | escape ~ '', ('&' ~ cpu) | e ~ '', instance_id | forceescape ~ '', instance_name | safe ~ '']",
+    "f_groupby": "network_interfaces | groupby('type') | map('list') | list",
     "t_operators": "[[cpu, memory, 2] | select('==', 2) | list, [cpu, memory] | select('!=', 2) | list, [cpu, memory] | select('<', 4) | list, [cpu, memory] | select('<=', 4) | list, [cpu, memory] | select('>', 4) | list, [cpu, memory] | select('>=', 4) | list]",
     "t_truthy": "[cpu is truthy, description is falsy, 'no' is truthy(convert_bool=true)]",
     "t_sets": "[['env'] is subset(ecs_tags.keys() | list), ecs_tags.keys() | list is superset(['env']), ['env'] is issubset(['env']), ['a'] is issuperset([]), security_group_ids is contains(security_group_ids[0])]",

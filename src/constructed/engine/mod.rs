@@ -23,6 +23,7 @@ mod ansible_paths;
 mod ansible_tests;
 mod convert;
 mod filters;
+mod jinja_filters;
 mod names;
 mod python;
 
@@ -196,5 +197,6 @@ fn build_env(undefined: UndefinedBehavior) -> Environment<'static> {
     });
     ansible_filters::register(&mut env);
     ansible_tests::register(&mut env);
+    jinja_filters::register(&mut env);
     env
 }

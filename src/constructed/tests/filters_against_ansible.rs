@@ -719,6 +719,123 @@ const CASES: &[(&str, Option<&str>)] = &[
     ),
     (r###"nums | select('>', 1) | list"###, Some(r###"[3, 2]"###)),
     (r###"nums | reject('>=', 2) | list"###, Some(r###"[1]"###)),
+    (
+        r###""hello wORLD-foo(bar) [x]y <z>" | title"###,
+        Some(r###""Hello World-Foo(Bar) [X]y <Z>""###),
+    ),
+    (
+        r###""o'neil mc-donald" | title"###,
+        Some(r###""O'neil Mc-Donald""###),
+    ),
+    (r###"name | title"###, Some(r###""Web-01""###)),
+    (r###""foo bar, baz_qux 12" | wordcount"###, Some(r###"4"###)),
+    (r###""ab" | center(7)"###, Some(r###""   ab  ""###)),
+    (r###""ab" | center(8)"###, Some(r###""   ab   ""###)),
+    (r###""abc" | center(6)"###, Some(r###"" abc  ""###)),
+    (r###""abc" | center(2)"###, Some(r###""abc""###)),
+    (r###"cpu | center(5)"###, Some(r###""  4  ""###)),
+    (
+        r###""foo bar baz qux" | truncate(9)"###,
+        Some(r###""foo...""###),
+    ),
+    (
+        r###""foo bar baz qux" | truncate(9, true)"###,
+        Some(r###""foo ba...""###),
+    ),
+    (
+        r###""foo bar baz qux" | truncate(11)"###,
+        Some(r###""foo bar baz qux""###),
+    ),
+    (
+        r###""foo bar baz qux" | truncate(11, false, '...', 0)"###,
+        Some(r###""foo bar...""###),
+    ),
+    (
+        r###""foobarbazqux" | truncate(5, false, '..', 0)"###,
+        Some(r###""foo..""###),
+    ),
+    (
+        r###""a\nb\n\nc" | indent"###,
+        Some(r###""a\n    b\n\n    c""###),
+    ),
+    (
+        r###""a\nb\n\nc" | indent(2, true)"###,
+        Some(r###""  a\n  b\n\n  c""###),
+    ),
+    (
+        r###""a\nb\n\nc" | indent('> ', blank=true)"###,
+        Some(r###""a\n> b\n> \n> c""###),
+    ),
+    (r###""a\r\nb" | indent(1)"###, Some(r###""a\n b""###)),
+    (
+        r###""a b/c?d=é&" | urlencode"###,
+        Some(r###""a%20b/c%3Fd%3D%C3%A9%26""###),
+    ),
+    (
+        r###"{'a b': 'c/d', 'e': 1} | urlencode"###,
+        Some(r###""a+b=c%2Fd&e=1""###),
+    ),
+    (
+        r###"[['k', 'v w'], ['x', none]] | urlencode"###,
+        Some(r###""k=v+w&x=None""###),
+    ),
+    (r###"cpu | urlencode"###, Some(r###""4""###)),
+    (r###"1 | filesizeformat"###, Some(r###""1 Byte""###)),
+    (r###"999 | filesizeformat"###, Some(r###""999 Bytes""###)),
+    (r###"1000 | filesizeformat"###, Some(r###""1.0 kB""###)),
+    (r###"mem | filesizeformat"###, Some(r###""8.2 kB""###)),
+    (
+        r###"mem | filesizeformat(true)"###,
+        Some(r###""8.0 KiB""###),
+    ),
+    (
+        r###"'12345678' | filesizeformat"###,
+        Some(r###""12.3 MB""###),
+    ),
+    (
+        r###"1e30 | filesizeformat"###,
+        Some(r###""1000000.0 YB""###),
+    ),
+    (
+        r###"{'b': '<a&b>', 'a': "it's"} | tojson"###,
+        Some(r###""{\"a\": \"it\\u0027s\", \"b\": \"\\u003ca\\u0026b\\u003e\"}""###),
+    ),
+    (
+        r###"[1, 'é', none] | tojson"###,
+        Some(r###""[1, \"\\u00e9\", null]""###),
+    ),
+    (
+        r###""<a href='x'>&\"</a>" | escape"###,
+        Some(r###""&lt;a href=&#39;x&#39;&gt;&amp;&#34;&lt;/a&gt;""###),
+    ),
+    (r###""<a>" | e"###, Some(r###""&lt;a&gt;""###)),
+    (r###""<a>" | forceescape"###, Some(r###""&lt;a&gt;""###)),
+    (r###"cpu | e"###, Some(r###""4""###)),
+    (r###"none | e"###, Some(r###""None""###)),
+    (r###""<a>" | safe"###, Some(r###""<a>""###)),
+    (r###"cpu | safe"###, Some(r###""4""###)),
+    (
+        r###"disks | groupby('size') | list"###,
+        Some(
+            r###"[[20, [{"id": "d2", "tags": ["c"], "size": 20}]], [40, [{"id": "d1", "tags": ["a", "b"], "size": 40}]]]"###,
+        ),
+    ),
+    (
+        r###"ids | map('upper') | groupby('0') | list"###,
+        Some(r###"[["I", ["I-B", "I-A", "I-C", "I-A"]]]"###),
+    ),
+    (
+        r###"[{'n': 'b'}, {'n': 'A'}, {'n': 'a'}] | groupby('n')"###,
+        Some(r###"[["A", [{"n": "A"}, {"n": "a"}]], ["b", [{"n": "b"}]]]"###),
+    ),
+    (
+        r###"[{'n': 'b'}, {'n': 'A'}, {'n': 'a'}] | groupby('n', case_sensitive=true)"###,
+        Some(r###"[["A", [{"n": "A"}]], ["a", [{"n": "a"}]], ["b", [{"n": "b"}]]]"###),
+    ),
+    (
+        r###"[{'n': 'b'}, {'x': 1}] | groupby('n', default='z')"###,
+        None,
+    ),
 ];
 
 /// Equal, floats within a rounding step: serde_json parses a float's text to the nearest

@@ -627,6 +627,7 @@ FILTERS = {"compose": {
     "f_higher": "[security_group_ids | map('upper') | list, security_group_ids | select('match', 'sg') | list, security_group_ids | reject('search', 'x') | list, network_interfaces | selectattr('type', 'defined') | list | length, network_interfaces | rejectattr('type', 'undefined') | list | length]",
     "f_jinja_text": "[description | title, description | wordcount, instance_type | center(21), description | truncate(9), (description ~ '\\n' ~ instance_name) | indent(2), description | urlencode, ecs_tags | urlencode]",
     "f_jinja_misc": "[memory | filesizeformat, (memory * 1048576) | filesizeformat(true), ecs_tags | tojson ~ '', ('<' ~ description ~ '>') | escape ~ '', ('&' ~ cpu) | e ~ '', instance_id | forceescape ~ '', instance_name | safe ~ '']",
+    "f_format": "['%s-%03d %.2f %x %5.1e %g %r' | format(instance_name, cpu, memory / 3, memory, memory * 1000, memory / 7, ecs_tags), '%(id)s' | format(id=instance_id)]",
     "f_groupby": "network_interfaces | groupby('type') | map('list') | list",
     "t_operators": "[[cpu, memory, 2] | select('==', 2) | list, [cpu, memory] | select('!=', 2) | list, [cpu, memory] | select('<', 4) | list, [cpu, memory] | select('<=', 4) | list, [cpu, memory] | select('>', 4) | list, [cpu, memory] | select('>=', 4) | list]",
     "t_truthy": "[cpu is truthy, description is falsy, 'no' is truthy(convert_bool=true)]",

@@ -25,6 +25,7 @@ mod convert;
 mod filters;
 mod jinja_filters;
 mod names;
+mod pyformat;
 mod python;
 
 use ansible_json::*;
@@ -198,5 +199,6 @@ fn build_env(undefined: UndefinedBehavior) -> Environment<'static> {
     ansible_filters::register(&mut env);
     ansible_tests::register(&mut env);
     jinja_filters::register(&mut env);
+    env.add_filter("format", pyformat::f_format);
     env
 }

@@ -111,6 +111,8 @@ pub const SUPPORTED_FILTERS: &[&str] = &[
     "forceescape",
     "safe",
     "groupby",
+    // pyformat.rs
+    "format",
 ];
 
 /// Tests that work here as they do in Ansible 2.19.
@@ -229,7 +231,6 @@ pub const REFUSED_FILTERS: &[(&str, &str)] = &[
         "comment decoration is for template files and is not implemented",
     ),
     ("pprint", "Python's pprint layout is not reproduced"),
-    ("format", "Python's %-formatting is not reproduced"),
     (
         "attr",
         "Python object attributes do not exist here; use .key or ['key']",

@@ -836,6 +836,67 @@ const CASES: &[(&str, Option<&str>)] = &[
         r###"[{'n': 'b'}, {'x': 1}] | groupby('n', default='z')"###,
         None,
     ),
+    (
+        r###""%s-%s" | format(name, cpu)"###,
+        Some(r###""web-01-4""###),
+    ),
+    (
+        r###""%05d|%-5d|%+d|% d" | format(cpu, cpu, cpu, cpu)"###,
+        Some(r###""00004|4    |+4| 4""###),
+    ),
+    (
+        r###""%x %X %o %#x %#o %#010x" | format(255, 255, 8, 255, 8, 255)"###,
+        Some(r###""ff FF 10 0xff 0o10 0x000000ff""###),
+    ),
+    (
+        r###""%.2f %f %e %E %g %G" | format(size, 1.0, 12345.678, 0.000123, 0.0001234, 1e20)"###,
+        Some(r###""1.50 1.000000 1.234568e+04 1.230000E-04 0.0001234 1E+20""###),
+    ),
+    (
+        r###""%g %g %g %g %g" | format(100000, 1000000, 0.0001, 1.5, 0)"###,
+        Some(r###""100000 1e+06 0.0001 1.5 0""###),
+    ),
+    (
+        r###""%.3g %.10g %#g" | format(3.14159, 2.5, 2.0)"###,
+        Some(r###""3.14 2.5 2.00000""###),
+    ),
+    (
+        r###""%10s|%-10s|%.2s" | format('ab', 'cd', 'efg')"###,
+        Some(r###""        ab|cd        |ef""###),
+    ),
+    (
+        r###""%(a)s and %(b)03d" | format(a='x', b=7)"###,
+        Some(r###""x and 007""###),
+    ),
+    (
+        r###""%r %r" | format('q', tags)"###,
+        Some(r###""'q' {'env': 'prod', 'role': 'web', 'zone': 'Z'}""###),
+    ),
+    (r###""%d%%" | format(size)"###, Some(r###""1%""###)),
+    (r###""%c%c" | format(65, 'z')"###, Some(r###""Az""###)),
+    (
+        r###""%s" | format(ids)"###,
+        Some(r###""['i-b', 'i-a', 'i-c', 'i-a']""###),
+    ),
+    (r###""%s %s" | format(cpu)"###, None),
+    (r###""%s" | format(cpu, mem)"###, None),
+    (r###""%d" | format('x')"###, None),
+    (r###""%x" | format(1.5)"###, None),
+    (
+        r###""%*d|%.*f" | format(5, 42, 2, 3.14159)"###,
+        Some(r###""   42|3.14""###),
+    ),
+    (r###""%s" | format(none)"###, Some(r###""None""###)),
+    (
+        r###""%s %s" | format(true, size)"###,
+        Some(r###""True 1.5""###),
+    ),
+    (
+        r###""%08.3f|%-8.2f|%+.1e" | format(-3.14159, 2.5, 12345)"###,
+        Some(r###""-003.142|2.50    |+1.2e+04""###),
+    ),
+    (r###""%i" | format(-7.9)"###, Some(r###""-7""###)),
+    (r###""%5.1f%%" | format(99.55)"###, Some(r###"" 99.5%""###)),
 ];
 
 /// Equal, floats within a rounding step: serde_json parses a float's text to the nearest

@@ -1,8 +1,17 @@
 //! Every filter and test of docs/DESIGN.md "Filters and tests" on one host's variables,
 //! against what Ansible gives. The expected values were made by running each expression
 //! through ansible-core 2.19.14's and 2.21.5's `Templar.evaluate_expression` (what the
-//! constructed plugin's `compose` calls) over the same variables, and printing the result
-//! with `json.dumps`; both versions gave the same. `None`: Ansible fails on it, so the
+//! constructed plugin's `compose` calls) over `VARS`, in each version's venv:
+//!
+//! ```text
+//! from ansible.template import Templar, trust_as_template
+//! from ansible.parsing.dataloader import DataLoader
+//! from ansible.module_utils._internal._json._profiles import _tagless
+//! t = Templar(loader=DataLoader(), variables=json.loads(VARS))
+//! json.dumps(t.evaluate_expression(trust_as_template(expr)), cls=_tagless.Encoder)
+//! ```
+//!
+//! Both versions gave the same text for all of them. `None`: Ansible fails on it, so the
 //! variable is not set (strict off).
 
 use super::*;

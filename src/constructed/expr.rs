@@ -91,6 +91,12 @@ pub(super) fn from_batch(
 
 impl Expr {
     pub(super) fn compile(source: &str, entry: &str) -> Result<Expr, ConfigError> {
+        if let Some(message) = refused_name(source) {
+            return Err(ConfigError {
+                entry: entry.to_owned(),
+                message,
+            });
+        }
         let strict = strict_env()
             .compile_expression_owned(source.to_owned())
             .map_err(|e| ConfigError {

@@ -70,10 +70,7 @@ pub(super) fn compile_keyed(
                 | "trailing_separator"
                 | "parent_group"
         ) {
-            return Err(config_err(
-                entry,
-                format!("unknown option {k:?} (known: key, prefix, separator, default_value, trailing_separator, parent_group)"),
-            ));
+            warn_unknown_key(&entry, k);
         }
     }
     let key = match m.get("key") {
@@ -148,4 +145,23 @@ pub(super) fn parse_template(s: &str, entry: &str) -> Result<Parent, ConfigError
         ));
     }
     Ok(Parent::Template(parts))
+}
+
+/// Ansible reads only its own keys from a keyed_groups entry and ignores any other: so do we,
+/// saying so once per key and process (a configuration may be compiled more than once).
+fn warn_unknown_key(entry: &str, key: &str) {
+    static WARNED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+    if warned.iter().any(|k| k == key) {
+        return;
+    }
+    warned.push(key.to_owned());
+    let hint = if key == "leading_separator" {
+        "it is a top-level option, not one of an entry"
+    } else {
+        "known: key, prefix, separator, default_value, trailing_separator, parent_group"
+    };
+    crate::diag::warn(&format!(
+        "constructed {entry}: option {key:?} is ignored, as Ansible ignores it ({hint})"
+    ));
 }

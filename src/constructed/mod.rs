@@ -31,7 +31,7 @@ mod tests;
 use crate::group_names::Naming;
 #[cfg(test)]
 use engine::to_json;
-use engine::{chainable_env, from_json, py_type, strict_env, write_json};
+use engine::{chainable_env, from_json, py_type, refused_name, strict_env, write_json};
 use expr::*;
 use keyed::*;
 use minijinja::value::{Enumerator, Object, Value, ValueKind};

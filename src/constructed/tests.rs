@@ -5,6 +5,8 @@ mod differential;
 mod fast_checks;
 mod fast_differential;
 mod rules;
+mod filters_against_ansible;
+mod filter_names;
 
 /// One host's variables from a JSON literal.
 fn vars(v: Json) -> Map<String, Json> {

@@ -557,6 +557,88 @@ LENIENT = {
     "keyed_groups": [{"key": "ecs_tags.role", "prefix": "only_role"}],
 }
 HOSTVARS = ["instance_id", "instance_type", "private_ip_address", "ecs_tags", "region*"]
+# Every supported filter and test of docs/DESIGN.md "Filters and tests" over each host's data,
+# as composed variables (strict off: an entry that fails must fail on both sides, and the
+# check wants each set on some host). The set filters' order is Python's set order, which
+# for strings changes from run to run, hence their `| sort`. `~ ''` makes the HTML filters'
+# Markup a str, and `map('list')` groupby's tuples lists, which Ansible would otherwise store
+# with a warning.
+FILTERS = {"compose": {
+    "f_to_json": "{'id': instance_id, 'tags': ecs_tags, 'cpu': cpu, 'gb': memory / 1024} | to_json",
+    "f_to_json_kw": "ecs_tags | to_json(sort_keys=true, indent=2)",
+    "f_to_nice_json": "{'n': instance_name, 'sg': security_group_ids, 'x': none, 'd': description} | to_nice_json",
+    "f_from_json": "('{\"a\": [1, 2.5, null], \"id\": \"' ~ instance_id ~ '\"}') | from_json",
+    "f_flatten": "[security_group_ids, [[cpu], none, 'null'], [[[memory]]]] | flatten",
+    "f_flatten_1": "[security_group_ids, [[cpu, [memory]]]] | flatten(levels=1)",
+    "f_hash": "instance_id | hash('sha256')",
+    "f_hash_md5": "instance_name | hash('md5')",
+    "f_sha1": "instance_id | sha1",
+    "f_md5": "description | md5",
+    "f_checksum": "cpu | checksum",
+    "f_b64encode": "description | b64encode",
+    "f_b64decode": "(instance_name | b64encode) | b64decode",
+    "f_to_uuid": "instance_id | to_uuid",
+    "f_basename": "image_id | basename",
+    "f_dirname": "('/images/' ~ region_id ~ '/' ~ image_id) | dirname",
+    "f_splitext": "image_id | splitext",
+    "f_normpath": "('/a/./b/../' ~ region_id ~ '//x') | normpath",
+    "f_path_join": "['/srv', region_id, instance_name] | path_join",
+    "f_commonpath": "['/srv/' ~ region_id ~ '/a', '/srv/' ~ region_id ~ '/b'] | commonpath",
+    "f_quote": "description | quote",
+    "f_regex_escape": "instance_type | regex_escape",
+    "f_mandatory": "instance_id | mandatory",
+    "f_type_debug": "[cpu | type_debug, ecs_tags | type_debug, instance_name | type_debug]",
+    "f_extract": "['env', 'role'] | map('extract', ecs_tags) | list",
+    "f_subelements": "[{'id': instance_id, 'sg': security_group_ids}] | subelements('sg')",
+    "f_zip": "security_group_ids | zip([cpu, memory]) | list",
+    "f_zip_longest": "[cpu] | zip_longest(security_group_ids, fillvalue='-') | list",
+    "f_union": "ecs_tags.keys() | list | union(['env', 'zz']) | sort",
+    "f_intersect": "ecs_tags.keys() | list | intersect(['env', 'role']) | sort",
+    "f_difference": "ecs_tags.keys() | list | difference(['env']) | sort",
+    "f_symmetric_difference": "ecs_tags.keys() | list | symmetric_difference(['env', 'zz']) | sort",
+    "f_product": "[cpu, memory] | product(['a', 'b']) | list",
+    "f_permutations": "[cpu, memory, 1] | permutations(2) | list",
+    "f_combinations": "security_group_ids | combinations(1) | list",
+    "f_log": "memory | log(2)",
+    "f_pow": "cpu | pow(2)",
+    "f_root": "memory | root",
+    "f_human_readable": "(memory * 1048576) | human_readable",
+    "f_human_to_bytes": "(memory ~ 'M') | human_to_bytes",
+    "f_rekey_on_member": "[{'k': instance_id, 'c': cpu}] | rekey_on_member('k')",
+    "f_urlsplit": "('https://' ~ instance_name ~ '.example.com:8443/p?q=1#f') | urlsplit",
+    "f_urldecode": "('a+b%2F' ~ cpu) | urldecode",
+    "f_abs": "(0 - cpu) | abs",
+    "f_capitalize": "description | capitalize",
+    "f_reverse": "security_group_ids | reverse | list",
+    "f_round": "(memory / 3) | round(2)",
+    "f_sum": "[cpu, memory] | sum",
+    "f_min": "[cpu, memory] | min",
+    "f_max": "ecs_tags.values() | list | max",
+    "f_dictsort": "ecs_tags | dictsort",
+    "f_items": "ecs_tags | items | list",
+    "f_batch": "security_group_ids | batch(2, 'x') | list",
+    "f_slice": "[cpu, memory, 1] | slice(2) | list",
+    "f_plain": "[instance_name | upper | lower | trim, instance_type | replace('.', '-'), instance_id | string, ecs_tags | length, ecs_tags | count, ecs_tags | list | first, ecs_tags | list | last, security_group_ids | join(','), instance_type | split('.'), cpu | float, '08' | int, 'yes' | bool]",
+    "f_regex": "[instance_type | regex_replace('^ecs\\.', ''), instance_type | regex_findall('[a-z]+'), instance_type | regex_search('ecs\\\\.(\\\\w+)', '\\\\1')]",
+    "f_sort_unique": "(security_group_ids + security_group_ids) | unique | sort",
+    "f_dict2items": "ecs_tags | dict2items | items2dict",
+    "f_combine": "ecs_tags | combine({'cpu': cpu})",
+    "f_default_ternary": "[ecs_tags.nope | default('d'), ecs_tags.nope | d('d2'), (cpu > 2) | ternary('big', 'small')]",
+    "f_higher": "[security_group_ids | map('upper') | list, security_group_ids | select('match', 'sg') | list, security_group_ids | reject('search', 'x') | list, network_interfaces | selectattr('type', 'defined') | list | length, network_interfaces | rejectattr('type', 'undefined') | list | length]",
+    "f_jinja_text": "[description | title, description | wordcount, instance_type | center(21), description | truncate(9), (description ~ '\\n' ~ instance_name) | indent(2), description | urlencode, ecs_tags | urlencode]",
+    "f_jinja_misc": "[memory | filesizeformat, (memory * 1048576) | filesizeformat(true), ecs_tags | tojson ~ '', ('<' ~ description ~ '>') | escape ~ '', ('&' ~ cpu) | e ~ '', instance_id | forceescape ~ '', instance_name | safe ~ '']",
+    "f_format": "['%s-%03d %.2f %x %5.1e %g %r' | format(instance_name, cpu, memory / 3, memory, memory * 1000, memory / 7, ecs_tags), '%(id)s' | format(id=instance_id)]",
+    "f_groupby": "network_interfaces | groupby('type') | map('list') | list",
+    "t_operators": "[[cpu, memory, 2] | select('==', 2) | list, [cpu, memory] | select('!=', 2) | list, [cpu, memory] | select('<', 4) | list, [cpu, memory] | select('<=', 4) | list, [cpu, memory] | select('>', 4) | list, [cpu, memory] | select('>=', 4) | list]",
+    "t_truthy": "[cpu is truthy, description is falsy, 'no' is truthy(convert_bool=true)]",
+    "t_sets": "[['env'] is subset(ecs_tags.keys() | list), ecs_tags.keys() | list is superset(['env']), ['env'] is issubset(['env']), ['a'] is issuperset([]), security_group_ids is contains(security_group_ids[0])]",
+    "t_version": "[('1.' ~ cpu) is version('1.4', '>='), ('1.' ~ cpu ~ '.0') is version_compare('1.2.0', 'lt', strict=true), ('1.0.' ~ cpu ~ '-rc.1') is version('1.0.' ~ cpu, '<', version_type='semver')]",
+    "t_any_all": "[[cpu, 0] is any, [cpu, 0] is all]",
+    "t_nan": "[memory is nan, (memory / 1) is isnan]",
+    "t_uri": "[('https://' ~ instance_name) is uri, ('https://' ~ instance_name) is url, ('urn:x:' ~ instance_id) is urn, image_id is url]",
+    "t_abs": "[('/' ~ image_id) is abs, image_id is is_abs]",
+    "t_jinja": "[cpu is odd, cpu is even, cpu is divisibleby(4), cpu is integer, cpu is float, cpu is number, description is string, ecs_tags is mapping, security_group_ids is sequence, security_group_ids is iterable, none is none, true is boolean, true is true, false is false, instance_type is lower, instance_type is upper, cpu is eq(2), cpu is equalto(2), cpu is ne(2), cpu is lt(4), cpu is lessthan(4), cpu is le(4), cpu is gt(2), cpu is greaterthan(2), cpu is ge(2), cpu is sameas(cpu), 'env' is in(ecs_tags), instance_type is match('ecs'), instance_type is search('\\.'), instance_type is regex('c6'), ecs_tags.nope is undefined, cpu is defined]",
+}, "groups": {}, "keyed_groups": []}
 
 # alicloud.ini's defaults asked for by name in a YAML (whose own are the alicloud_ecs plugin's),
 # so that ours builds on the same plain inventory Ansible's constructed runs over.
@@ -599,6 +681,7 @@ def cmd_constructed_configs(directory, cache):
         "lenient": dict(strict=False, **merged(ENTRIES, LENIENT)),
         "strict": dict(strict=True, leading_separator=False, **merged(ENTRIES)),
         "strict-fail": dict(strict=True, compose=LENIENT["compose"]),
+        "filters": dict(strict=False, **FILTERS),
     }
     for name, entries in configs.items():
         with open(os.path.join(directory, name + ".constructed.yml"), "w", encoding="utf-8") as f:
@@ -656,6 +739,9 @@ def cmd_check_constructed(ansible_path, ours_path, config_path):
     for k, n in seen.items():
         if not n:
             problems.append("composed variable %s is set on no host: the check proves nothing" % k)
+    if not config.get("keyed_groups"):
+        finish(problems)  # the filters configuration: composed variables only
+        return
     # Native types, as Ansible's evaluate_expression returns them.
     types = {"cores": int, "mem_gb": float, "is_big": bool, "tag_keys": list, "labels": dict,
              "nothing": type(None)}

@@ -15,7 +15,8 @@
 #   reached by a role, one by an aliyun CLI profile): the binary's --list, ansible-inventory --list
 #   and --graph with no warning, and a ping of one account_<alias> group reaching exactly that
 #   account's hosts; constructed groups and variables (every keyed_groups option, compose with
-#   native types, conditional groups, strict on and off) equal to what Ansible's own constructed
+#   native types, conditional groups, strict on and off; every supported filter and test, with
+#   ansible-core 2.19 and the newest) equal to what Ansible's own constructed
 #   plugin makes over our plain output, and a plugin-style alicloud.yml through ALICLOUD_INI_PATH;
 #   cron-style --refresh-cache in a loop while 20 ansible-inventory --list and 200
 #   direct --list runs read the cache; private cache files; a wrong secret failing cleanly without
@@ -397,6 +398,28 @@ for mode in lenient strict; do
         show "$LOGS/check.err"
     else
         ok "constructed ($mode): every group, child and composed variable as Ansible's constructed plugin makes them over our plain output ($("$VPY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))) - 1)' "$LOGS/ours-constructed-$mode.out") groups), no warning"
+    fi
+done
+
+# Every supported filter and test (docs/DESIGN.md "Filters and tests"; e2e.py, FILTERS) as
+# composed variables, with ansible-core 2.19 and the newest
+for venv in "$VENV" "$NEW_VENV"; do
+    version=$("$venv/bin/python" -c 'from ansible.release import __version__; print(__version__)')
+    run "ansible-filters-$version" 300 env ANSIBLE_TRANSFORM_INVALID_GROUP_CHARS=always \
+        "$venv/bin/ansible-inventory" -i "$CON/plain.sh" -i "$CON/filters.constructed.yml" --list
+    A_RC=$RC
+    run "ours-filters-$version" 300 env ALICLOUD_INI_PATH="$CON/filters.alicloud.yml" \
+        "$venv/bin/ansible-inventory" -i "$INV" --list
+    if [ "$A_RC" != 0 ] || [ "$RC" != 0 ]; then
+        fail "filters (ansible-core $version): Ansible's run exited $A_RC, ours $RC"
+        show "$LOGS/ansible-filters-$version.err" "$LOGS/ours-filters-$version.err"
+    elif [ -n "$(noise "ansible-filters-$version")$(noise "ours-filters-$version")" ]; then
+        fail "filters (ansible-core $version): warnings: $(noise "ansible-filters-$version") $(noise "ours-filters-$version")"
+    elif ! py check-constructed "$LOGS/ansible-filters-$version.out" "$LOGS/ours-filters-$version.out" "$CON/filters.json"; then
+        fail "filters (ansible-core $version): ours differs from Ansible's constructed plugin"
+        show "$LOGS/check.err"
+    else
+        ok "filters (ansible-core $version): $("$VPY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["compose"]))' "$CON/filters.json") composed variables over every supported filter and test, as Ansible's constructed plugin makes them on every host, no warning"
     fi
 done
 

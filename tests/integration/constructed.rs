@@ -507,3 +507,94 @@ fn a_hostvars_pattern_that_matches_nothing_is_named() {
     ws.run_sim(&sim, &ini, &["--refresh-cache"])
         .assert_success();
 }
+
+/// A filter or test that is not supported here is refused when the configuration is loaded,
+/// by name and with the reason, in either config format and wherever the name sits.
+#[test]
+fn an_unsupported_filter_or_test_is_refused_by_name() {
+    refused(
+        "random.yml",
+        "plugin: alicloud_ecs\ncompose:\n  pick: \"security_group_ids | random\"\n",
+        "option 'compose': compose.pick: filter 'random' is not supported here (its result changes from run to run); see docs/DESIGN.md \"Filters and tests\"",
+    );
+    refused(
+        "file.ini",
+        "groups = {local: \"ecs_tags.keys() | select('file') | list\"}",
+        "groups.local: test 'file' is not supported here (it reads the controller's disk)",
+    );
+    refused(
+        "nested.yml",
+        "plugin: alicloud_ecs\nkeyed_groups:\n  - key: \"zone_id if zone_id is link else 'x'\"\n",
+        "keyed_groups[0]: test 'link' is not supported here",
+    );
+    refused(
+        "unknown.yml",
+        "plugin: alicloud_ecs\ncompose:\n  q: \"ecs_tags | json_query('a')\"\n",
+        "compose.q: filter 'json_query' is not supported here (it is not an ansible.builtin or Jinja2 one)",
+    );
+}
+
+/// Ansible ignores keys of a keyed_groups entry it does not know (`leading_separator` is a
+/// top-level option): warned about once per key, and the entries work.
+#[test]
+fn unknown_keys_of_a_keyed_group_are_warned_about_once_and_ignored() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let config = yml(
+        &ws,
+        "alicloud.yml",
+        "plugin: alicloud_ecs\nkeyed_groups:\n\
+         \x20 - {key: \"'x'\", prefix: k, leading_separator: false, bogus: 1}\n\
+         \x20 - {key: \"'y'\", prefix: '', leading_separator: false}\n",
+    );
+    let out = run_env(&ws, &sim, &config, &["--list"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stderr);
+    assert!(lines.iter().any(|l| l.starts_with(
+        "alicloud_inventory: warning: constructed keyed_groups[0]: option \"leading_separator\" is ignored, as Ansible ignores it (it is a top-level option"
+    )), "{}", out.stderr);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("option \"bogus\" is ignored")),
+        "{}",
+        out.stderr
+    );
+    let list = out.json();
+    assert_eq!(hosts(&list, "k_x").len(), 8);
+    // The top-level leading_separator (true) still applies to the empty prefix.
+    assert_eq!(hosts(&list, "_y").len(), 8);
+}
+
+/// The ansible.builtin filters reach the output as Ansible writes them (json.dumps's
+/// separators, hashlib's hex digest, os.path's split).
+#[test]
+fn ansible_filters_work_end_to_end() {
+    let sim = Sim::fixture_fleet(&[]);
+    let ws = Workspace::new();
+    let config = yml(
+        &ws,
+        "alicloud.yml",
+        "plugin: alicloud_ecs\ncompose:\n\
+         \x20 as_json: \"{'id': instance_id, 'n': [1, 2.5]} | to_json\"\n\
+         \x20 digest: instance_id | sha1\n\
+         \x20 parts: \"'/a/b.tar.gz' | splitext\"\n\
+         groups:\n\
+         \x20 modern: \"'2.19.1' is version('2.9', '>')\"\n",
+    );
+    let out = run_env(&ws, &sim, &config, &["--list"]);
+    out.assert_success();
+    let list = out.json();
+    let vars = &list["_meta"]["hostvars"][LEGACY];
+    assert_eq!(
+        vars["as_json"],
+        json!("{\"id\": \"i-uf6bbbbbbbbbbbbbbb08\", \"n\": [1, 2.5]}")
+    );
+    assert_eq!(
+        vars["digest"],
+        json!("fca688fe420546620c8288979782d55965fa8235")
+    );
+    assert_eq!(vars["parts"], json!(["/a/b.tar", ".gz"]));
+    assert_eq!(hosts(&list, "modern").len(), 8);
+}

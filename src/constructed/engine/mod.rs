@@ -17,12 +17,22 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
+mod ansible_filters;
+mod ansible_json;
+mod ansible_paths;
+mod ansible_tests;
 mod convert;
 mod filters;
+mod jinja_filters;
+mod names;
+mod pyformat;
 mod python;
 
+use ansible_json::*;
+use ansible_paths::*;
 pub use convert::*;
 pub use filters::*;
+pub use names::*;
 pub use python::*;
 
 /// The shared environments: configuration only holds compiled expressions.
@@ -186,5 +196,9 @@ fn build_env(undefined: UndefinedBehavior) -> Environment<'static> {
     env.add_test("regex", |v: Value, rest: Rest<ValueOrKwargs>| {
         t_regex(v, rest, "regex")
     });
+    ansible_filters::register(&mut env);
+    ansible_tests::register(&mut env);
+    jinja_filters::register(&mut env);
+    env.add_filter("format", pyformat::f_format);
     env
 }

@@ -14,6 +14,10 @@ fn the_collection_plugin_documents_every_option() {
         .nth(1)
         .and_then(|d| d.split("\"\"\"").next())
         .expect("DOCUMENTATION");
+    // ansible-doc and the build refuse a DOCUMENTATION that is not YAML (`: ` in a plain value).
+    if let Err(e) = crate::config::values::parse_yaml(doc) {
+        panic!("the plugin's DOCUMENTATION is not YAML: {e}");
+    }
     let options = doc.split("\noptions:\n").nth(1).expect("options:");
     let options = options.split("\nnotes:").next().unwrap();
     let mut documented: Vec<String> = Vec::new();

@@ -75,7 +75,7 @@ options:
     description:
       - DescribeInstances filters, ANDed; the keys of alicloud.ini's C(instance_filters)
         (C(instance_type), C(vpc_id), C(zone_id), C(instance_ids), C('tag:KEY'), ...), and
-        footmark's C(tags) mapping (C(tags: {env: prod})).
+        footmark's C(tags) mapping of tag keys to values.
       - A list value matches any of its items, as in aws_ec2. C(instance_ids) and the address
         keys send the list in one request; any other list costs one listing per item.
     type: raw

@@ -379,4 +379,7 @@ fn hostnames_mappings_and_templates() {
     let e = run(&ws, &sim, "hostnames: ['{{ instance_id | upper(']");
     assert_eq!(e.code, 2, "{}", e.stderr);
     assert!(e.stdout.is_empty());
+    // A filter that is not supported is refused at load, in a hostnames template as in compose.
+    let e = run(&ws, &sim, "hostnames: ['{{ instance_id | random }}']");
+    e.assert_failure(2, "filter 'random' is not supported here");
 }

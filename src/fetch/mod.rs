@@ -7,6 +7,7 @@
 //! cancels everything: a half-fetched inventory is never returned.
 
 pub mod fan_out;
+mod peek;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -234,6 +235,8 @@ struct Shared {
     max_retries: u32,
     /// The constructed step's maker, when it runs on the pages.
     shaping: Option<Arc<dyn MakeShape>>,
+    /// A page 1's (region, pass, TotalCount), sent before the page is decoded.
+    early: tokio::sync::mpsc::UnboundedSender<(usize, u32, u64)>,
 }
 
 /// Lists every instance in `targets` that passes the state filter and hands each to `sink`
@@ -305,6 +308,7 @@ pub async fn list(
             filters.push(("Status".into(), s));
         }
     }
+    let (early, mut early_totals) = tokio::sync::mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         client,
         targets,
@@ -313,17 +317,55 @@ pub async fn list(
         states: settings.instance_states.clone(),
         max_retries: settings.max_retries,
         shaping: shaping.filter(|_| opts_keep),
+        early,
     });
     let mut tasks = JoinSet::new();
-    // Per region: current pass, the TotalCounts its pages reported, pages still out.
-    let mut passes: Vec<(u32, HashSet<u64>, u64)> =
-        vec![(1, HashSet::new(), 1); shared.targets.len()];
+    // Per region: current pass, the TotalCounts its pages reported, pages still out, and
+    // whether the pass's pages after the first were sent.
+    let mut passes: Vec<(u32, HashSet<u64>, u64, bool)> =
+        vec![(1, HashSet::new(), 1, false); shared.targets.len()];
     for region in 0..shared.targets.len() {
         tasks.spawn(fetch_page(shared.clone(), region, 1, 1));
     }
     let mut seen: HashSet<CompactString, FxBuildHasher> = HashSet::default();
     let mut pages = 0u64;
-    while let Some(joined) = tasks.join_next().await {
+    // Pages 2.. of a region, once its page 1 gave the count (its peek, or its decoded answer).
+    let rest = |tasks: &mut JoinSet<_>,
+                passes: &mut [(u32, HashSet<u64>, u64, bool)],
+                region: usize,
+                pass: u32,
+                total: u64| {
+        let (current, totals, outstanding, sent) = &mut passes[region];
+        if pass != *current || *sent {
+            return Ok(());
+        }
+        let pages = page_count(total).map_err(|message| Error::Api {
+            scope: format!("region {}", shared.targets[region].region),
+            code: "MalformedResponse".into(),
+            message,
+            hint: " (the endpoint is not speaking the ECS API; check ecs_endpoint)".into(),
+        })?;
+        for n in 2..=pages {
+            tasks.spawn(fetch_page(shared.clone(), region, pass, n));
+        }
+        *outstanding += pages.saturating_sub(1);
+        *sent = true;
+        totals.insert(total);
+        Ok(())
+    };
+    loop {
+        let joined = tokio::select! {
+            biased;
+            Some((region, pass, total)) = early_totals.recv() => {
+                if let Err(e) = rest(&mut tasks, &mut passes, region, pass, total) {
+                    tasks.abort_all();
+                    return Err(e);
+                }
+                continue;
+            }
+            joined = tasks.join_next() => joined,
+        };
+        let Some(joined) = joined else { break };
         let result = joined?;
         let page = match result {
             Ok(p) => p,
@@ -333,31 +375,24 @@ pub async fn list(
             }
         };
         pages += 1;
-        let (pass, totals, outstanding) = &mut passes[page.region];
-        if page.pass != *pass {
+        if page.pass != passes[page.region].0 {
             continue;
         }
+        if page.page == 1 {
+            if let Err(e) = rest(
+                &mut tasks,
+                &mut passes,
+                page.region,
+                page.pass,
+                page.total_count,
+            ) {
+                tasks.abort_all();
+                return Err(e);
+            }
+        }
+        let (pass, totals, outstanding, sent) = &mut passes[page.region];
         totals.insert(page.total_count);
         *outstanding -= 1;
-        if page.page == 1 {
-            let pages = match page_count(page.total_count) {
-                Ok(p) => p,
-                Err(message) => {
-                    tasks.abort_all();
-                    return Err(Error::Api {
-                        scope: format!("region {}", shared.targets[page.region].region),
-                        code: "MalformedResponse".into(),
-                        message,
-                        hint: " (the endpoint is not speaking the ECS API; check ecs_endpoint)"
-                            .into(),
-                    });
-                }
-            };
-            for n in 2..=pages {
-                tasks.spawn(fetch_page(shared.clone(), page.region, *pass, n));
-            }
-            *outstanding += pages.saturating_sub(1);
-        }
         hand_over(&mut seen, page.instances, sink);
         if *outstanding == 0 && totals.len() > 1 {
             // Instances were created or deleted while paging: offsets shifted, so an instance
@@ -378,6 +413,7 @@ pub async fn list(
             *pass += 1;
             totals.clear();
             *outstanding = 1;
+            *sent = false;
             tasks.spawn(fetch_page(shared.clone(), page.region, *pass, 1));
         }
     }
@@ -438,7 +474,15 @@ async fn fetch_page(
             "DescribeInstances",
             &params,
             &what,
-            |status, body| decode_page(status, body, opts, states, shared.shaping.as_deref()),
+            |status, body| {
+                if page == 1 && status == 200 {
+                    if let Some(total) = peek::total_count(body) {
+                        // The main loop may be gone (a failure ended the listing): no matter.
+                        let _ = shared.early.send((region, pass, total));
+                    }
+                }
+                decode_page(status, body, opts, states, shared.shaping.as_deref())
+            },
         )
         .await
         .map_err(|e| api_error(&target.region, e, shared.max_retries))?

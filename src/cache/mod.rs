@@ -477,12 +477,26 @@ impl Cache {
             .unwrap_or("cache");
         let mut tmp = TempFile::create(dir, file_name)?;
         let json_len = write_to(tmp.file.as_file_mut(), inv)?;
-        // On disk before the rename, so a crash leaves the old cache or the whole new one.
-        tmp.file.as_file().sync_all()?;
+        // Not synced: waiting for 30 MB to reach the disk took 90-280 ms of a 300 ms run. A
+        // reader checks the CRCs, so a file a power cut left half-written is found corrupt
+        // and rebuilt with a warning. The writeback starts now, not in the kernel's 30 s.
+        start_writeback(tmp.file.as_file());
         let file = tmp.persist(&self.path)?;
         Ok(CachedList::Open(file, json_len))
     }
 }
+
+/// Asks the kernel to start writing `file` to disk, without waiting for it.
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &File) {
+    // SAFETY: sync_file_range on an open descriptor touches no memory of ours.
+    unsafe {
+        libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_: &File) {}
 
 /// Why `dir`, which is not a directory, cannot be made one: it, or the first of its ancestors
 /// that exists, is a file or a dangling symbolic link. `None` when mkdir should just try.

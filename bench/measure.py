@@ -83,6 +83,9 @@ FULL = dict(
     short_runs=21,     # measured runs of the millisecond workloads (warm, cat, --host, --graph)
     ansible_runs=3,    # measured runs of ansible-inventory --graph (seconds each)
     w1=dict(regions=20, instances=10_000, skew=0.5, latency=50),
+    # the issue's fleet: every region about 6 pages of running instances; and a quota of
+    # DescribeInstances per region and window smaller than that (issue 31)
+    even=dict(regions=20, instances=12_000, latency=50, quota=4, window_ms=1000),
     w2=dict(regions=20, instances=100_000, latency=5),
     w2_base=dict(regions=20, instances=10_000, latency=5),
     host_small=dict(regions=20, instances=100),
@@ -95,6 +98,7 @@ SMOKE = dict(
     short_runs=2,
     ansible_runs=1,
     w1=dict(regions=4, instances=1_000, skew=0.5, latency=10),
+    even=dict(regions=4, instances=1_200, latency=10, quota=2, window_ms=500),
     w2=dict(regions=4, instances=3_000, latency=2),
     w2_base=dict(regions=4, instances=300, latency=2),
     host_small=dict(regions=4, instances=100),
@@ -275,8 +279,9 @@ def run_once(cmd, env, errpath, keep=False):
 
 class Workload:
     def __init__(self, name, cmd, env=None, sim=None, fewest=None, check=None, note="",
-                 text=False, decoded=None):
+                 text=False, decoded=None, before=None):
         self.name, self.cmd, self.env, self.sim = name, cmd, env, sim
+        self.before = before      # called before every run (after the simulator's reset)
         self.decoded = decoded    # instances in the API's answers (None: not a cold run)
         self.fewest = fewest      # the fewest possible API requests (None: not counted)
         self.check = check        # function(parsed JSON, or bytes if text) -> error or None
@@ -288,10 +293,14 @@ class Workload:
     def one(self, errpath, keep=False):
         if self.sim:
             self.sim.reset()
+        if self.before:
+            self.before()
         r = run_once(self.cmd, self.env, errpath, keep)
         if self.sim:
             st = self.sim.stats()
+            by_region = st.get("throttled_by_region") or {}
             r.update(requests=st.get("requests", 0), throttled=st.get("throttled", 0),
+                     throttled_region_max=max(by_region.values(), default=0),
                      sim_errors=st.get("errors", 0), max_in_flight=st.get("max_in_flight", 0),
                      body_bytes=st.get("ok_body_bytes", 0))
         return r
@@ -633,6 +642,49 @@ def main():
         measure([W1, W1c, W1k], R, runs_dir)
         workloads += [W1, W1c, W1k]
 
+        # The issue's fleet at defaults (round trips), then with a quota per region and window
+        # smaller than its pages: each region is refused once, holds to the next window and
+        # finishes there. Runs start just after a window boundary.
+        ev = P["even"]
+        f_ev = generate(sim_bin, os.path.join(out, f"fleet-even-{ev['instances']}.json"),
+                        ev["regions"], ev["instances"])
+        reg_ev, cnt_ev = fleet_summary(f_ev, ev["instances"])
+        fewest_ev = fewest_requests(reg_ev, cnt_ev)
+        s_ev = Sim(sim_bin, f_ev, ev["latency"], logdir=out); sims.append(s_ev)
+        s_q = Sim(sim_bin, f_ev, ev["latency"], logdir=out, tag=f"-quota{ev['quota']}",
+                  extra=["--quota", str(ev["quota"]), "--quota-window-ms", str(ev["window_ms"])])
+        sims.append(s_q)
+        ini_ev = ini("even", reg_ev)
+        ini_q = ini("even-quota", reg_ev, f"throttle_window = {ev['window_ms'] / 1000}\n")
+
+        def window_start():
+            ms = ev["window_ms"]
+            time.sleep((ms - time.time() * 1000 % ms + 20) / 1000)
+
+        ev_hosts = []
+
+        def check_ev(doc):
+            ev_hosts[:] = sorted(doc["_meta"]["hostvars"])
+            return check_list()(doc)
+
+        def check_same_hosts(doc):
+            e = check_list()(doc)
+            if e is None and sorted(doc["_meta"]["hostvars"]) != ev_hosts:
+                e = (f"{len(doc['_meta']['hostvars'])} hosts, not the unthrottled run's "
+                     f"{len(ev_hosts)}")
+            return e
+
+        pages_ev = max(math.ceil(c.get("Running", 0) / 100) for c in cnt_ev.values())
+        Wev = Workload(f"{ev['regions']} regions × {ev['instances'] // ev['regions']} instances "
+                       "cold, defaults", I(ini_ev, "--refresh-cache"), env_for(s_ev), s_ev,
+                       fewest_ev, check_ev, decoded=running(cnt_ev))
+        Wq = Workload(f"same, quota {ev['quota']} calls per region per {ev['window_ms']} ms "
+                      f"window (regions of up to {pages_ev} pages)",
+                      I(ini_q, "--refresh-cache"), env_for(s_q), s_q, fewest_ev,
+                      check_same_hosts, before=window_start)
+        measure([Wev, Wq], R, runs_dir)
+        workloads += [Wev, Wq]
+
         # W1 warm vs cat of the same cache file.
         caches = glob.glob(os.path.join(C, "w1", "alicloud_inventory-*.cache"))
         if len(caches) != 1:
@@ -804,8 +856,15 @@ def main():
             f.write("\n")
         log(f"baseline written to {a.write_baseline}")
     base = None if a.smoke else read_baseline(a.baseline)
+    q_thr = max((r["throttled_region_max"] for r in Wq.runs), default=0)
+    q_hosts_same = not Wq.errors
     targets = [
         ("W1 cold, defaults: round trips", f"{rt(W1):.1f}", "≤ 6", rt(W1) <= 6),
+        (f"{Wev.name}: round trips", f"{rt(Wev):.1f}", "≤ 4", rt(Wev) <= 4),
+        (f"quota {ev['quota']} per window: wall ÷ window", f"{Wq.med('wall') * 1000 / ev['window_ms']:.2f}",
+         "≤ 1.5", Wq.med("wall") * 1000 <= 1.5 * ev["window_ms"]),
+        (f"quota {ev['quota']} per window: throttled answers per region (worst run)", f"{q_thr}",
+         "≤ 4", q_thr <= 4 and q_hosts_same),
         ("W1 cold: CPU the constructed entries add", f"{added * 1000:.0f} ms = "
          f"{added / W1.med('cpu') * 100:.0f} %", "≤ 25 %", added <= 0.25 * W1.med("cpu")),
         ("W1 warm --list, constructed ÷ cat of its cache file",
@@ -863,7 +922,7 @@ def main():
 
     errors = [f"{w.name}: {e}" for w in workloads for e in w.errors]
     write_doc(a, P, workloads, targets, errors, elapsed, load_before, load_after,
-              dict(w1=w1, w2=w2, wb=wb, hs=hs, fewest_w1=fewest_w1, fewest_w2=fewest_w2,
+              dict(w1=w1, w2=w2, even=ev, fewest_even=fewest_ev, wb=wb, hs=hs, fewest_w1=fewest_w1, fewest_w2=fewest_w2,
                    fewest_wb=fewest_wb, throttle=n, hosts=(h_small, h_big), accounts=A,
                    fewest_one=fewest_one, fewest_multi=fewest_multi, ansible=ansible_version,
                    constructed_ansible=AC))
@@ -1026,6 +1085,17 @@ def write_doc(a, P, workloads, targets, errors, elapsed, lb, la, k):
              f"`hostvars = {', '.join(HOSTVARS)}`. The Ansible runs need ansible-core "
              "(`BENCH_ANSIBLE_INVENTORY`, the end-to-end suite's virtualenv, or PATH) and are "
              "left out of the smoke run.")
+    ev = k["even"]
+    L.append(f"- **Per-region fleet** (issue 31): {ev['regions']} regions × "
+             f"{ev['instances'] // ev['regions']} instances (`generate --regions {ev['regions']} "
+             f"--instances {ev['instances']}`: about 90 % running, so up to 6 pages a region), "
+             f"{ev['latency']} ms per request, defaults; fewest possible {k['fewest_even']} "
+             f"requests. The quota run uses a simulator that serves {ev['quota']} "
+             f"DescribeInstances per region per {ev['window_ms']} ms window (`--quota "
+             f"{ev['quota']} --quota-window-ms {ev['window_ms']}`) and the ini's "
+             f"`throttle_window = {ev['window_ms'] / 1000}`; each run starts 20 ms after a "
+             f"window boundary and must list the hosts of the unthrottled run. \"Throttled "
+             f"answers per region\" is the most any region drew (`throttled_by_region`).")
     L.append(f"- **W2**: {w2['regions']} regions, {w2['instances']:,} instances spread evenly, "
              f"{w2['latency']} ms latency; fewest possible {k['fewest_w2']} requests. Its CPU "
              f"time is compared with a run of the same shape with {wb['instances']:,} instances "
@@ -1049,7 +1119,7 @@ def write_doc(a, P, workloads, targets, errors, elapsed, lb, la, k):
              f"(`accounts` with {acc['accounts']} `role_arn` entries), against the control account "
              f"alone holding {acc['accounts'] * acc['regions'] * acc['per_region']:,} instances in its "
              f"{acc['regions']} regions; the same simulator, {acc['latency']} ms per request, regions "
-             f"listed in the ini, default `max_concurrency` (16, per account). Fewest possible: "
+             f"listed in the ini, default `max_concurrency` (8, per region). Fewest possible: "
              f"{k['fewest_one']} pages for the one account; {k['fewest_multi']} requests for the "
              f"accounts ({acc['accounts']} AssumeRole and their pages). The throttled run uses a "
              f"simulator that refuses a request arriving while {acc['throttle_above']} of the same "

@@ -7,6 +7,7 @@
 //! cancels everything: a half-fetched inventory is never returned.
 
 pub mod fan_out;
+mod peek;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -240,6 +241,9 @@ struct Shared {
     strict_permissions: bool,
     /// The constructed step's maker, when it runs on the pages.
     shaping: Option<Arc<dyn MakeShape>>,
+    /// A page 1's (unit, pass, TotalCount), peeked before the page is decoded, so that the
+    /// unit's other pages leave at once.
+    early: tokio::sync::mpsc::UnboundedSender<(usize, u32, u64)>,
 }
 
 /// Lists every instance in `targets` that passes the state filter and hands each to `sink`
@@ -322,6 +326,7 @@ pub async fn list(
     let mut seen: HashSet<CompactString, FxBuildHasher> = HashSet::default();
     let mut pages = 0;
     let include: Vec<FilterSet> = settings.filters.include.iter().map(with_state).collect();
+    let (early, mut early_totals) = tokio::sync::mpsc::unbounded_channel();
     let mut shared = Shared {
         client,
         units: units(targets.len(), include.len()),
@@ -332,6 +337,7 @@ pub async fn list(
         max_retries: settings.max_retries,
         strict_permissions: settings.strict_permissions,
         shaping: shaping.filter(|_| opts_keep),
+        early,
     };
     // exclude_filters first: their instances are marked seen, so no include set hands them
     // over. Only ids are needed, so the constructed step does not run on them.
@@ -347,18 +353,19 @@ pub async fn list(
             ..shared
         };
         let exclude = Arc::new(exclude);
-        pages += run_units(&exclude, &mut seen, &mut |_| {}).await?;
+        pages += run_units(&exclude, &mut early_totals, &mut seen, &mut |_| {}).await?;
         // Every task has ended, and with it its share.
         let exclude = Arc::into_inner(exclude).expect("no task outlives run_units");
         shared = Shared {
             client: exclude.client,
             targets: exclude.targets,
+            early: exclude.early,
             ..shared
         };
     }
     let excluded = seen.len();
     let shared = Arc::new(shared);
-    pages += run_units(&shared, &mut seen, sink).await?;
+    pages += run_units(&shared, &mut early_totals, &mut seen, sink).await?;
     Ok(Listing {
         instances: seen.len() - excluded,
         regions: shared.targets.len(),
@@ -374,13 +381,15 @@ pub async fn list(
 /// `sink`; returns the pages answered.
 async fn run_units(
     shared: &Arc<Shared>,
+    early_totals: &mut tokio::sync::mpsc::UnboundedReceiver<(usize, u32, u64)>,
     seen: &mut HashSet<CompactString, FxBuildHasher>,
     sink: &mut dyn FnMut(Instance),
 ) -> Result<u64> {
     let mut tasks = JoinSet::new();
-    // Per unit: current pass, the TotalCounts its pages reported, pages still out.
-    let mut passes: Vec<(u32, HashSet<u64>, u64)> =
-        vec![(1, HashSet::new(), 1); shared.units.len()];
+    // Per unit: current pass, the TotalCounts its pages reported, pages still out, and whether
+    // the pass's pages after the first were sent.
+    let mut passes: Vec<(u32, HashSet<u64>, u64, bool)> =
+        vec![(1, HashSet::new(), 1, false); shared.units.len()];
     for unit in 0..shared.units.len() {
         tasks.spawn(fetch_page(shared.clone(), unit, 1, 1));
     }
@@ -388,7 +397,46 @@ async fn run_units(
     // Per target: some instance of it was handed over; it was left out (refused).
     let mut delivered = vec![false; shared.targets.len()];
     let mut skipped = vec![false; shared.targets.len()];
-    while let Some(joined) = tasks.join_next().await {
+    // Pages 2.. of a unit, once its page 1 gave the count (its peek, or its decoded answer).
+    let rest = |tasks: &mut JoinSet<_>,
+                passes: &mut [(u32, HashSet<u64>, u64, bool)],
+                unit: usize,
+                pass: u32,
+                total: u64| {
+        let (current, totals, outstanding, sent) = &mut passes[unit];
+        if pass != *current || *sent {
+            return Ok(());
+        }
+        let pages = page_count(total).map_err(|message| Error::Api {
+            scope: format!("region {}", shared.targets[shared.units[unit].0].region),
+            code: "MalformedResponse".into(),
+            message,
+            hint: " (the endpoint is not speaking the ECS API; check ecs_endpoint)".into(),
+        })?;
+        for n in 2..=pages {
+            tasks.spawn(fetch_page(shared.clone(), unit, pass, n));
+        }
+        *outstanding += pages.saturating_sub(1);
+        *sent = true;
+        totals.insert(total);
+        Ok(())
+    };
+    loop {
+        let joined = tokio::select! {
+            biased;
+            Some((unit, pass, total)) = early_totals.recv() => {
+                let t = shared.units.get(unit).map_or(0, |u| u.0);
+                if unit < shared.units.len() && !skipped[t] {
+                    if let Err(e) = rest(&mut tasks, &mut passes, unit, pass, total) {
+                        tasks.abort_all();
+                        return Err(e);
+                    }
+                }
+                continue;
+            }
+            joined = tasks.join_next() => joined,
+        };
+        let Some(joined) = joined else { break };
         let result = joined?;
         let page = match result {
             Ok(p) => p,
@@ -417,31 +465,24 @@ async fn run_units(
         }
         delivered[t] |= !page.instances.is_empty();
         let target = &shared.targets[t];
-        let (pass, totals, outstanding) = &mut passes[page.unit];
-        if page.pass != *pass {
+        if page.pass != passes[page.unit].0 {
             continue;
         }
+        if page.page == 1 {
+            if let Err(e) = rest(
+                &mut tasks,
+                &mut passes,
+                page.unit,
+                page.pass,
+                page.total_count,
+            ) {
+                tasks.abort_all();
+                return Err(e);
+            }
+        }
+        let (pass, totals, outstanding, sent) = &mut passes[page.unit];
         totals.insert(page.total_count);
         *outstanding -= 1;
-        if page.page == 1 {
-            let pages = match page_count(page.total_count) {
-                Ok(p) => p,
-                Err(message) => {
-                    tasks.abort_all();
-                    return Err(Error::Api {
-                        scope: format!("region {}", target.region),
-                        code: "MalformedResponse".into(),
-                        message,
-                        hint: " (the endpoint is not speaking the ECS API; check ecs_endpoint)"
-                            .into(),
-                    });
-                }
-            };
-            for n in 2..=pages {
-                tasks.spawn(fetch_page(shared.clone(), page.unit, *pass, n));
-            }
-            *outstanding += pages.saturating_sub(1);
-        }
         hand_over(seen, page.instances, sink);
         if *outstanding == 0 && totals.len() > 1 {
             // Instances were created or deleted while paging: offsets shifted, so an instance
@@ -461,9 +502,12 @@ async fn run_units(
             *pass += 1;
             totals.clear();
             *outstanding = 1;
+            *sent = false;
             tasks.spawn(fetch_page(shared.clone(), page.unit, *pass, 1));
         }
     }
+    // Peeks of units whose pages were all answered: nothing left to send.
+    while early_totals.try_recv().is_ok() {}
     Ok(pages)
 }
 
@@ -536,7 +580,15 @@ async fn fetch_page_of(
             "DescribeInstances",
             &params,
             &what,
-            |status, body| decode_page(status, body, opts, states, shared.shaping.as_deref()),
+            |status, body| {
+                if page == 1 && status == 200 {
+                    if let Some(total) = peek::total_count(body) {
+                        // The listing may be over (a failure ended it): no matter.
+                        let _ = shared.early.send((unit, pass, total));
+                    }
+                }
+                decode_page(status, body, opts, states, shared.shaping.as_deref())
+            },
         )
         .await
         .map_err(|e| api_error(&target.region, e, shared.max_retries))?

@@ -22,6 +22,9 @@ pub struct RoleToAssume {
     pub sts_endpoint: String,
     pub timeout: Duration,
     pub max_retries: u32,
+    /// The throttling window and the bound on waits, as for the listing.
+    pub throttle_window: Duration,
+    pub throttle_wait: Duration,
     /// Where the role came from, for `-v` and errors.
     pub origin: String,
 }
@@ -152,13 +155,17 @@ impl RoleToAssume {
             sts_endpoint: settings.sts_endpoint.trim_end_matches('/').to_string(),
             timeout: settings.timeout,
             max_retries: settings.max_retries,
+            throttle_window: settings.throttle_window,
+            throttle_wait: settings.throttle_wait,
             origin: origin.to_string(),
         })
     }
 
     /// STS AssumeRole signed with `base`; the role's temporary keys.
     pub(super) async fn assume(&self, base: &Credentials) -> Result<Credentials> {
-        let client = Client::new(base.clone(), self.timeout, 1, self.max_retries)?;
+        // A throttled AssumeRole waits for the configured window, not the default minute.
+        let client = Client::new(base.clone(), self.timeout, 1, self.max_retries)?
+            .with_throttle(self.throttle_window, self.throttle_wait);
         let mut params: Vec<(String, String)> = vec![
             ("RoleArn".into(), self.role_arn.clone()),
             ("RoleSessionName".into(), self.session_name.clone()),

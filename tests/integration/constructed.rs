@@ -562,9 +562,10 @@ fn unknown_keys_of_a_keyed_group_are_warned_about_once_and_ignored() {
         out.stderr
     );
     let list = out.json();
-    assert_eq!(hosts(&list, "k_x").len(), 8);
+    // A YAML lists the whole fleet, as the plugin does.
+    assert_eq!(hosts(&list, "k_x").len(), 14);
     // The top-level leading_separator (true) still applies to the empty prefix.
-    assert_eq!(hosts(&list, "_y").len(), 8);
+    assert_eq!(hosts(&list, "_y").len(), 14);
 }
 
 /// The ansible.builtin filters reach the output as Ansible writes them (json.dumps's
@@ -586,7 +587,8 @@ fn ansible_filters_work_end_to_end() {
     let out = run_env(&ws, &sim, &config, &["--list"]);
     out.assert_success();
     let list = out.json();
-    let vars = &list["_meta"]["hostvars"][LEGACY];
+    // Named as the plugin names it: the instance id as it is.
+    let vars = &list["_meta"]["hostvars"]["i-uf6bbbbbbbbbbbbbbb08"];
     assert_eq!(
         vars["as_json"],
         json!("{\"id\": \"i-uf6bbbbbbbbbbbbbbb08\", \"n\": [1, 2.5]}")
@@ -596,5 +598,5 @@ fn ansible_filters_work_end_to_end() {
         json!("fca688fe420546620c8288979782d55965fa8235")
     );
     assert_eq!(vars["parts"], json!(["/a/b.tar", ".gz"]));
-    assert_eq!(hosts(&list, "modern").len(), 8);
+    assert_eq!(hosts(&list, "modern").len(), 14);
 }

@@ -4,6 +4,7 @@ use serde_json::{json, Map, Value as Json};
 mod differential;
 mod fast_checks;
 mod fast_differential;
+mod mutants_checks;
 mod rules;
 
 /// One host's variables from a JSON literal.

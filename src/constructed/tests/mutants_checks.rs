@@ -1,0 +1,172 @@
+//! Checks that cargo-mutants asked for (docs/TESTING.md, "Mutation testing"): behaviour of
+//! `constructed` that no other test pinned down.
+
+use super::*;
+
+fn host() -> Json {
+    json!({
+        "status": "Running",
+        "region_id": "cn-hangzhou",
+        "zone_id": "cn-hangzhou-g",
+        "off": false,
+    })
+}
+
+/// A `parent_group` template's variables get their slots even when no other entry reads them,
+/// and the text around its expressions is kept. A template of one expression alone whose
+/// value is false gives no parent (not "False").
+#[test]
+fn parent_group_templates_read_their_own_variables_and_keep_their_text() {
+    let c = compile(json!({"keyed_groups": [
+        {"key": "status", "prefix": "st", "parent_group": "pre_{{ region_id }}_post"},
+        {"key": "status", "prefix": "s2", "parent_group": "{{ zone_id }}"},
+        {"key": "status", "prefix": "s3", "parent_group": "{{ off }}"},
+    ]}));
+    assert_eq!(
+        groups_of(&c, host()),
+        [
+            (
+                "st_Running".to_owned(),
+                Some("pre_cn_hangzhou_post".to_owned())
+            ),
+            ("s2_Running".to_owned(), Some("cn_hangzhou_g".to_owned())),
+            ("s3_Running".to_owned(), None),
+        ]
+    );
+}
+
+/// An empty mapping is told apart from a mapping that lacks only its key.
+#[test]
+fn an_empty_keyed_group_is_named_as_such() {
+    let e = Constructed::from_value(&json!({"keyed_groups": [{}]})).unwrap_err();
+    assert_eq!(e.entry, "keyed_groups[0]");
+    assert!(e.message.contains("must be a mapping with a key"), "{e}");
+}
+
+/// Ansible's `ternary`: the third value only for `none`, a false value picks the second.
+#[test]
+fn ternary_picks_as_ansible_does() {
+    let hv = json!({"yes": true, "no": false, "empty": "", "nothing": null});
+    for (expr, want) in [
+        ("yes | ternary('y', 'n', 'z')", json!("y")),
+        ("no | ternary('y', 'n', 'z')", json!("n")),
+        ("empty | ternary('y', 'n')", json!("n")),
+        ("nothing | ternary('y', 'n')", json!("n")),
+        ("nothing | ternary('y', 'n', 'z')", json!("z")),
+        ("nothing | ternary('y', 'n', none)", json!("n")),
+    ] {
+        assert_eq!(compose_one(expr, hv.clone()), Some(want), "{expr}");
+    }
+}
+
+/// Python's `int()`, `float()` and Ansible's `bool` at their edges; the expected values are
+/// Python 3's (`int(float(x))` where `int(x, base)` fails, as Jinja's `int` filter does).
+#[test]
+fn numbers_and_truth_are_pythons() {
+    let cases: &[(&str, Json)] = &[
+        // Above 2**53 a float is no longer exact: int() reads the digits, not float().
+        ("'9007199254740993' | int", json!(9007199254740993_i64)),
+        (
+            "'9007199254740993' | int(0, 0)",
+            json!(9007199254740993_i64),
+        ),
+        ("'9_007_199_254_740_993' | int", json!(9007199254740993_i64)),
+        ("'-9007199254740993' | int", json!(-9007199254740993_i64)),
+        ("' -17 ' | int", json!(-17)),
+        // A leading zero is no base-0 integer: float() reads it.
+        (
+            "'09007199254740993' | int(0, 0)",
+            json!(9007199254740992_i64),
+        ),
+        ("'00' | int(7, 0)", json!(0)),
+        ("'-0x1f' | int(0, 16)", json!(-31)),
+        ("'+0x1f' | int(0, 16)", json!(31)),
+        ("'0b101' | int(0, 0)", json!(5)),
+        ("'0o17' | int(0, 0)", json!(15)),
+        ("'0b11' | int(0, 16)", json!(2833)),
+        ("'0x' | int(7, 16)", json!(7)),
+        // No such base: int() fails, float() reads the text.
+        ("'5' | int(0, 37)", json!(5)),
+        ("'_1' | int(7)", json!(7)),
+        ("'1_' | int(7)", json!(7)),
+        ("'1__0' | int(7)", json!(7)),
+        ("4.7 | int", json!(4)),
+        ("9007199254740993 | int", json!(9007199254740993_i64)),
+        ("true | int", json!(1)),
+        ("'nan' | int(7)", json!(7)),
+        ("'1e3' | int", json!(1000)),
+        ("'1_0.5' | float", json!(10.5)),
+        ("'1e5' | float", json!(100000.0)),
+        ("'_1' | float(7.5)", json!(7.5)),
+        ("'1_' | float(7.5)", json!(7.5)),
+        ("'1__0' | float(7.5)", json!(7.5)),
+        ("'0x10' | float(7.5)", json!(7.5)),
+        ("'-Infinity' | float < -1e308", json!(true)),
+        ("'inf' | float > 1e308", json!(true)),
+        ("'NaN' | float | string", json!("nan")),
+        ("true | float", json!(1.0)),
+        ("2 | float", json!(2.0)),
+        ("true | bool", json!(true)),
+        ("false | bool", json!(false)),
+        ("1.0 | bool", json!(true)),
+        ("2.5 | bool", json!(false)),
+        ("0 | bool", json!(false)),
+        ("nothing | bool", json!(false)),
+    ];
+    let hv = json!({"nothing": null});
+    let mut wrong = Vec::new();
+    for (expr, want) in cases {
+        let got = compose_one(expr, hv.clone());
+        if got.as_ref() != Some(want) {
+            wrong.push(format!("{expr}: got {got:?}, want {want}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Python's `in`, `==` across numbers and booleans, ordering, and the regex tests'
+/// `match_type`s.
+#[test]
+fn containment_equality_and_order_are_pythons() {
+    let cases: &[(&str, Json)] = &[
+        ("'b' is in 'abc'", json!(true)),
+        ("'x' is in 'abc'", json!(false)),
+        ("'a' is in {'a': 1}", json!(true)),
+        ("'z' is in {'a': 1}", json!(false)),
+        ("1 is in [1.0]", json!(true)),
+        ("true is in [1]", json!(true)),
+        ("'1' is in [1]", json!(false)),
+        ("'a' is in ['a']", json!(true)),
+        ("'b' is in ['a']", json!(false)),
+        (
+            "['a', 'b', 'a', 1, 1.0, true] | unique",
+            json!(["a", "b", 1]),
+        ),
+        ("[[2], [1, 2], [1]] | sort", json!([[1], [1, 2], [2]])),
+        ("[3, 1.5, true, 2] | sort", json!([true, 1.5, 2, 3])),
+        ("'abc' is regex('b', match_type='match')", json!(false)),
+        ("'abc' is regex('a', match_type='match')", json!(true)),
+        ("'abc' is regex('abc', match_type='fullmatch')", json!(true)),
+        (
+            "'abcd' is regex('abc', match_type='fullmatch')",
+            json!(false),
+        ),
+        (
+            "'xabc' is regex('abc', match_type='fullmatch')",
+            json!(false),
+        ),
+        ("'xabc' is regex('abc')", json!(true)),
+    ];
+    let mut wrong = Vec::new();
+    for (expr, want) in cases {
+        let got = compose_one(expr, json!({}));
+        if got.as_ref() != Some(want) {
+            wrong.push(format!("{expr}: got {got:?}, want {want}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Python raises TypeError: the entry fails (and is skipped, not being strict).
+    for expr in ["1 is in 'abc'", "1 is in 5", "[1, 'b'] | sort"] {
+        assert_eq!(compose_one(expr, json!({})), None, "{expr}");
+    }
+}

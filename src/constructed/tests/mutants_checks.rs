@@ -170,3 +170,28 @@ fn containment_equality_and_order_are_pythons() {
         assert_eq!(compose_one(expr, json!({})), None, "{expr}");
     }
 }
+
+/// An invalid expression's message gives minijinja's detail once.
+#[test]
+fn an_invalid_expression_is_described_once() {
+    let e = Constructed::from_value(&json!({"compose": {"v": "cpu +"}}))
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "invalid expression \"cpu +\": syntax error: unexpected end of input, expected expression (in <expression>:1)"
+    );
+}
+
+/// A keyed group's key holding an undefined value inside a list or a mapping fails the entry,
+/// as Ansible's finalised template does: no group is made of it.
+#[test]
+fn an_undefined_value_inside_a_key_fails_the_entry() {
+    for key in ["[status, missing]", "{'a': missing}", "[[missing]]"] {
+        let c = compile(json!({"keyed_groups": [{"key": key, "prefix": "k"}]}));
+        assert_eq!(groups_of(&c, host()), [], "{key}");
+        let c = compile(json!({"strict": true, "keyed_groups": [{"key": key}]}));
+        let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+        assert_eq!(e.entry, "keyed_groups[0]", "{key}");
+    }
+}

@@ -39,6 +39,8 @@ fn composed_values_are_written_as_their_json() {
         "1e300 * 1e300",
         "none",
         "true",
+        "false",
+        "[false, true, {'f': false}]",
         "'a\"b\\\\c é \\n \\u0001'",
         "[1, 'x', none, [2.5], []]",
         "{'b': 1, 'a': {'z': [1], 'y': none}, 'é': {}}",

@@ -144,6 +144,14 @@ fn containment_equality_and_order_are_pythons() {
         ),
         ("[[2], [1, 2], [1]] | sort", json!([[1], [1, 2], [2]])),
         ("[3, 1.5, true, 2] | sort", json!([true, 1.5, 2, 3])),
+        (
+            "[9007199254740993, 9007199254740992.0] | sort",
+            json!([9007199254740992.0, 9007199254740993_i64]),
+        ),
+        (
+            "[9007199254740992.0, 9007199254740993] | sort(reverse=true)",
+            json!([9007199254740993_i64, 9007199254740992.0]),
+        ),
         ("'abc' is regex('b', match_type='match')", json!(false)),
         ("'abc' is regex('a', match_type='match')", json!(true)),
         ("'abc' is regex('abc', match_type='fullmatch')", json!(true)),

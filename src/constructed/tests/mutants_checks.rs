@@ -203,3 +203,112 @@ fn an_undefined_value_inside_a_key_fails_the_entry() {
         assert_eq!(e.entry, "keyed_groups[0]", "{key}");
     }
 }
+
+/// The one stderr line of each failure: the entry, the host where there is one, and why.
+#[test]
+fn failures_are_written_as_one_line_naming_the_entry() {
+    let e = Constructed::from_value(&json!({"compose": {"v": "cpu +"}}))
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("constructed compose.v: {}", e.message)
+    );
+    let c = compile(json!({"strict": true, "compose": {"v": "missing + 1"}}));
+    let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("constructed compose.v failed for host h1: {}", e.message)
+    );
+    assert!(!e.message.is_empty());
+}
+
+/// A configuration's debug text counts its entries rather than listing compiled expressions.
+#[test]
+fn a_configuration_debugs_as_its_counts() {
+    let c = compile(
+        json!({"compose": {"a": "1"}, "groups": {"g": "true", "h": "false"}, "strict": true}),
+    );
+    assert_eq!(
+        format!("{c:?}"),
+        "Constructed { compose: 1, groups: 2, keyed_groups: 0, strict: true, leading_separator: true }"
+    );
+}
+
+/// Only a conditional wholly inside one `{{ }}` is the expression within; two of them are
+/// not cut apart into something else.
+#[test]
+fn a_conditional_of_two_templates_is_read_whole() {
+    let e = Constructed::from_value(&json!({"groups": {"g": "{{ a }} and {{ b }}"}})).unwrap_err();
+    assert_eq!(e.entry, "groups.g");
+    assert!(
+        e.message
+            .starts_with("invalid expression \"{{ a }} and {{ b }}\""),
+        "{e}"
+    );
+    let c = compile(json!({"groups": {"g": "{{ status == 'Running' }}"}}));
+    assert_eq!(groups_of(&c, host()), [("g".to_owned(), None)]);
+}
+
+/// Compose and the groups are never one batch when a group reads a composed variable, even
+/// when both would be batches: a composed variable replaces the host's own.
+#[test]
+fn groups_reading_a_composed_variable_see_it_even_when_both_are_batches() {
+    let c = compile(json!({
+        "compose": {"cpu": "cpu * 2", "memory": "memory * 2"},
+        "groups": {"big": "cpu * 1 > 3", "huge": "memory * 1 > 10000"},
+    }));
+    assert!(c.joint.is_none());
+    let hv = json!({"cpu": 2, "memory": 8192});
+    assert_eq!(
+        groups_of(&c, hv),
+        [("big".to_owned(), None), ("huge".to_owned(), None)]
+    );
+}
+
+/// `--check`'s lines for a configuration: each kind of entry only when there is one.
+#[test]
+fn a_configuration_describes_its_entries() {
+    let c = compile(json!({
+        "compose": {"a": "1", "b": "2"},
+        "groups": {"g": "true"},
+        "keyed_groups": [{"key": "status"}, {"key": "zone_id"}],
+        "strict": true,
+        "leading_separator": false,
+    }));
+    assert_eq!(
+        c.describe(),
+        [
+            "compose a, b",
+            "groups g",
+            "2 keyed_groups",
+            "strict true, leading_separator false"
+        ]
+    );
+    assert_eq!(
+        compile(json!({})).describe(),
+        ["strict false, leading_separator true"]
+    );
+}
+
+/// The host's groups so far are asked for only when an expression reads `group_names`.
+#[test]
+fn group_names_are_asked_for_only_when_read() {
+    let asked = std::cell::Cell::new(0);
+    let groups = || {
+        asked.set(asked.get() + 1);
+        vec!["web".to_owned()]
+    };
+    let c = compile(json!({"compose": {"v": "status"}}));
+    assert_eq!(c.slot_names(), ["status"]);
+    let shaped = step::Step::new(Some(&c))
+        .shape("h1", vec![minijinja::Value::from("Running")], groups)
+        .unwrap();
+    assert_eq!(shaped.json, "\"Running\"");
+    assert_eq!(asked.get(), 0);
+    let c = compile(json!({"compose": {"v": "group_names"}}));
+    let shaped = step::Step::new(Some(&c))
+        .shape("h1", vec![minijinja::Value::UNDEFINED], groups)
+        .unwrap();
+    assert_eq!((shaped.json.as_str(), asked.get()), ("[\"web\"]", 1));
+}

@@ -312,3 +312,14 @@ fn group_names_are_asked_for_only_when_read() {
         .unwrap();
     assert_eq!((shaped.json.as_str(), asked.get()), ("[\"web\"]", 1));
 }
+
+/// A conditional whose value is undefined fails as undefined, not as a value of another type.
+#[test]
+fn an_undefined_conditional_fails_as_undefined() {
+    let c = compile(json!({"strict": true, "groups": {"g": "missing | upper"}}));
+    let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+    assert_eq!(e.entry, "groups.g");
+    assert!(e.message.ends_with("the result is undefined"), "{e}");
+    let c = compile(json!({"groups": {"g": "missing | upper"}}));
+    assert_eq!(groups_of(&c, host()), []);
+}

@@ -323,3 +323,20 @@ fn an_undefined_conditional_fails_as_undefined() {
     let c = compile(json!({"groups": {"g": "missing | upper"}}));
     assert_eq!(groups_of(&c, host()), []);
 }
+
+/// With `strict`, a parent group that cannot be made fails the host; without, the entry is
+/// skipped.
+#[test]
+fn a_parent_group_that_fails_fails_the_host_when_strict() {
+    let entry = json!({"key": "status", "parent_group": "{{ missing }}"});
+    let c = compile(json!({"strict": true, "keyed_groups": [entry.clone()]}));
+    let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+    assert_eq!(e.entry, "keyed_groups[0]");
+    assert!(
+        e.message
+            .starts_with("could not generate parent group for group Running: "),
+        "{e}"
+    );
+    let c = compile(json!({"keyed_groups": [entry]}));
+    assert_eq!(groups_of(&c, host()), []);
+}

@@ -340,3 +340,15 @@ fn a_parent_group_that_fails_fails_the_host_when_strict() {
     let c = compile(json!({"keyed_groups": [entry]}));
     assert_eq!(groups_of(&c, host()), []);
 }
+
+/// A filter given more arguments than it takes fails the entry, naming the filter.
+#[test]
+fn too_many_filter_arguments_fail_the_entry() {
+    assert_eq!(compose_one("'a' | upper(1)", json!({})), None);
+    let c = compile(json!({"strict": true, "compose": {"v": "'a' | replace('a', 'b', 1, 2)"}}));
+    let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+    assert!(
+        e.message.contains("replace() got too many arguments"),
+        "{e}"
+    );
+}

@@ -352,3 +352,20 @@ fn too_many_filter_arguments_fail_the_entry() {
         "{e}"
     );
 }
+
+/// `default` takes its arguments by keyword too, as Jinja's does.
+#[test]
+fn default_takes_keyword_arguments() {
+    let hv = json!({"empty": ""});
+    for (expr, want) in [
+        ("missing | default(default_value='x')", json!("x")),
+        ("empty | default('x', boolean=true)", json!("x")),
+        (
+            "empty | default(default_value='x', boolean=true)",
+            json!("x"),
+        ),
+        ("empty | default(default_value='x')", json!("")),
+    ] {
+        assert_eq!(compose_one(expr, hv.clone()), Some(want), "{expr}");
+    }
+}

@@ -353,9 +353,9 @@ fn too_many_filter_arguments_fail_the_entry() {
     );
 }
 
-/// `default` takes its arguments by keyword too, as Jinja's does.
+/// `default` takes its arguments by keyword too, as Jinja's does; `replace`'s count.
 #[test]
-fn default_takes_keyword_arguments() {
+fn default_keywords_and_replace_counts() {
     let hv = json!({"empty": ""});
     for (expr, want) in [
         ("missing | default(default_value='x')", json!("x")),
@@ -365,6 +365,9 @@ fn default_takes_keyword_arguments() {
             json!("x"),
         ),
         ("empty | default(default_value='x')", json!("")),
+        // Python's str.replace: a count of 0 replaces nothing, a negative one everything.
+        ("'aaa' | replace('a', 'b', 0)", json!("aaa")),
+        ("'aaa' | replace('a', 'b', -2)", json!("bbb")),
     ] {
         assert_eq!(compose_one(expr, hv.clone()), Some(want), "{expr}");
     }

@@ -372,3 +372,22 @@ fn default_keywords_and_replace_counts() {
         assert_eq!(compose_one(expr, hv.clone()), Some(want), "{expr}");
     }
 }
+
+/// One pattern with different flags is two regexes, however they are kept for reuse.
+#[test]
+fn a_pattern_with_other_flags_is_another_regex() {
+    let c = compile(json!({"compose": {
+        "a": "'ABC' is search('a[b]c', ignorecase=true)",
+        "b": "'ABC' is search('a[b]c')",
+        "c": "'ABC' is search('a[b]c', ignorecase=true)",
+    }}));
+    let r = c.apply("h1", &vars(host()), &[]).unwrap();
+    assert_eq!(
+        r.vars,
+        [
+            ("a".to_owned(), json!(true)),
+            ("b".to_owned(), json!(false)),
+            ("c".to_owned(), json!(true)),
+        ]
+    );
+}

@@ -4,6 +4,7 @@ use serde_json::{json, Map, Value as Json};
 mod differential;
 mod fast_checks;
 mod fast_differential;
+mod mutants_checks;
 mod rules;
 mod filters_against_ansible;
 mod filter_names;
@@ -40,6 +41,8 @@ fn composed_values_are_written_as_their_json() {
         "1e300 * 1e300",
         "none",
         "true",
+        "false",
+        "[false, true, {'f': false}]",
         "'a\"b\\\\c é \\n \\u0001'",
         "[1, 'x', none, [2.5], []]",
         "{'b': 1, 'a': {'z': [1], 'y': none}, 'é': {}}",

@@ -228,4 +228,21 @@ mod tests {
             assert_eq!(got.to_string(), want.to_string(), "{token}");
         }
     }
+
+    /// Pages' objects, arrays and scalars reach the expressions as serde_json's reading makes
+    /// them: keys sorted, the last of duplicate keys kept.
+    #[test]
+    fn pages_for_the_expressions_are_serde_jsons() {
+        for page in [
+            r#"{"b": 1, "a": [true, null, "x", 2.5, {}], "b": {"z": false, "y": 2, "z": 3}}"#,
+            r#"[{"k": 1, "k": 2, "j": 0}, [], "é"]"#,
+        ] {
+            let mut tree = Tree::new(page);
+            let (n, _) = tree.read(0, 8).unwrap();
+            let want = from_json(&serde_json::from_str::<JsonValue>(page).unwrap());
+            let got = jinja_of_node(&tree, n);
+            assert_eq!(got, want, "{page}");
+            assert_eq!(got.to_string(), want.to_string(), "{page}");
+        }
+    }
 }

@@ -191,7 +191,9 @@ pub(super) fn py_cmp_seq(a: &[Value], b: &[Value]) -> Result<Ordering, Error> {
 pub(super) fn py_cmp(a: &Value, b: &Value) -> Result<Ordering, Error> {
     let num = |v: &Value| matches!(v.kind(), ValueKind::Number | ValueKind::Bool);
     if num(a) && num(b) {
-        if a.is_integer() && b.is_integer() {
+        // Exactly, as Python compares an int with a float: a float with an integral value
+        // is an i64 here (past 2**53, an i64 made a float is no longer exact).
+        if a.is_integer() || b.is_integer() {
             if let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) {
                 return Ok(x.cmp(&y));
             }

@@ -391,3 +391,46 @@ fn a_pattern_with_other_flags_is_another_regex() {
         ]
     );
 }
+
+/// The regex filters' arguments as Python's `re` and Ansible read them (each expected value is
+/// what Python 3.11's `re.sub`, `re.search` and `str.split` give): two-digit group references,
+/// escapes of other characters kept, ASCII-letter escapes refused, `mandatory_count`, the
+/// search flags and group arguments, and `split`'s `maxsplit`.
+#[test]
+fn regex_and_split_arguments_are_pythons() {
+    let hv = json!({});
+    for (expr, want) in [
+        (
+            r"'abcdefghijkl' | regex_replace('(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)', '\\11-\\1')",
+            Some(json!("k-al")),
+        ),
+        (r"'a' | regex_replace('a', '\\.')", Some(json!("\\."))),
+        (r"'a' | regex_replace('a', '\\q')", None),
+        (
+            "'aXa' | regex_replace('a', 'b', mandatory_count=2)",
+            Some(json!("bXb")),
+        ),
+        ("'aXa' | regex_replace('a', 'b', mandatory_count=3)", None),
+        (
+            "'ABC' | regex_search('abc', ignorecase=true)",
+            Some(json!("ABC")),
+        ),
+        ("'ABC' | regex_search('abc')", Some(json!(null))),
+        (
+            r"'a\nb' | regex_search('^b', multiline=true)",
+            Some(json!("b")),
+        ),
+        (r"'a\nb' | regex_search('^b')", Some(json!(null))),
+        (
+            r"'ab' | regex_search('(?P<x>a)(b)', '\\g<x>', '\\2')",
+            Some(json!(["a", "b"])),
+        ),
+        (r"'ab' | regex_search('(?P<x>a)(b)', '\\3')", None),
+        ("'a,b,c' | split(',', 1)", Some(json!(["a", "b,c"]))),
+        ("'a,b' | split(',', 0)", Some(json!(["a,b"]))),
+        ("'a b  c d' | split(none, 1)", Some(json!(["a", "b  c d"]))),
+        ("'a b c' | split(none, 0)", Some(json!(["a b c"]))),
+    ] {
+        assert_eq!(compose_one(expr, hv.clone()), want, "{expr}");
+    }
+}

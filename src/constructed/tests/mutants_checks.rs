@@ -434,3 +434,25 @@ fn regex_and_split_arguments_are_pythons() {
         assert_eq!(compose_one(expr, hv.clone()), want, "{expr}");
     }
 }
+
+/// `items2dict` refuses an item without its key or its value, and `combine` anything but
+/// dicts, as Ansible's do (each a failed entry, not a value).
+#[test]
+fn items2dict_and_combine_refuse_what_ansible_refuses() {
+    let hv = json!({});
+    for (expr, want) in [
+        (
+            "[{'key': 'a', 'value': 1}] | items2dict | length",
+            Some(json!(1)),
+        ),
+        ("[{'key': 'a'}] | items2dict | length", None),
+        ("[{'value': 1}] | items2dict | length", None),
+        ("{'a': 1} | combine({'b': 2}) | length", Some(json!(2))),
+        ("1 | combine({'a': 1}) | length", None),
+        ("{'a': 1} | combine([1]) | length", None),
+        // Python's len() of a range.
+        ("range(3) | length", Some(json!(3))),
+    ] {
+        assert_eq!(compose_one(expr, hv.clone()), want, "{expr}");
+    }
+}

@@ -456,3 +456,34 @@ fn items2dict_and_combine_refuse_what_ansible_refuses() {
         assert_eq!(compose_one(expr, hv.clone()), want, "{expr}");
     }
 }
+
+/// `combine`'s `list_merge`, as Ansible's `merge_hash` gives it (ansible-core 2.19's
+/// `ansible.utils.vars.merge_hash` on the same values): a list merges only with a list.
+#[test]
+fn combine_merges_lists_as_merge_hash_does() {
+    let hv = json!({});
+    for (how, want) in [
+        ("replace", json!([2, 3])),
+        ("keep", json!([1, 2])),
+        ("append", json!([1, 2, 2, 3])),
+        ("prepend", json!([2, 3, 1, 2])),
+        ("append_rp", json!([1, 2, 3])),
+        ("prepend_rp", json!([2, 3, 1])),
+    ] {
+        let expr =
+            format!("({{'a': [1, 2], 'b': 1}} | combine({{'a': [2, 3]}}, list_merge='{how}')).a");
+        assert_eq!(compose_one(&expr, hv.clone()), Some(want), "{how}");
+    }
+    for (expr, want) in [
+        (
+            "({'a': [1, 2]} | combine({'a': 'x'}, list_merge='append')).a",
+            json!("x"),
+        ),
+        (
+            "({'a': 'x'} | combine({'a': [1]}, list_merge='append')).a",
+            json!([1]),
+        ),
+    ] {
+        assert_eq!(compose_one(expr, hv.clone()), Some(want), "{expr}");
+    }
+}

@@ -487,3 +487,19 @@ fn combine_merges_lists_as_merge_hash_does() {
         assert_eq!(compose_one(expr, hv.clone()), Some(want), "{expr}");
     }
 }
+
+/// With `strict`, `combine` of something that is not a dict fails with Ansible's words, not
+/// the engine's.
+#[test]
+fn combine_of_a_non_dict_says_so() {
+    for expr in ["1 | combine({'a': 1})", "{'a': 1} | combine([2])"] {
+        let c = compile(json!({"strict": true, "compose": {"v": expr}}));
+        let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+        assert!(
+            e.message
+                .contains("failed to combine variables, expected dicts but got a 'int'"),
+            "{expr}: {}",
+            e.message
+        );
+    }
+}

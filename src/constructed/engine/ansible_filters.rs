@@ -92,17 +92,7 @@ const ANSIBLE_FILTERS: &[(&str, FilterFn, &[&str])] = &[
 ];
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    for &(name, f, spec) in ANSIBLE_FILTERS {
-        env.add_filter(name, move |value: Value, rest: Rest<ValueOrKwargs>| {
-            if value.is_undefined() {
-                return Ok(value);
-            }
-            match Args::parse(&rest, name, spec)? {
-                Some(args) => f(value, &args),
-                None => Ok(Value::UNDEFINED),
-            }
-        });
-    }
+    add_plain_filters(env, ANSIBLE_FILTERS);
     // mandatory is the one filter that sees an undefined value and fails on it.
     env.add_filter(
         "mandatory",

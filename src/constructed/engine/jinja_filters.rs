@@ -38,17 +38,7 @@ const JINJA_FILTERS: &[(&str, FilterFn, &[&str])] = &[
 ];
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    for &(name, f, spec) in JINJA_FILTERS {
-        env.add_filter(name, move |value: Value, rest: Rest<ValueOrKwargs>| {
-            if value.is_undefined() {
-                return Ok(value);
-            }
-            match Args::parse(&rest, name, spec)? {
-                Some(args) => f(value, &args),
-                None => Ok(Value::UNDEFINED),
-            }
-        });
-    }
+    add_plain_filters(env, JINJA_FILTERS);
 }
 
 fn f_title(v: Value, _: &Args) -> Result<Value, Error> {

@@ -35,6 +35,25 @@ pub use filters::*;
 pub use names::*;
 pub use python::*;
 
+/// Registers a table of filters whose arguments are plain values: an undefined value gives
+/// undefined, and so does an undefined argument ([`Args::parse`]).
+fn add_plain_filters(
+    env: &mut Environment<'static>,
+    table: &'static [(&'static str, FilterFn, &'static [&'static str])],
+) {
+    for &(name, f, spec) in table {
+        env.add_filter(name, move |value: Value, rest: Rest<ValueOrKwargs>| {
+            if value.is_undefined() {
+                return Ok(value);
+            }
+            match Args::parse(&rest, name, spec)? {
+                Some(args) => f(value, &args),
+                None => Ok(Value::UNDEFINED),
+            }
+        });
+    }
+}
+
 /// The shared environments: configuration only holds compiled expressions.
 pub fn strict_env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
@@ -54,17 +73,7 @@ fn build_env(undefined: UndefinedBehavior) -> Environment<'static> {
     // Ansible's Jinja has no autoescaping and keeps the text of values as is.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
 
-    for &(name, f, spec) in FILTERS {
-        env.add_filter(name, move |value: Value, rest: Rest<ValueOrKwargs>| {
-            if value.is_undefined() {
-                return Ok(value);
-            }
-            match Args::parse(&rest, name, spec)? {
-                Some(args) => f(value, &args),
-                None => Ok(Value::UNDEFINED),
-            }
-        });
-    }
+    add_plain_filters(&mut env, FILTERS);
     // regex_search takes any number of `\N` / `\g<name>` group references.
     env.add_filter(
         "regex_search",

@@ -61,11 +61,18 @@ impl PyJson {
                     let (k, x) = &pairs[i];
                     match k.kind() {
                         ValueKind::String => self.string(k.as_str().unwrap_or_default(), out),
-                        _ => {
-                            // Python writes bool, None and number keys as their JSON text, quoted.
+                        ValueKind::Bool | ValueKind::None | ValueKind::Number => {
+                            // Python writes these keys as their JSON text, quoted.
                             let mut key = String::new();
-                            self.dump(k, depth + 1, &mut key)?;
+                            self.dump(k, 0, &mut key)?;
                             self.string(&key, out);
+                        }
+                        _ => {
+                            // A tuple's key; Python cannot hash a list or a dict.
+                            return Err(err(format!(
+                                "Key of type '{}' is not JSON serializable",
+                                py_type(k)
+                            )));
                         }
                     }
                     out.push_str(self.colon);

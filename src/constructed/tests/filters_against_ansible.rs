@@ -593,6 +593,12 @@ const CASES: &[(&str, Option<&str>)] = &[
     (r###"'x' is nan"###, Some(r###"false"###)),
     (r###"{'a': 1} | to_json"###, Some(r###""{\"a\": 1}""###)),
     (
+        r###"{1.5: 1, true: 2, none: 3} | to_json"###,
+        Some(r###""{\"1.5\": 1, \"true\": 2, \"null\": 3}""###),
+    ),
+    (r###"{(1, 2): 3} | to_json"###, None),
+    (r###"{(1, 2): 3} | to_nice_json"###, None),
+    (
         r###"{1: 'a', none: 2} | to_json"###,
         Some(r###""{\"1\": \"a\", \"null\": 2}""###),
     ),

@@ -503,3 +503,12 @@ fn combine_of_a_non_dict_says_so() {
         );
     }
 }
+
+/// `to_json` of a value holding an undefined one fails on the undefined value, as Ansible's
+/// does (AnsibleUndefinedVariable), not on a type it cannot write.
+#[test]
+fn to_json_of_an_undefined_item_fails_on_the_undefined_value() {
+    let c = compile(json!({"strict": true, "compose": {"v": "[nope] | to_json"}}));
+    let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+    assert!(e.message.contains("undefined value"), "{e}");
+}

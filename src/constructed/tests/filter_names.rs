@@ -122,6 +122,8 @@ fn names_are_found_wherever_they_sit_and_only_there() {
         "x | map('upper') | list",
         "x | select('match', '^a') | list",
         "x is version('1', version_type='semver')",
+        "x is version('pep440', 'lt')",
+        "x is version('1', 'eq', false, 'loose')",
     ] {
         Constructed::from_value(&json!({"compose": {"v": expr}}))
             .unwrap_or_else(|e| panic!("{expr}: {e}"));

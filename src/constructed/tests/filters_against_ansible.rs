@@ -912,6 +912,11 @@ const CASES: &[(&str, Option<&str>)] = &[
     ),
     (r###""%i" | format(-7.9)"###, Some(r###""-7""###)),
     (r###""%5.1f%%" | format(99.55)"###, Some(r###"" 99.5%""###)),
+    (r###"'/a' | dirname"###, Some(r###""/""###)),
+    (r###"'//a' | dirname"###, Some(r###""//""###)),
+    (r###"'a' | dirname"###, Some(r###""""###)),
+    (r###"'a/b//' | dirname"###, Some(r###""a/b""###)),
+    (r###"'///' | dirname"###, Some(r###""///""###)),
 ];
 
 /// Equal, floats within a rounding step: serde_json parses a float's text to the nearest

@@ -917,6 +917,12 @@ const CASES: &[(&str, Option<&str>)] = &[
     (r###"'a' | dirname"###, Some(r###""""###)),
     (r###"'a/b//' | dirname"###, Some(r###""a/b""###)),
     (r###"'///' | dirname"###, Some(r###""///""###)),
+    (r###"'x/.a' | splitext"###, Some(r###"["x/.a", ""]"###)),
+    (r###"'a.b' | splitext"###, Some(r###"["a", ".b"]"###)),
+    (r###"'..a' | splitext"###, Some(r###"["..a", ""]"###)),
+    (r###"'a/b' | path_join"###, Some(r###""a/b""###)),
+    (r###"{'a': 1} | path_join"###, None),
+    (r###"5 | path_join"###, None),
 ];
 
 /// Equal, floats within a rounding step: serde_json parses a float's text to the nearest

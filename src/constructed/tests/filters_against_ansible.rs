@@ -923,6 +923,13 @@ const CASES: &[(&str, Option<&str>)] = &[
     (r###"'a/b' | path_join"###, Some(r###""a/b""###)),
     (r###"{'a': 1} | path_join"###, None),
     (r###"5 | path_join"###, None),
+    (r###"['a', 'b'] | path_join"###, Some(r###""a/b""###)),
+    (r###"['a/', 'b'] | path_join"###, Some(r###""a/b""###)),
+    (r###"['a', '', 'b'] | path_join"###, Some(r###""a/b""###)),
+    (r###"'1a://h/p' | urlsplit('netloc')"###, Some(r###""""###)),
+    (r###"'a_b://h/p' | urlsplit('scheme')"###, Some(r###""""###)),
+    (r###"'A+b.c-d://h/p' | urlsplit('scheme')"###, Some(r###""a+b.c-d""###)),
+    (r###"'%ld|%hd|%Lf' | format(5, 6, 1.5)"###, Some(r###""5|6|1.500000""###)),
 ];
 
 /// Equal, floats within a rounding step: serde_json parses a float's text to the nearest

@@ -76,23 +76,20 @@ pub(super) fn register(env: &mut Environment<'static>) {
     }
 }
 
-/// Python's `bool(value)`, after Ansible's `boolean()` when `convert_bool` (its strings and
-/// numbers; anything else is left as it is).
+/// Python's `bool(value)`, after Ansible's `boolean()` when `convert_bool`: its words, in any
+/// case and with spaces around, are booleans; other text is not one of them (a TypeError it
+/// ignores), so `bool()` decides, and numbers are what `bool()` makes of them either way.
 fn truthy(v: &Value, convert_bool: bool) -> Result<bool, Error> {
     no_undefined(v)?;
-    if convert_bool {
-        let text = match v.kind() {
-            ValueKind::String => Some(py_text(v).to_lowercase()),
-            ValueKind::Number | ValueKind::Bool => Some(py_str(v).to_lowercase()),
-            _ => None,
-        };
-        if let Some(t) = text {
-            match t.as_str() {
-                "y" | "yes" | "on" | "1" | "true" | "t" | "1.0" => return Ok(true),
-                "n" | "no" | "off" | "0" | "false" | "f" | "0.0" | "" | "none" => return Ok(false),
-                _ => {}
-            }
-        }
+    // Its true words are text that is not empty, which bool() takes as true anyway.
+    if convert_bool
+        && v.kind() == ValueKind::String
+        && matches!(
+            py_text(v).trim().to_lowercase().as_str(),
+            "n" | "no" | "off" | "0" | "false" | "f"
+        )
+    {
+        return Ok(false);
     }
     Ok(v.is_true())
 }

@@ -928,8 +928,33 @@ const CASES: &[(&str, Option<&str>)] = &[
     (r###"['a', '', 'b'] | path_join"###, Some(r###""a/b""###)),
     (r###"'1a://h/p' | urlsplit('netloc')"###, Some(r###""""###)),
     (r###"'a_b://h/p' | urlsplit('scheme')"###, Some(r###""""###)),
-    (r###"'A+b.c-d://h/p' | urlsplit('scheme')"###, Some(r###""a+b.c-d""###)),
-    (r###"'%ld|%hd|%Lf' | format(5, 6, 1.5)"###, Some(r###""5|6|1.500000""###)),
+    (
+        r###"'A+b.c-d://h/p' | urlsplit('scheme')"###,
+        Some(r###""a+b.c-d""###),
+    ),
+    (
+        r###"'%ld|%hd|%Lf' | format(5, 6, 1.5)"###,
+        Some(r###""5|6|1.500000""###),
+    ),
+    (
+        r###"['0.0', '1.0', ' no ', ' yes ', 'none', '', 'NO', 2, 0.0, 1.0, 2.5, true, false, none, 'x'] | select('truthy', convert_bool=true) | list"###,
+        Some(r###"["0.0", "1.0", " yes ", "none", 2, 1.0, 2.5, true, "x"]"###),
+    ),
+    (
+        r###"['0.0', '1.0', ' no ', ' yes ', 'none', '', 'NO', 2, 0.0, 1.0, 2.5, true, false, none, 'x'] | select('falsy', convert_bool=true) | list"###,
+        Some(r###"[" no ", "", "NO", 0.0, false, null]"###),
+    ),
+    (
+        r###"['0.0', 'none', ' no '] | select('truthy') | list"###,
+        Some(r###"["0.0", "none", " no "]"###),
+    ),
+    (r###"'1a://h/p' is uri(['1a'])"###, Some(r###"false"###)),
+    (r###"'a_b://h/p' is uri(['a_b'])"###, Some(r###"false"###)),
+    (r###"'HTTP://h/p' is uri(['http'])"###, Some(r###"true"###)),
+    (r###"'1-2' is version('1_2', '<')"###, Some(r###"true"###)),
+    (r###"'1-' is version('1', '>')"###, Some(r###"true"###)),
+    (r###"'1.a' is version('1a', '==')"###, Some(r###"true"###)),
+    (r###"'1A' is version('1B', '<')"###, Some(r###"true"###)),
 ];
 
 /// Equal, floats within a rounding step: serde_json parses a float's text to the nearest

@@ -955,6 +955,8 @@ const CASES: &[(&str, Option<&str>)] = &[
     (r###"'1-' is version('1', '>')"###, Some(r###"true"###)),
     (r###"'1.a' is version('1a', '==')"###, Some(r###"true"###)),
     (r###"'1A' is version('1B', '<')"###, Some(r###"true"###)),
+    (r###"'%d|%i' | format(9007199254740993, -9007199254740993)"###, Some(r###""9007199254740993|-9007199254740993""###)),
+    (r###"'%f|%F|%e|%G' | format('inf' | float, '-inf' | float, 'nan' | float, 'inf' | float)"###, Some(r###""inf|-INF|nan|INF""###)),
 ];
 
 /// Equal, floats within a rounding step: serde_json parses a float's text to the nearest

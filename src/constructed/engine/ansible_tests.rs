@@ -222,8 +222,9 @@ fn semver(s: &str) -> Result<([u128; 3], Vec<Part>), Error> {
     let pre = c.get(4).map_or(Vec::new(), |m| {
         m.as_str()
             .split('.')
+            // The pattern lets no sign in, so what parses is all digits.
             .map(|p| match p.parse::<u128>() {
-                Ok(n) if p.bytes().all(|b| b.is_ascii_digit()) => Part::Num(n),
+                Ok(n) => Part::Num(n),
                 _ => Part::Text(p.to_owned()),
             })
             .collect()

@@ -955,13 +955,37 @@ const CASES: &[(&str, Option<&str>)] = &[
     (r###"'1-' is version('1', '>')"###, Some(r###"true"###)),
     (r###"'1.a' is version('1a', '==')"###, Some(r###"true"###)),
     (r###"'1A' is version('1B', '<')"###, Some(r###"true"###)),
-    (r###"'%d|%i' | format(9007199254740993, -9007199254740993)"###, Some(r###""9007199254740993|-9007199254740993""###)),
-    (r###"'%f|%F|%e|%G' | format('inf' | float, '-inf' | float, 'nan' | float, 'inf' | float)"###, Some(r###""inf|-INF|nan|INF""###)),
+    (
+        r###"'%d|%i' | format(9007199254740993, -9007199254740993)"###,
+        Some(r###""9007199254740993|-9007199254740993""###),
+    ),
+    (
+        r###"'%f|%F|%e|%G' | format('inf' | float, '-inf' | float, 'nan' | float, 'inf' | float)"###,
+        Some(r###""inf|-INF|nan|INF""###),
+    ),
     (r###"'1.1' is version('1.a', '<')"###, None),
     (r###"'1.a' is version('1.1', '>')"###, None),
-    (r###"'1.0.0-a' is version('1.0.0-1', '>', version_type='semver')"###, Some(r###"true"###)),
-    (r###"'1.0.0-1' is version('1.0.0-a', '<', version_type='semver')"###, Some(r###"true"###)),
-    (r###"'%.2g|%g|%.3G' | format(99.9, 999999.5, 0.00099995)"###, Some(r###""1e+02|1e+06|0.001""###)),
+    (
+        r###"'1.0.0-a' is version('1.0.0-1', '>', version_type='semver')"###,
+        Some(r###"true"###),
+    ),
+    (
+        r###"'1.0.0-1' is version('1.0.0-a', '<', version_type='semver')"###,
+        Some(r###"true"###),
+    ),
+    (
+        r###"'%.2g|%g|%.3G' | format(99.9, 999999.5, 0.00099995)"###,
+        Some(r###""1e+02|1e+06|0.001""###),
+    ),
+    (r###"'%c' | format('ab')"###, None),
+    (
+        r###"'%c|%c' | format('é', 233)"###,
+        Some(r###""\u00e9|\u00e9""###),
+    ),
+    (
+        r###"'1.0.0-alpha.10' is version('1.0.0-alpha.9', '>', version_type='semver')"###,
+        Some(r###"true"###),
+    ),
 ];
 
 /// Equal, floats within a rounding step: serde_json parses a float's text to the nearest

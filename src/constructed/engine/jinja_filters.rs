@@ -94,8 +94,11 @@ fn f_truncate(v: Value, a: &Args) -> Result<Value, Error> {
     let end = a.str(2, "...");
     let leeway = a.int(3, 5)?;
     let end_len = end.chars().count() as i64;
-    if length < end_len || leeway < 0 {
+    if length < end_len {
         return Err(err(format!("expected length >= {end_len}, got {length}")));
+    }
+    if leeway < 0 {
+        return Err(err(format!("expected leeway >= 0, got {leeway}")));
     }
     let chars: Vec<char> = s.chars().collect();
     if chars.len() as i64 <= length + leeway {

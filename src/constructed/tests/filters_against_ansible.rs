@@ -986,11 +986,44 @@ const CASES: &[(&str, Option<&str>)] = &[
         r###"'1.0.0-alpha.10' is version('1.0.0-alpha.9', '>', version_type='semver')"###,
         Some(r###"true"###),
     ),
-    (r###"['1.2', '1.3', '1.10'] | select('version', '1.3', 'ne') | list"###, Some(r###"["1.2", "1.10"]"###)),
-    (r###"['1.2', '1.3', '1.10'] | select('version', '1.3', '!=') | list"###, Some(r###"["1.2", "1.10"]"###)),
-    (r###"['1.2', '1.3', '1.10'] | select('version', '1.3', 'gt') | list"###, Some(r###"["1.10"]"###)),
-    (r###"['1.2', '1.3', '1.10'] | select('version', '1.3', '>') | list"###, Some(r###"["1.10"]"###)),
-    (r###"['1.2', '1.3', '1.10'] | select('version', '1.3', '<>') | list"###, Some(r###"["1.2", "1.10"]"###)),
+    (
+        r###"['1.2', '1.3', '1.10'] | select('version', '1.3', 'ne') | list"###,
+        Some(r###"["1.2", "1.10"]"###),
+    ),
+    (
+        r###"['1.2', '1.3', '1.10'] | select('version', '1.3', '!=') | list"###,
+        Some(r###"["1.2", "1.10"]"###),
+    ),
+    (
+        r###"['1.2', '1.3', '1.10'] | select('version', '1.3', 'gt') | list"###,
+        Some(r###"["1.10"]"###),
+    ),
+    (
+        r###"['1.2', '1.3', '1.10'] | select('version', '1.3', '>') | list"###,
+        Some(r###"["1.10"]"###),
+    ),
+    (
+        r###"['1.2', '1.3', '1.10'] | select('version', '1.3', '<>') | list"###,
+        Some(r###"["1.2", "1.10"]"###),
+    ),
+    (
+        r###"['1.2', '1.3', '1.10'] | select('version', '1.3', 'ge') | list"###,
+        Some(r###"["1.3", "1.10"]"###),
+    ),
+    (
+        r###"['1.2', '1.3', '1.10'] | select('version', '1.3', '>=') | list"###,
+        Some(r###"["1.3", "1.10"]"###),
+    ),
+    (
+        r###"'abcdefghijkl' | truncate(5, false, '...', -1)"###,
+        None,
+    ),
+    (
+        r###"'abcdefghijkl' | truncate(5, true, '...', 0)"###,
+        Some(r###""ab...""###),
+    ),
+    (r###"cpu | mandatory"###, Some(r###"4"###)),
+    (r###"nope | mandatory('msg')"###, None),
 ];
 
 /// Equal, floats within a rounding step: serde_json parses a float's text to the nearest

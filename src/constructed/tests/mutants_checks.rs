@@ -512,3 +512,25 @@ fn to_json_of_an_undefined_item_fails_on_the_undefined_value() {
     let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
     assert!(e.message.contains("undefined value"), "{e}");
 }
+
+/// `b64encode` and `b64decode` take UTF-8 only (any spelling): another encoding is refused,
+/// not read as UTF-8 (Ansible would give that encoding's bytes).
+#[test]
+fn base64_filters_refuse_other_encodings() {
+    for expr in [
+        "'é' | b64encode(encoding='latin-1')",
+        "'6Q==' | b64decode(encoding='latin-1')",
+    ] {
+        let c = compile(json!({"strict": true, "compose": {"v": expr}}));
+        let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+        assert!(
+            e.message
+                .contains("encoding \"latin-1\" is not supported here"),
+            "{e}"
+        );
+    }
+    assert_eq!(
+        compose_one("'é' | b64encode(encoding='UTF_8')", host()),
+        Some(json!("w6k="))
+    );
+}

@@ -112,7 +112,8 @@ fn f_truncate(v: Value, a: &Args) -> Result<Value, Error> {
     Ok(Value::from(format!("{kept}{end}")))
 }
 
-/// Python's str.splitlines (without the line ends).
+/// Python's str.splitlines (without the line ends) of a text that ends with a line end, as
+/// `indent` makes it: no text follows the last one.
 fn splitlines(s: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
@@ -138,9 +139,6 @@ fn splitlines(s: &str) -> Vec<&str> {
             }
             start = next;
         }
-    }
-    if start < s.len() {
-        out.push(&s[start..]);
     }
     out
 }

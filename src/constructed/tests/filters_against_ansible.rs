@@ -1024,6 +1024,36 @@ const CASES: &[(&str, Option<&str>)] = &[
     ),
     (r###"cpu | mandatory"###, Some(r###"4"###)),
     (r###"nope | mandatory('msg')"###, None),
+    (r###"'Pj4+' | b64decode"###, Some(r###"">>>""###)),
+    (r###"'Pz4/' | b64decode"###, Some(r###""?>?""###)),
+    (r###"'Pj4-' | b64decode"###, None),
+    (r###"'Pz4_' | b64decode"###, None),
+    (
+        r###"'Pj4-' | b64decode(urlsafe=true)"###,
+        Some(r###"">>>""###),
+    ),
+    (
+        r###"'Pz4_' | b64decode(urlsafe=true)"###,
+        Some(r###""?>?""###),
+    ),
+    (
+        r###"'Pj4+Pz4/' | b64decode(urlsafe=true)"###,
+        Some(r###"">>>?>?""###),
+    ),
+    (r###"'abcdefghijkl' | truncate(3)"###, Some(r###""...""###)),
+    (r###"'abcdefghijkl' | truncate(2)"###, None),
+    (
+        r###"'a\nb\r\nc' | indent(2)"###,
+        Some(r###""a\n  b\n  c""###),
+    ),
+    (
+        r###"'a\nb\n' | indent(2, true)"###,
+        Some(r###""  a\n  b\n""###),
+    ),
+    (
+        r###"'a\u2028b\x0bc' | indent(1)"###,
+        Some(r###""a\n b\n c""###),
+    ),
 ];
 
 /// Equal, floats within a rounding step: serde_json parses a float's text to the nearest

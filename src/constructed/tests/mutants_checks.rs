@@ -534,3 +534,16 @@ fn base64_filters_refuse_other_encodings() {
         Some(json!("w6k="))
     );
 }
+
+/// `b64decode` of a length that cannot be base64 says how many data characters it counted,
+/// in CPython's words.
+#[test]
+fn b64decode_counts_the_data_characters() {
+    let c = compile(json!({"strict": true, "compose": {"v": "'QU!JDR' | b64decode"}}));
+    let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+    assert!(
+        e.message
+            .contains("number of data characters (5) cannot be 1 more than a multiple of 4"),
+        "{e}"
+    );
+}

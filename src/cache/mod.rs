@@ -25,6 +25,9 @@ use crate::info;
 use crate::inventory::Inventory;
 use crate::output;
 use crate::process;
+use write_behind::WriteBehind;
+
+mod write_behind;
 
 const MAGIC: &str = "ALICLOUD_INVENTORY_CACHE";
 /// Bumped whenever the layout changes; caches of another format or program version are ignored.
@@ -632,7 +635,7 @@ fn write_to(file: &mut File, inv: &Inventory) -> io::Result<u64> {
     let mut w = BufWriter::with_capacity(
         1 << 16,
         Crc {
-            inner: &mut *file,
+            inner: WriteBehind::new(&mut *file, HEADER_LEN as u64),
             crc: &mut crc,
         },
     );

@@ -547,3 +547,20 @@ fn b64decode_counts_the_data_characters() {
         "{e}"
     );
 }
+
+/// `to_json`'s `profile` and `separators` are refused each on its own, not only together.
+#[test]
+fn to_json_refuses_profile_and_separators_each() {
+    for expr in [
+        "{'a': 1} | to_json(separators=[',', ':'])",
+        "{'a': 1} | to_json(profile='tagless')",
+    ] {
+        let c = compile(json!({"strict": true, "compose": {"v": expr}}));
+        let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+        assert!(
+            e.message
+                .contains("profile and separators are not supported here"),
+            "{expr}: {e}"
+        );
+    }
+}

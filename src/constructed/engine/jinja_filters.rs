@@ -234,11 +234,16 @@ fn f_filesizeformat(v: Value, a: &Args) -> Result<Value, Error> {
     let mut unit = base;
     for (i, prefix) in prefixes.iter().enumerate() {
         unit = base.powi(i as i32 + 2);
-        if bytes < unit || i == prefixes.len() - 1 {
+        if bytes < unit {
             return Ok(Value::from(format!("{:.1} {prefix}", base * bytes / unit)));
         }
     }
-    Ok(Value::from(format!("{:.1} YB", base * bytes / unit)))
+    // Past the last unit, Jinja writes the number in the last one.
+    Ok(Value::from(format!(
+        "{:.1} {}",
+        base * bytes / unit,
+        prefixes[7]
+    )))
 }
 
 /// Jinja's htmlsafe_json_dumps with Jinja's default policy (sorted keys).

@@ -1054,6 +1054,35 @@ const CASES: &[(&str, Option<&str>)] = &[
         r###"'a\u2028b\x0bc' | indent(1)"###,
         Some(r###""a\n b\n c""###),
     ),
+    (r###"1000000 | filesizeformat"###, Some(r###""1.0 MB""###)),
+    (
+        r###"1048576 | filesizeformat(true)"###,
+        Some(r###""1.0 MiB""###),
+    ),
+    (
+        r###"1e30 | filesizeformat(true)"###,
+        Some(r###""827180.6 YiB""###),
+    ),
+    (
+        r###"disks | subelements(['tags'])"###,
+        Some(
+            r###"[[{"id": "d1", "tags": ["a", "b"], "size": 40}, "a"], [{"id": "d1", "tags": ["a", "b"], "size": 40}, "b"], [{"id": "d2", "tags": ["c"], "size": 20}, "c"]]"###,
+        ),
+    ),
+    (
+        r###"disks | subelements({'tags': 1}, skip_missing=true)"###,
+        None,
+    ),
+    (r###"disks | subelements('nope')"###, None),
+    (
+        r###"disks | subelements('nope', true)"###,
+        Some(r###"[]"###),
+    ),
+    (r###"disks | subelements(5)"###, None),
+    (
+        r###"{'x': {'l': [1, 2]}, 'y': {'l': [3]}} | subelements('l')"###,
+        Some(r###"[[{"l": [1, 2]}, 1], [{"l": [1, 2]}, 2], [{"l": [3]}, 3]]"###),
+    ),
 ];
 
 /// Equal, floats within a rounding step: serde_json parses a float's text to the nearest

@@ -756,8 +756,8 @@ impl Constructed {
         let use_default = is_default_value(&key) && k.default_value.is_some();
         if !(key.is_true() || use_default) {
             // An empty list or mapping is a valid key that makes no group.
-            let empty_container =
-                matches!(key.kind(), ValueKind::Seq | ValueKind::Map) && key.len() == Some(0);
+            let empty_container = (engine::is_seq(&key) || key.kind() == ValueKind::Map)
+                && key.try_iter().is_ok_and(|mut items| items.next().is_none());
             if self.strict && !empty_container {
                 return Err(fail(format!(
                     "no key or key resulted empty for {}, invalid entry",
@@ -836,7 +836,8 @@ impl Constructed {
         }
         match key.kind() {
             ValueKind::String => add(&[&py_text(&key)])?,
-            ValueKind::Seq => {
+            // A list, or one of minijinja's lazy ones (`a + b`, `range`, `reverse`).
+            ValueKind::Seq | ValueKind::Iterable => {
                 for item in key.try_iter().map_err(|e| fail(describe(&e)))? {
                     match &k.default_value {
                         Some(d) if is_default_value(&item) => add(&[d])?,

@@ -111,11 +111,6 @@ pub(super) fn register(env: &mut Environment<'static>) {
     );
 }
 
-/// Ansible's `is_sequence`: a list, not a string or a mapping.
-pub(super) fn is_seq(v: &Value) -> bool {
-    matches!(v.kind(), ValueKind::Seq | ValueKind::Iterable)
-}
-
 fn flatten(items: Vec<Value>, levels: Option<i64>, skip_nulls: bool) -> Result<Vec<Value>, Error> {
     let mut out = Vec::new();
     for e in items {
@@ -281,7 +276,7 @@ fn f_extract(v: Value, a: &Args) -> Result<Value, Error> {
     let mut keys = vec![v];
     match a.values[1].as_ref().filter(|m| !m.is_none()) {
         None => {}
-        Some(m) if m.kind() == ValueKind::Seq => keys.extend(m.try_iter()?),
+        Some(m) if is_seq(m) => keys.extend(m.try_iter()?),
         Some(m) => keys.push(m.clone()),
     }
     let mut value = a.values[0].clone().unwrap_or_default();
@@ -300,14 +295,14 @@ fn f_subelements(v: Value, a: &Args) -> Result<Value, Error> {
             .try_iter()?
             .map(|k| v.get_item(&k).unwrap_or_default())
             .collect(),
-        ValueKind::Seq => v.try_iter()?.collect(),
+        _ if is_seq(&v) => v.try_iter()?.collect(),
         _ => return Err(err("obj must be a list of dicts or a nested dict")),
     };
     let path: Vec<Value> = match a.values[0].as_ref() {
         Some(s) if s.kind() == ValueKind::String => {
             py_text(s).split('.').map(Value::from).collect()
         }
-        Some(s) if s.kind() == ValueKind::Seq => s.try_iter()?.collect(),
+        Some(s) if is_seq(s) => s.try_iter()?.collect(),
         _ => return Err(err("subelements must be a list or a string")),
     };
     let skip_missing = a.flag(1);
@@ -337,7 +332,7 @@ fn f_subelements(v: Value, a: &Args) -> Result<Value, Error> {
                 }
             }
         }
-        if values.kind() != ValueKind::Seq {
+        if !is_seq(&values) {
             return Err(err(format!(
                 "the key {} should point to a list, got {}",
                 py_repr(&path.last().cloned().unwrap_or_default()),
@@ -662,7 +657,7 @@ fn f_rekey_on_member(v: Value, a: &Args) -> Result<Value, Error> {
             .try_iter()?
             .map(|k| v.get_item(&k).unwrap_or_default())
             .collect(),
-        ValueKind::Seq => v.try_iter()?.collect(),
+        _ if is_seq(&v) => v.try_iter()?.collect(),
         _ => return Err(err("Type is not a valid list, set, or dict")),
     };
     let mut out: Vec<(Value, Value)> = Vec::new();

@@ -1,7 +1,6 @@
 //! The path, URL and shell filters: Python's posixpath, urllib.parse and shlex rules, on
 //! text alone (nothing here reads the controller's disk or environment).
 
-use super::ansible_filters::is_seq;
 use super::*;
 
 /// posixpath.basename

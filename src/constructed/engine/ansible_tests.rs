@@ -99,11 +99,12 @@ fn subset(a: &Value, b: &Value) -> Result<bool, Error> {
     no_undefined(a)?;
     no_undefined(b)?;
     let (a, b) = (py_iter(a, "set")?, py_iter(b, "set")?);
-    if let Some(x) = a
-        .iter()
-        .chain(&b)
-        .find(|x| matches!(x.kind(), ValueKind::Seq | ValueKind::Map))
-    {
+    if let Some(x) = a.iter().chain(&b).find(|x| {
+        matches!(
+            x.kind(),
+            ValueKind::Seq | ValueKind::Iterable | ValueKind::Map
+        )
+    }) {
         return Err(err(format!("unhashable type: '{}'", py_type(x))));
     }
     Ok(a.iter().all(|x| b.iter().any(|y| py_eq(x, y))))

@@ -524,6 +524,12 @@ pub(super) fn py_iter(v: &Value, what: &str) -> Result<Vec<Value>, Error> {
     }
 }
 
+/// Ansible's `is_sequence`: a list, not a string or a mapping. minijinja's lazy sequences (of
+/// `+`, `range`, `reverse`, `map`...) are lists too, as Ansible 2.19 has them.
+pub fn is_seq(v: &Value) -> bool {
+    matches!(v.kind(), ValueKind::Seq | ValueKind::Iterable)
+}
+
 pub fn py_type(v: &Value) -> &'static str {
     match v.kind() {
         ValueKind::Undefined => "AnsibleUndefined",
@@ -778,7 +784,7 @@ pub(super) fn merge_hash(
             Some(xv) if recursive && xv.kind() == ValueKind::Map && yv.kind() == ValueKind::Map => {
                 merge_hash(xv, &yv, recursive, list_merge)?
             }
-            Some(xv) if xv.kind() == ValueKind::Seq && yv.kind() == ValueKind::Seq => {
+            Some(xv) if is_seq(xv) && is_seq(&yv) => {
                 let xs: Vec<Value> = xv.try_iter()?.collect();
                 let ys: Vec<Value> = yv.try_iter()?.collect();
                 let without = |a: &[Value], b: &[Value]| -> Vec<Value> {

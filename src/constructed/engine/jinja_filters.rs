@@ -2,7 +2,6 @@
 //! Jinja2 3.1 (Ansible's) writes them: text layout, HTML escaping, `tojson`, `urlencode`,
 //! `filesizeformat` and `groupby`.
 
-use super::ansible_filters::is_seq;
 use super::*;
 
 const JINJA_FILTERS: &[(&str, FilterFn, &[&str])] = &[

@@ -188,7 +188,7 @@ fn build_env(undefined: UndefinedBehavior) -> Environment<'static> {
         no_undefined(&v)?;
         Ok(matches!(
             v.kind(),
-            ValueKind::String | ValueKind::Seq | ValueKind::Map
+            ValueKind::String | ValueKind::Seq | ValueKind::Iterable | ValueKind::Map
         ))
     });
     env.add_test("in", |v: Value, container: Value| -> Result<bool, Error> {

@@ -203,7 +203,7 @@ pub(super) fn py_cmp(a: &Value, b: &Value) -> Result<Ordering, Error> {
     }
     match (a.kind(), b.kind()) {
         (ValueKind::String, ValueKind::String) => Ok(a.as_str().cmp(&b.as_str())),
-        (ValueKind::Seq, ValueKind::Seq) => {
+        (ValueKind::Seq | ValueKind::Iterable, ValueKind::Seq | ValueKind::Iterable) => {
             let xs: Vec<Value> = a.try_iter()?.collect();
             let ys: Vec<Value> = b.try_iter()?.collect();
             py_cmp_seq(&xs, &ys)

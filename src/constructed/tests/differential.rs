@@ -38,6 +38,13 @@ const CASES: &[(&str, &str)] = &[
         )),
     ),
     (
+        "keyed_lazy_lists",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/constructed/expected/keyed_lazy_lists.json"
+        )),
+    ),
+    (
         "leading_false",
         include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),

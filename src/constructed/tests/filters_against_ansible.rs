@@ -1083,6 +1083,60 @@ const CASES: &[(&str, Option<&str>)] = &[
         r###"{'x': {'l': [1, 2]}, 'y': {'l': [3]}} | subelements('l')"###,
         Some(r###"[[{"l": [1, 2]}, 1], [{"l": [1, 2]}, 2], [{"l": [3]}, 3]]"###),
     ),
+    (
+        r###"disks | rekey_on_member('id', duplicates='keep')"###,
+        None,
+    ),
+    (
+        r###"(disks + [{'id': 'd1', 'size': 1}]) | rekey_on_member('id')"###,
+        None,
+    ),
+    (
+        r###"(disks + [{'id': 'd1', 'size': 1}]) | rekey_on_member('id', duplicates='overwrite')"###,
+        Some(
+            r###"{"d1": {"id": "d1", "size": 1}, "d2": {"id": "d2", "tags": ["c"], "size": 20}}"###,
+        ),
+    ),
+    (r###"(ids + ['x']) is sequence"###, Some(r###"true"###)),
+    (r###"range(3) is sequence"###, Some(r###"true"###)),
+    (r###"(ids | reverse) is sequence"###, Some(r###"true"###)),
+    (
+        r###"(ids | map('upper')) is sequence"###,
+        Some(r###"true"###),
+    ),
+    (
+        r###"(disks + []) | rekey_on_member('id')"###,
+        Some(
+            r###"{"d1": {"id": "d1", "tags": ["a", "b"], "size": 40}, "d2": {"id": "d2", "tags": ["c"], "size": 20}}"###,
+        ),
+    ),
+    (
+        r###"(disks + []) | subelements('tags')"###,
+        Some(
+            r###"[[{"id": "d1", "tags": ["a", "b"], "size": 40}, "a"], [{"id": "d1", "tags": ["a", "b"], "size": 40}, "b"], [{"id": "d2", "tags": ["c"], "size": 20}, "c"]]"###,
+        ),
+    ),
+    (
+        r###"disks | subelements(['ta' ~ 'gs'] + [])"###,
+        Some(
+            r###"[[{"id": "d1", "tags": ["a", "b"], "size": 40}, "a"], [{"id": "d1", "tags": ["a", "b"], "size": 40}, "b"], [{"id": "d2", "tags": ["c"], "size": 20}, "c"]]"###,
+        ),
+    ),
+    (
+        r###"{'a': ids + []} | combine({'a': ['z']}, list_merge='append')"###,
+        Some(r###"{"a": ["i-b", "i-a", "i-c", "i-a", "z"]}"###),
+    ),
+    (
+        r###"[ids + [], ids] | sort"###,
+        Some(r###"[["i-b", "i-a", "i-c", "i-a"], ["i-b", "i-a", "i-c", "i-a"]]"###),
+    ),
+    (
+        r###"'k' | extract({'k': {'a': 1}}, ['a'] + [])"###,
+        Some(r###"1"###),
+    ),
+    (r###"[ids + []] is subset([1])"###, None),
+    (r###"(ids + []) | length"###, Some(r###"4"###)),
+    (r###"{'l': [1] + [2]} | subelements('l')"###, None),
 ];
 
 /// Equal, floats within a rounding step: serde_json parses a float's text to the nearest

@@ -564,3 +564,17 @@ fn to_json_refuses_profile_and_separators_each() {
         );
     }
 }
+
+/// `mandatory` fails with its message, or Ansible's own when the message is `none`.
+#[test]
+fn mandatory_fails_with_its_message() {
+    for (expr, want) in [
+        ("nope | mandatory('give it')", "give it"),
+        ("nope | mandatory(none)", "Mandatory variable not defined."),
+        ("nope | mandatory", "Mandatory variable not defined."),
+    ] {
+        let c = compile(json!({"strict": true, "compose": {"v": expr}}));
+        let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+        assert!(e.message.contains(want), "{expr}: {e}");
+    }
+}

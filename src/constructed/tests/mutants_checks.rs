@@ -578,3 +578,16 @@ fn mandatory_fails_with_its_message() {
         assert!(e.message.contains(want), "{expr}: {e}");
     }
 }
+
+/// `subelements` of something that is neither a list nor a mapping says so, in Ansible's
+/// words, before it looks at any item.
+#[test]
+fn subelements_names_what_it_takes() {
+    let c = compile(json!({"strict": true, "compose": {"v": "'abc' | subelements('x')"}}));
+    let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+    assert!(
+        e.message
+            .contains("obj must be a list of dicts or a nested dict"),
+        "{e}"
+    );
+}

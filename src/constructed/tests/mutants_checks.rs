@@ -591,3 +591,23 @@ fn subelements_names_what_it_takes() {
         "{e}"
     );
 }
+
+/// A composed variable's name must be one Ansible takes: an ASCII identifier that is not a
+/// keyword.
+#[test]
+fn compose_names_are_checked() {
+    for bad in ["my-var", "1x", "none", "True", "not", "café", ""] {
+        let e = Constructed::from_value(&json!({"compose": {bad: "1"}}))
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(e.entry, format!("compose.{bad}"));
+        assert!(
+            e.message.contains("is not a variable name Ansible accepts"),
+            "{e}"
+        );
+    }
+    for good in ["_x", "a1", "Nonesuch", "not_this"] {
+        Constructed::from_value(&json!({"compose": {good: "1"}}))
+            .unwrap_or_else(|e| panic!("{good}: {e}"));
+    }
+}

@@ -611,3 +611,18 @@ fn compose_names_are_checked() {
             .unwrap_or_else(|e| panic!("{good}: {e}"));
     }
 }
+
+/// A `groups` entry may not be named `_meta` (the hostvars' place in the JSON), nor anything
+/// that names to the empty group.
+#[test]
+fn groups_named_meta_or_nothing_are_refused() {
+    for name in ["_meta", ""] {
+        let e = Constructed::from_value(&json!({"groups": {name: "true"}}))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(
+            e.message.contains("a group cannot be named ''"),
+            "{name}: {e}"
+        );
+    }
+}

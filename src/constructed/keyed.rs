@@ -70,7 +70,9 @@ pub(super) fn compile_keyed(
                 | "trailing_separator"
                 | "parent_group"
         ) {
-            warn_unknown_key(&entry, k);
+            if let Some(w) = unknown_key_warning(&entry, k) {
+                crate::diag::warn(&w);
+            }
         }
     }
     let key = match m.get("key") {
@@ -148,12 +150,13 @@ pub(super) fn parse_template(s: &str, entry: &str) -> Result<Parent, ConfigError
 }
 
 /// Ansible reads only its own keys from a keyed_groups entry and ignores any other: so do we,
-/// saying so once per key and process (a configuration may be compiled more than once).
-fn warn_unknown_key(entry: &str, key: &str) {
+/// saying so once per key and process (a configuration may be compiled more than once). The
+/// warning, or None when this key was already warned about.
+pub(super) fn unknown_key_warning(entry: &str, key: &str) -> Option<String> {
     static WARNED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
     if warned.iter().any(|k| k == key) {
-        return;
+        return None;
     }
     warned.push(key.to_owned());
     let hint = if key == "leading_separator" {
@@ -161,7 +164,7 @@ fn warn_unknown_key(entry: &str, key: &str) {
     } else {
         "known: key, prefix, separator, default_value, trailing_separator, parent_group"
     };
-    crate::diag::warn(&format!(
+    Some(format!(
         "constructed {entry}: option {key:?} is ignored, as Ansible ignores it ({hint})"
-    ));
+    ))
 }

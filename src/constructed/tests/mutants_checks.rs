@@ -626,3 +626,25 @@ fn groups_named_meta_or_nothing_are_refused() {
         );
     }
 }
+
+/// An unknown key of a keyed group is warned about once per key, with the known keys, and
+/// `leading_separator` with where it belongs.
+#[test]
+fn unknown_keyed_group_keys_are_warned_about_once() {
+    let w = keyed::unknown_key_warning("keyed_groups[0]", "prefx_for_this_test").unwrap();
+    assert_eq!(
+        w,
+        "constructed keyed_groups[0]: option \"prefx_for_this_test\" is ignored, as Ansible ignores it (known: key, prefix, separator, default_value, trailing_separator, parent_group)"
+    );
+    assert_eq!(
+        keyed::unknown_key_warning("keyed_groups[1]", "prefx_for_this_test"),
+        None
+    );
+    assert!(keyed::unknown_key_warning("keyed_groups[2]", "other_for_this_test").is_some());
+    if let Some(w) = keyed::unknown_key_warning("keyed_groups[0]", "leading_separator") {
+        assert!(
+            w.ends_with("(it is a top-level option, not one of an entry)"),
+            "{w}"
+        );
+    }
+}

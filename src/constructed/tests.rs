@@ -34,6 +34,8 @@ fn composed_values_are_written_as_their_json() {
         "1",
         "-5",
         "2 ** 70",
+        "-(2 ** 64)",
+        "2 ** 127",
         "1.0",
         "-0.0",
         "1e300",
@@ -75,6 +77,10 @@ fn composed_values_are_written_as_their_json() {
             // Beyond 64 bits the written text stays exact, where serde_json's Number (the
             // reference's) can only hold a float.
             (Ok(a), Ok(_)) if what == "2 ** 70" => assert_eq!(a, "1180591620717411303424"),
+            (Ok(a), Ok(_)) if what == "-(2 ** 64)" => assert_eq!(a, "-18446744073709551616"),
+            (Ok(a), Ok(_)) if what == "2 ** 127" => {
+                assert_eq!(a, "170141183460469231731687303715884105728")
+            }
             (Ok(a), Ok(b)) => assert_eq!(a, b, "{what}"),
             (Err(a), Err(b)) => {
                 assert_eq!(

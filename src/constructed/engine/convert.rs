@@ -65,14 +65,9 @@ pub fn write_json(v: &Value, out: &mut Vec<u8>) -> Result<(), Error> {
         ValueKind::None => out.extend_from_slice(b"null"),
         ValueKind::Bool if v.is_true() => out.extend_from_slice(b"true"),
         ValueKind::Bool => out.extend_from_slice(b"false"),
-        // An integer beyond 64 bits (`2**64`) stays exact, as Python's and JSON's do.
-        ValueKind::Number
-            if v.is_integer()
-                && v.as_i64().is_none()
-                && (i128::try_from(v.clone()).is_ok() || u128::try_from(v.clone()).is_ok()) =>
-        {
-            out.extend_from_slice(v.to_string().as_bytes())
-        }
+        // An integer's text is its JSON, beyond 64 bits too (`2**64` stays exact, as
+        // Python's and JSON's do).
+        ValueKind::Number if v.is_integer() => out.extend_from_slice(v.to_string().as_bytes()),
         ValueKind::Number => {
             serde_json::to_writer(&mut *out, &json_number(v)?).expect("a number serializes")
         }

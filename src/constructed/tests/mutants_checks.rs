@@ -648,3 +648,29 @@ fn unknown_keyed_group_keys_are_warned_about_once() {
         );
     }
 }
+
+/// Math filters to the last bit, where the comparison with Ansible allows a rounding step:
+/// `log` base 10 is `log10` (3.0, not 2.9999999999999996), `root` 2 is `sqrt` (not `pow`),
+/// and `abs` of an int stays an int.
+#[test]
+fn math_filters_are_exact() {
+    for (expr, want) in [
+        ("1000 | log(10)", json!(3.0)),
+        ("2921 | root(2)", json!(54.04627646748664)),
+        ("-5 | abs", json!(5)),
+    ] {
+        assert_eq!(compose_one(expr, host()), Some(want), "{expr}");
+    }
+}
+
+/// `rekey_on_member` of something that is neither a list nor a mapping says so, in
+/// Ansible's words, before it looks at any item.
+#[test]
+fn rekey_on_member_names_what_it_takes() {
+    let c = compile(json!({"strict": true, "compose": {"v": "'abc' | rekey_on_member('id')"}}));
+    let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+    assert!(
+        e.message.contains("Type is not a valid list, set, or dict"),
+        "{e}"
+    );
+}

@@ -12,6 +12,12 @@ fn host() -> Json {
     })
 }
 
+/// How a strict `compose` of `expr` fails on [`host`].
+fn strict_failure(expr: &str) -> HostError {
+    let c = compile(json!({"strict": true, "compose": {"v": expr}}));
+    c.apply("h1", &vars(host()), &[]).unwrap_err()
+}
+
 /// A `parent_group` template's variables get their slots even when no other entry reads them,
 /// and the text around its expressions is kept. A template of one expression alone whose
 /// value is false gives no parent (not "False").
@@ -214,8 +220,7 @@ fn failures_are_written_as_one_line_naming_the_entry() {
         e.to_string(),
         format!("constructed compose.v: {}", e.message)
     );
-    let c = compile(json!({"strict": true, "compose": {"v": "missing + 1"}}));
-    let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+    let e = strict_failure("missing + 1");
     assert_eq!(
         e.to_string(),
         format!("constructed compose.v failed for host h1: {}", e.message)
@@ -345,8 +350,7 @@ fn a_parent_group_that_fails_fails_the_host_when_strict() {
 #[test]
 fn too_many_filter_arguments_fail_the_entry() {
     assert_eq!(compose_one("'a' | upper(1)", json!({})), None);
-    let c = compile(json!({"strict": true, "compose": {"v": "'a' | replace('a', 'b', 1, 2)"}}));
-    let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+    let e = strict_failure("'a' | replace('a', 'b', 1, 2)");
     assert!(
         e.message.contains("replace() got too many arguments"),
         "{e}"
@@ -493,8 +497,7 @@ fn combine_merges_lists_as_merge_hash_does() {
 #[test]
 fn combine_of_a_non_dict_says_so() {
     for expr in ["1 | combine({'a': 1})", "{'a': 1} | combine([2])"] {
-        let c = compile(json!({"strict": true, "compose": {"v": expr}}));
-        let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+        let e = strict_failure(expr);
         assert!(
             e.message
                 .contains("failed to combine variables, expected dicts but got a 'int'"),
@@ -508,8 +511,7 @@ fn combine_of_a_non_dict_says_so() {
 /// does (AnsibleUndefinedVariable), not on a type it cannot write.
 #[test]
 fn to_json_of_an_undefined_item_fails_on_the_undefined_value() {
-    let c = compile(json!({"strict": true, "compose": {"v": "[nope] | to_json"}}));
-    let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+    let e = strict_failure("[nope] | to_json");
     assert!(e.message.contains("undefined value"), "{e}");
 }
 
@@ -521,8 +523,7 @@ fn base64_filters_refuse_other_encodings() {
         "'é' | b64encode(encoding='latin-1')",
         "'6Q==' | b64decode(encoding='latin-1')",
     ] {
-        let c = compile(json!({"strict": true, "compose": {"v": expr}}));
-        let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+        let e = strict_failure(expr);
         assert!(
             e.message
                 .contains("encoding \"latin-1\" is not supported here"),
@@ -539,8 +540,7 @@ fn base64_filters_refuse_other_encodings() {
 /// in CPython's words.
 #[test]
 fn b64decode_counts_the_data_characters() {
-    let c = compile(json!({"strict": true, "compose": {"v": "'QU!JDR' | b64decode"}}));
-    let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+    let e = strict_failure("'QU!JDR' | b64decode");
     assert!(
         e.message
             .contains("number of data characters (5) cannot be 1 more than a multiple of 4"),
@@ -555,8 +555,7 @@ fn to_json_refuses_profile_and_separators_each() {
         "{'a': 1} | to_json(separators=[',', ':'])",
         "{'a': 1} | to_json(profile='tagless')",
     ] {
-        let c = compile(json!({"strict": true, "compose": {"v": expr}}));
-        let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+        let e = strict_failure(expr);
         assert!(
             e.message
                 .contains("profile and separators are not supported here"),
@@ -573,8 +572,7 @@ fn mandatory_fails_with_its_message() {
         ("nope | mandatory(none)", "Mandatory variable not defined."),
         ("nope | mandatory", "Mandatory variable not defined."),
     ] {
-        let c = compile(json!({"strict": true, "compose": {"v": expr}}));
-        let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+        let e = strict_failure(expr);
         assert!(e.message.contains(want), "{expr}: {e}");
     }
 }
@@ -583,8 +581,7 @@ fn mandatory_fails_with_its_message() {
 /// words, before it looks at any item.
 #[test]
 fn subelements_names_what_it_takes() {
-    let c = compile(json!({"strict": true, "compose": {"v": "'abc' | subelements('x')"}}));
-    let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+    let e = strict_failure("'abc' | subelements('x')");
     assert!(
         e.message
             .contains("obj must be a list of dicts or a nested dict"),
@@ -667,8 +664,7 @@ fn math_filters_are_exact() {
 /// Ansible's words, before it looks at any item.
 #[test]
 fn rekey_on_member_names_what_it_takes() {
-    let c = compile(json!({"strict": true, "compose": {"v": "'abc' | rekey_on_member('id')"}}));
-    let e = c.apply("h1", &vars(host()), &[]).unwrap_err();
+    let e = strict_failure("'abc' | rekey_on_member('id')");
     assert!(
         e.message.contains("Type is not a valid list, set, or dict"),
         "{e}"

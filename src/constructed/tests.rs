@@ -27,6 +27,19 @@ fn compose_one(expr: &str, hostvars: Json) -> Option<Json> {
     r.vars.into_iter().find(|(k, _)| k == "v").map(|(_, v)| v)
 }
 
+/// Composes each expression on `hostvars` and fails, listing them all, where a value is not
+/// the one expected.
+fn assert_composes(cases: &[(&str, Json)], hostvars: &Json) {
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter_map(|(expr, want)| {
+            let got = compose_one(expr, hostvars.clone());
+            (got.as_ref() != Some(want)).then(|| format!("{expr}: got {got:?}, want {want}"))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 /// The composed values the step writes are the text of what `apply` gives, and fail alike.
 #[test]
 fn composed_values_are_written_as_their_json() {
